@@ -1,0 +1,65 @@
+/**
+ * Headless entry: the core under plain Node, serving the dashboard to
+ * browsers. `npm run serve -- --help` lists the flags.
+ */
+import { resolve } from 'node:path'
+import { ConfigError, createCore, loadConfig, StartError } from './core'
+
+/** Where the built renderer sits next to this file (out/main → out/renderer). */
+const RENDERER_DIR = resolve(__dirname, '../renderer')
+
+export async function runHeadless(argv: readonly string[]): Promise<void> {
+  let config
+  try {
+    config = loadConfig(argv, process.env, RENDERER_DIR)
+  } catch (error) {
+    if (error instanceof ConfigError && error.exitCode === 0) {
+      process.stdout.write(error.message + '\n')
+      process.exit(0)
+    }
+    if (error instanceof ConfigError) {
+      process.stderr.write(`swarm-monitor: ${error.message}\nTry "swarm-monitor --help".\n`)
+      process.exit(error.exitCode)
+    }
+    throw error
+  }
+
+  const core = createCore(config)
+  try {
+    await core.start()
+  } catch (error) {
+    const message = error instanceof StartError ? error.message : String((error as Error).stack ?? error)
+    process.stderr.write(`swarm-monitor: ${message}\n`)
+    await core.stop()
+    process.exit(1)
+  }
+
+  process.stdout.write(
+    [
+      `Swarm Monitor listening on ${core.url}`,
+      `  operator: ${core.url}/#token=${core.tokens.operator}`,
+      `  viewer:   ${core.url}/#token=${core.tokens.viewer}`,
+      '',
+    ].join('\n'),
+  )
+
+  let stopping = false
+  const shutdown = (signal: string) => {
+    if (stopping) return
+    stopping = true
+    core.logger.info({ signal }, 'shutting down')
+    core.stop().then(
+      () => process.exit(0),
+      () => process.exit(1),
+    )
+  }
+  process.once('SIGINT', () => shutdown('SIGINT'))
+  process.once('SIGTERM', () => shutdown('SIGTERM'))
+}
+
+if (require.main === module) {
+  runHeadless(process.argv.slice(2)).catch((error: unknown) => {
+    process.stderr.write(`swarm-monitor: ${String((error as Error)?.stack ?? error)}\n`)
+    process.exit(1)
+  })
+}

@@ -1,0 +1,74 @@
+/**
+ * Access tokens: one per role. Fixed by environment variables (never written
+ * to disk), otherwise generated on first start and kept in
+ * `<data-dir>/tokens.json` with mode 0600.
+ */
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto'
+import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { z } from 'zod'
+import type { Role } from '../../../shared/domain'
+
+export type Tokens = Record<Role, string>
+
+const ROLES_IN_FILE = ['operator', 'viewer', 'agent'] as const satisfies readonly Role[]
+const TokenSchema = z.string().min(16).max(512).regex(/^[\x21-\x7e]+$/)
+const TokensFileSchema = z.object({ operator: TokenSchema, viewer: TokenSchema, agent: TokenSchema })
+
+const ENV_NAMES: Record<Role, string> = {
+  operator: 'SWARM_MONITOR_OPERATOR_TOKEN',
+  viewer: 'SWARM_MONITOR_VIEWER_TOKEN',
+  agent: 'SWARM_MONITOR_AGENT_TOKEN',
+}
+
+export const TOKENS_FILE = 'tokens.json'
+
+function generate(): string {
+  return randomBytes(24).toString('base64url')
+}
+
+/** Loads or creates the tokens; environment variables take precedence and are not persisted. */
+export function loadTokens(dataDir: string, env: NodeJS.ProcessEnv = process.env): Tokens {
+  mkdirSync(dataDir, { recursive: true, mode: 0o700 })
+  const file = join(dataDir, TOKENS_FILE)
+  let stored: Tokens
+  if (existsSync(file)) {
+    let parsed: unknown
+    try {
+      parsed = JSON.parse(readFileSync(file, 'utf8'))
+    } catch (error) {
+      throw new Error(`${file} is not valid JSON (${(error as Error).message}); fix or delete it to generate new tokens`)
+    }
+    const result = TokensFileSchema.safeParse(parsed)
+    if (!result.success) throw new Error(`${file} does not hold operator, viewer and agent tokens; fix or delete it`)
+    stored = result.data
+    chmodSync(file, 0o600)
+  } else {
+    stored = { operator: generate(), viewer: generate(), agent: generate() }
+    writeFileSync(file, JSON.stringify(stored, null, 2) + '\n', { mode: 0o600 })
+  }
+  const tokens = { ...stored }
+  for (const role of ROLES_IN_FILE) {
+    const fromEnv = env[ENV_NAMES[role]]
+    if (fromEnv) tokens[role] = fromEnv
+  }
+  const distinct = new Set(Object.values(tokens))
+  if (distinct.size !== ROLES_IN_FILE.length) throw new Error('operator, viewer and agent tokens must all differ')
+  return tokens
+}
+
+const digest = (value: string) => createHash('sha256').update(value).digest()
+
+/**
+ * The role a presented token grants, or null. Every role is compared, in
+ * constant time over fixed-length digests, so timing tells nothing.
+ */
+export function roleOf(tokens: Tokens, presented: unknown): Role | null {
+  if (typeof presented !== 'string' || presented.length === 0 || presented.length > 512) return null
+  const given = digest(presented)
+  let found: Role | null = null
+  for (const role of ROLES_IN_FILE) {
+    if (timingSafeEqual(given, digest(tokens[role]))) found = role
+  }
+  return found
+}

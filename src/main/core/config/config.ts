@@ -1,0 +1,206 @@
+/**
+ * Configuration: flags, then `SWARM_MONITOR_*` environment variables, then a
+ * config file (JSON or YAML), then defaults. Everything ends in one validated
+ * `Config` object; bad input throws a `ConfigError` naming what is wrong.
+ */
+import { readFileSync } from 'node:fs'
+import { Command, CommanderError, Option } from 'commander'
+import { parse as parseYaml } from 'yaml'
+import { z } from 'zod'
+import { describeIssues } from '../../../shared/commands'
+import { defaultDataDir } from './data-dir'
+import { VERSION } from '../version'
+
+export const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const
+
+const ConfigSchema = z
+  .object({
+    host: z.string().min(1),
+    port: z.number().int().min(0).max(65535),
+    demo: z.boolean(),
+    demoAgents: z.number().int().min(0).max(10_000),
+    demoRate: z.number().min(0).max(100_000),
+    dataDir: z.string().min(1),
+    tlsCert: z.string().min(1).nullable(),
+    tlsKey: z.string().min(1).nullable(),
+    allowOrigin: z.array(z.url()),
+    logLevel: z.enum(LOG_LEVELS),
+    rendererDir: z.string().min(1).nullable(),
+  })
+  .strict()
+  .refine((c) => (c.tlsCert === null) === (c.tlsKey === null), {
+    message: '--tls-cert and --tls-key go together',
+    path: ['tlsCert'],
+  })
+
+export type Config = z.infer<typeof ConfigSchema>
+
+export class ConfigError extends Error {
+  /** 0 for `--help` and `--version`, whose "error" is the text to print. */
+  constructor(
+    message: string,
+    readonly exitCode = 2,
+  ) {
+    super(message)
+    this.name = 'ConfigError'
+  }
+}
+
+const int = (name: string) => (value: string) => {
+  const n = Number(value)
+  if (!Number.isInteger(n)) throw new ConfigError(`${name} must be a whole number, got "${value}"`)
+  return n
+}
+const num = (name: string) => (value: string) => {
+  const n = Number(value)
+  if (!Number.isFinite(n)) throw new ConfigError(`${name} must be a number, got "${value}"`)
+  return n
+}
+const collect = (value: string, previous: string[] | undefined) => [...(previous ?? []), ...value.split(',').filter(Boolean)]
+
+const ENV = 'SWARM_MONITOR_'
+
+function buildProgram(): Command {
+  const program = new Command('swarm-monitor')
+    .description('Run a swarm coordinator and serve its live dashboard over HTTP + Socket.IO.')
+    .version(VERSION, '-v, --version')
+    .addOption(new Option('--host <host>', 'interface to bind').env(`${ENV}HOST`).default('127.0.0.1'))
+    .addOption(
+      new Option('-p, --port <port>', 'port to listen on (0: any free port)')
+        .env(`${ENV}PORT`)
+        .default(7420)
+        .argParser(int('--port')),
+    )
+    .addOption(new Option('--demo', 'run the demo swarm (the default)'))
+    .addOption(new Option('--no-demo', 'do not run the demo swarm'))
+    .addOption(
+      new Option('--demo-agents <n>', 'simulated agents in the demo swarm')
+        .env(`${ENV}DEMO_AGENTS`)
+        .default(12)
+        .argParser(int('--demo-agents')),
+    )
+    .addOption(
+      new Option('--demo-rate <n>', 'synthetic tasks per second in the demo swarm')
+        .env(`${ENV}DEMO_RATE`)
+        .default(2)
+        .argParser(num('--demo-rate')),
+    )
+    .addOption(
+      new Option('--data-dir <dir>', 'where tokens and logs live').env(`${ENV}DATA_DIR`).default(defaultDataDir()),
+    )
+    .addOption(new Option('--tls-cert <file>', 'TLS certificate (PEM): serve HTTPS and WSS').env(`${ENV}TLS_CERT`))
+    .addOption(new Option('--tls-key <file>', 'TLS private key (PEM)').env(`${ENV}TLS_KEY`))
+    .addOption(
+      new Option('--allow-origin <origin>', 'browser origin allowed to connect (repeatable; the own origin always is)')
+        .env(`${ENV}ALLOW_ORIGIN`)
+        .argParser(collect),
+    )
+    .addOption(
+      new Option('--log-level <level>', 'console and file log level')
+        .choices(LOG_LEVELS)
+        .env(`${ENV}LOG_LEVEL`)
+        .default('info'),
+    )
+    .addOption(new Option('--config <file>', 'config file (JSON or YAML) with the same keys in camelCase').env(`${ENV}CONFIG`))
+    .addHelpText(
+      'after',
+      `
+Every flag can also be given as an environment variable (${ENV}PORT, ${ENV}NO_DEMO is --no-demo …)
+or in the config file; flags win over the environment, which wins over the file.
+Tokens: ${ENV}OPERATOR_TOKEN, ${ENV}VIEWER_TOKEN and ${ENV}AGENT_TOKEN fix them; otherwise they are
+generated on first start and kept in <data-dir>/tokens.json (mode 0600).`,
+    )
+    .helpOption('-h, --help', 'show this help')
+    .allowExcessArguments(false)
+  return program
+}
+
+const FILE_KEYS = new Set<string>(Object.keys(ConfigSchema.shape))
+
+function envFlag(value: string | undefined): boolean | undefined {
+  if (value === undefined || value === '') return undefined
+  return !/^(0|false|no|off)$/i.test(value)
+}
+const negate = (flag: boolean | undefined) => (flag === undefined ? undefined : !flag)
+
+function readConfigFile(file: string): Record<string, unknown> {
+  let text: string
+  try {
+    text = readFileSync(file, 'utf8')
+  } catch (error) {
+    throw new ConfigError(`cannot read config file ${file}: ${(error as Error).message}`)
+  }
+  let data: unknown
+  try {
+    data = file.endsWith('.json') ? JSON.parse(text) : parseYaml(text)
+  } catch (error) {
+    throw new ConfigError(`config file ${file} is not valid ${file.endsWith('.json') ? 'JSON' : 'YAML'}: ${(error as Error).message}`)
+  }
+  if (data === null || typeof data !== 'object' || Array.isArray(data)) {
+    throw new ConfigError(`config file ${file} must hold an object of settings`)
+  }
+  for (const key of Object.keys(data)) {
+    if (!FILE_KEYS.has(key) || key === 'rendererDir') {
+      throw new ConfigError(`config file ${file}: unknown setting "${key}"`)
+    }
+  }
+  return data as Record<string, unknown>
+}
+
+/**
+ * Parses `argv` (without the node/electron executable and script) and `env`.
+ * Throws `ConfigError`; `exitCode` 0 means help or version text was asked for.
+ */
+export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv = process.env, rendererDir: string | null = null): Config {
+  const program = buildProgram()
+  let output = ''
+  program.exitOverride().configureOutput({
+    writeOut: (text) => (output += text),
+    writeErr: (text) => (output += text),
+    outputError: () => {},
+  })
+  const saved = process.env
+  try {
+    // commander reads option env vars from process.env; hand it the given env.
+    process.env = env
+    program.parse([...argv], { from: 'user' })
+  } catch (error) {
+    if (error instanceof ConfigError) throw error
+    if (error instanceof CommanderError) {
+      const zero = error.exitCode === 0
+      throw new ConfigError(zero ? output.trimEnd() : error.message.replace(/^error: /, ''), zero ? 0 : 2)
+    }
+    throw error
+  } finally {
+    process.env = saved
+  }
+  const opts = program.opts<Record<string, unknown>>()
+  const source = (key: string) => program.getOptionValueSource(key)
+
+  const settings: Record<string, unknown> = {
+    host: opts.host,
+    port: opts.port,
+    demo: opts.demo,
+    demoAgents: opts.demoAgents,
+    demoRate: opts.demoRate,
+    dataDir: opts.dataDir,
+    tlsCert: opts.tlsCert ?? null,
+    tlsKey: opts.tlsKey ?? null,
+    allowOrigin: opts.allowOrigin ?? [],
+    logLevel: opts.logLevel,
+    rendererDir,
+  }
+  if (typeof opts.config === 'string') {
+    const file = readConfigFile(opts.config)
+    for (const [key, value] of Object.entries(file)) {
+      const from = source(key)
+      if (from === undefined || from === 'default') settings[key] = value
+    }
+  }
+  // commander leaves `demo` undefined when neither --demo nor --no-demo is given.
+  if (settings.demo === undefined) settings.demo = envFlag(env[`${ENV}DEMO`]) ?? negate(envFlag(env[`${ENV}NO_DEMO`]))
+  if (settings.demo === undefined) settings.demo = true
+  const parsed = ConfigSchema.safeParse(settings)
+  if (!parsed.success) throw new ConfigError(`invalid configuration: ${describeIssues(parsed.error)}`)
+  return parsed.data
+}

@@ -1,0 +1,152 @@
+/**
+ * The core: coordinator, event pipeline, HTTP + Socket.IO server. Runs under
+ * plain Node; the Electron shell and the headless CLI are both thin layers
+ * over `createCore(config)`.
+ */
+import { readFileSync } from 'node:fs'
+import type { AddressInfo } from 'node:net'
+import { Server } from 'socket.io'
+import type { Config } from './config/config'
+import { loadTokens, type Tokens } from './auth/tokens'
+import { Coordinator } from './coordinator/coordinator'
+import { DemoSwarm } from './demo/demo-swarm'
+import { createLogger, type Logger } from './logger'
+import { MetricsSampler } from './metrics/sampler'
+import { Broadcaster } from './pipeline/broadcaster'
+import { EventLog } from './pipeline/event-log'
+import { originAllowed } from './server/auth'
+import { registerDashboard, LIVE_ROOM, type DashboardNamespace } from './server/dashboard.handlers'
+import { BODY_LIMIT, createHttpServer } from './server/http'
+import { DASHBOARD_NAMESPACE } from '../../shared/protocol'
+
+export interface CoreOptions {
+  /** Print log lines to the console (the file log is always written). Default true. */
+  console?: boolean
+  /** Environment to read tokens from; default `process.env`. */
+  env?: NodeJS.ProcessEnv
+  /** Batch window for viewer events, ms. */
+  batchWindowMs?: number
+  /** Demo pace multiplier for durations (tests use less than 1). */
+  demoSpeed?: number
+}
+
+export interface Core {
+  start(): Promise<void>
+  stop(): Promise<void>
+  /** `http(s)://host:port`, known after `start()`. */
+  readonly url: string
+  readonly tokens: Tokens
+  readonly logger: Logger
+  readonly coordinator: Coordinator
+}
+
+export class StartError extends Error {
+  override name = 'StartError'
+}
+
+export function createCore(config: Config, options: CoreOptions = {}): Core {
+  const startedAt = Date.now()
+  const { logger, close: closeLog } = createLogger(config, { console: options.console })
+  const tokens = loadTokens(config.dataDir, options.env ?? process.env)
+  const log = new EventLog()
+  const coordinator = new Coordinator({ emit: (event) => log.append(event) })
+  const sampler = new MetricsSampler(coordinator, { emit: (event) => log.append(event) })
+  const state = { coordinator, sampler, log }
+  const demo = config.demo
+    ? new DemoSwarm(coordinator, { agents: config.demoAgents, rate: config.demoRate, speed: options.demoSpeed })
+    : null
+
+  const secure = config.tlsCert !== null
+  const http = createHttpServer({
+    state,
+    tokens,
+    logger,
+    rendererDir: config.rendererDir,
+    allowRemoteShell: false,
+    startedAt,
+    ...(secure ? { https: { cert: readFileSync(config.tlsCert!), key: readFileSync(config.tlsKey!) } } : {}),
+  })
+
+  const io = new Server(http.server, {
+    serveClient: false,
+    maxHttpBufferSize: BODY_LIMIT,
+    perMessageDeflate: false,
+    cors: { origin: config.allowOrigin, credentials: false },
+    allowRequest: (req, callback) => {
+      const allowed = originAllowed(req, config.allowOrigin, secure)
+      if (!allowed) logger.warn({ origin: req.headers.origin, address: req.socket.remoteAddress }, 'origin refused')
+      callback(allowed ? null : 'origin not allowed', allowed)
+    },
+  })
+  // One server, one typed event map per namespace (socket.io types the Server with a single map).
+  const dashboard = io.of(DASHBOARD_NAMESPACE) as unknown as DashboardNamespace
+  const broadcaster = new Broadcaster({
+    windowMs: options.batchWindowMs ?? 100,
+    maxBatch: 100,
+    send: (events) => dashboard.to(LIVE_ROOM).emit('events', events),
+  })
+  const unsubscribe = log.subscribe((event) => broadcaster.push(event))
+  registerDashboard(dashboard, { state, broadcaster, tokens, logger, allowRemoteShell: false })
+
+  let url = ''
+  let started = false
+
+  return {
+    tokens,
+    logger,
+    coordinator,
+    get url() {
+      if (!url) throw new Error('the core has not started yet')
+      return url
+    },
+
+    async start() {
+      try {
+        await http.listen({ host: config.host, port: config.port })
+      } catch (error) {
+        const code = (error as NodeJS.ErrnoException).code
+        await closeLog()
+        if (code === 'EADDRINUSE') throw new StartError(`port ${config.port} is already in use on ${config.host}`)
+        if (code === 'EADDRNOTAVAIL') throw new StartError(`cannot bind ${config.host}: no such local address`)
+        if (code === 'EACCES') throw new StartError(`no permission to listen on ${config.host}:${config.port}`)
+        throw error
+      }
+      started = true
+      const address = http.server.address() as AddressInfo
+      const host = address.family === 'IPv6' ? `[${address.address}]` : address.address
+      url = `${secure ? 'https' : 'http'}://${host}:${address.port}`
+      sampler.start()
+      demo?.start()
+      logger.info(
+        { url, dataDir: config.dataDir, demo: demo !== null },
+        "server started",
+      )
+      if (!isLoopbackHost(config.host) && !secure) {
+        logger.warn(
+          { host: config.host },
+          'listening beyond this machine without TLS: tokens and data cross the network in clear text (use --tls-cert/--tls-key or a TLS proxy)',
+        )
+      }
+    },
+
+    async stop() {
+      demo?.stop()
+      sampler.stop()
+      coordinator.stop()
+      broadcaster.stop()
+      unsubscribe()
+      if (started) {
+        io.disconnectSockets(true)
+        await new Promise<void>((resolve) => io.close(() => resolve()))
+        await http.close()
+        started = false
+        logger.info('stopped')
+      }
+      await closeLog()
+    },
+  }
+}
+
+function isLoopbackHost(host: string): boolean {
+  return host === 'localhost' || host === '::1' || host.startsWith('127.')
+}

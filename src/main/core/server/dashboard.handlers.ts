@@ -1,0 +1,118 @@
+/**
+ * The `/dashboard` namespace: viewers and operators. On connect: `welcome`,
+ * then `snapshot`, then `events` batches. Every incoming message is validated
+ * and answered through its acknowledgement; none can throw.
+ */
+import type { Namespace, Socket } from 'socket.io'
+import { SyncSchema, describeIssues } from '../../../shared/commands'
+import type { Role } from '../../../shared/domain'
+import type { DashboardClientToServer, DashboardServerToClient, SyncResponse } from '../../../shared/protocol'
+import { fail, ok, type Result } from '../../../shared/result'
+import type { Logger } from '../logger'
+import type { Tokens } from '../auth/tokens'
+import type { Broadcaster } from '../pipeline/broadcaster'
+import { VERSION } from '../version'
+import { admit } from './auth'
+import { COMMAND_NAMES, isLoopback, runCommand } from './operator-commands'
+import { buildSnapshot, type SwarmState } from './snapshot'
+
+export interface SocketData {
+  role: Role
+}
+
+export type DashboardNamespace = Namespace<DashboardClientToServer, DashboardServerToClient, Record<string, never>, SocketData>
+type DashboardSocket = Socket<DashboardClientToServer, DashboardServerToClient, Record<string, never>, SocketData>
+
+/** Room every viewer joins after its snapshot; batches go to it. */
+export const LIVE_ROOM = 'live'
+
+export interface DashboardDeps {
+  state: SwarmState
+  broadcaster: Broadcaster
+  tokens: Tokens
+  logger: Logger
+  allowRemoteShell: boolean
+}
+
+type AckFn = (result: Result<unknown>) => void
+
+/** Wraps a handler so that a missing ack, bad input or a bug never reaches Socket.IO. */
+function guarded(logger: Logger, event: string, handler: (args: unknown[], ack: AckFn) => void) {
+  return (...args: unknown[]) => {
+    const last = args.at(-1)
+    const ack: AckFn = typeof last === 'function' ? (last as AckFn) : () => {}
+    const payload = typeof last === 'function' ? args.slice(0, -1) : args
+    try {
+      handler(payload, ack)
+    } catch (error) {
+      logger.error({ err: error, event }, 'handler failed')
+      ack(fail('internal', 'the server failed to handle this message'))
+    }
+  }
+}
+
+export function registerDashboard(namespace: DashboardNamespace, deps: DashboardDeps): void {
+  const { state, broadcaster, tokens, logger } = deps
+
+  namespace.use((socket, next) => {
+    const admission = admit(tokens, (socket.handshake.auth as { token?: unknown }).token, ['operator', 'viewer'])
+    if (!admission.ok) {
+      logger.warn({ address: socket.handshake.address, reason: admission.reason, namespace: '/dashboard' }, 'connection refused')
+      next(new Error(admission.code))
+      return
+    }
+    socket.data.role = admission.role
+    next()
+  })
+
+  namespace.on('connection', (socket: DashboardSocket) => {
+    const role = socket.data.role
+    logger.info({ id: socket.id, role, address: socket.handshake.address }, 'viewer connected')
+    socket.on('disconnect', (reason) => logger.info({ id: socket.id, reason }, 'viewer disconnected'))
+
+    socket.emit('welcome', { role, version: VERSION, serverTime: Date.now() })
+    // Everything up to now goes out to the others first, so the snapshot's seq
+    // is the line: this socket gets the snapshot and only later events.
+    broadcaster.flush()
+    socket.emit('snapshot', buildSnapshot(state))
+    void socket.join(LIVE_ROOM)
+
+    socket.on(
+      'ping',
+      guarded(logger, 'ping', (_args, ack) => ack(ok({ serverTime: Date.now() }))),
+    )
+
+    socket.on(
+      'sync',
+      guarded(logger, 'sync', ([request], ack) => {
+        const parsed = SyncSchema.safeParse(request)
+        if (!parsed.success) return ack(fail('bad_request', describeIssues(parsed.error)))
+        broadcaster.flush()
+        const events = state.log.since(parsed.data.sinceSeq)
+        const response: SyncResponse = events
+          ? { kind: 'events', events }
+          : { kind: 'snapshot', snapshot: buildSnapshot(state) }
+        ack(ok(response))
+      }),
+    )
+
+    socket.on(
+      'subscribe',
+      guarded(logger, 'subscribe', (_args, ack) =>
+        ack(fail('unavailable', 'channel subscriptions are not offered by this server yet; every channel is sent')),
+      ),
+    )
+
+    const context = { role, loopback: isLoopback(socket.handshake.address), allowRemoteShell: deps.allowRemoteShell }
+    for (const name of COMMAND_NAMES) {
+      socket.on(
+        name,
+        guarded(logger, name, ([request], ack) => {
+          const result = runCommand(state.coordinator, name, request, context)
+          if (result.ok) logger.info({ command: name, id: socket.id }, 'operator command')
+          ack(result)
+        }),
+      )
+    }
+  })
+}

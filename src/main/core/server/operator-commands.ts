@@ -1,0 +1,91 @@
+/**
+ * Operator commands, shared by the Socket.IO handlers and the HTTP routes:
+ * validate, check the role, run against the coordinator, answer a `Result`.
+ * Nothing here throws; bad input changes nothing.
+ */
+import type { z } from 'zod'
+import { AgentRefSchema, describeIssues, TaskRefSchema, TaskSubmitSchema } from '../../../shared/commands'
+import type { Agent, Role, Task } from '../../../shared/domain'
+import { fail, ok, type Result } from '../../../shared/result'
+import { CoordinatorError, type Coordinator } from '../coordinator/coordinator'
+
+export interface CommandContext {
+  role: Role
+  /** Whether the request came from the loopback interface. */
+  loopback: boolean
+  allowRemoteShell: boolean
+}
+
+interface CommandResults {
+  'task:submit': Task
+  'task:cancel': Task
+  'task:retry': Task
+  'agent:pause': Agent
+  'agent:resume': Agent
+}
+export type CommandName = keyof CommandResults
+
+export const COMMAND_NAMES: readonly CommandName[] = ['task:submit', 'task:cancel', 'task:retry', 'agent:pause', 'agent:resume']
+
+function parse<S extends z.ZodType>(schema: S, input: unknown): { ok: true; data: z.output<S> } | { ok: false; result: Result<never> } {
+  const parsed = schema.safeParse(input)
+  if (parsed.success) return { ok: true, data: parsed.data }
+  return { ok: false, result: fail('bad_request', describeIssues(parsed.error)) }
+}
+
+export function runCommand<N extends CommandName>(
+  coordinator: Coordinator,
+  name: N,
+  input: unknown,
+  context: CommandContext,
+): Result<CommandResults[N]> {
+  if (context.role !== 'operator') return fail('forbidden', `${name} needs an operator token; this connection is read-only`)
+  try {
+    return ok(execute(coordinator, name, input, context)) as Result<CommandResults[N]>
+  } catch (error) {
+    if (error instanceof CommandRefused) return error.result
+    if (error instanceof CoordinatorError) return fail(error.code, error.message)
+    return fail('internal', 'the command failed inside the server; see the server log')
+  }
+}
+
+class CommandRefused extends Error {
+  constructor(readonly result: Result<never>) {
+    super('refused')
+  }
+}
+
+function valid<S extends z.ZodType>(schema: S, input: unknown): z.output<S> {
+  const parsed = parse(schema, input)
+  if (!parsed.ok) throw new CommandRefused(parsed.result)
+  return parsed.data
+}
+
+function execute(coordinator: Coordinator, name: CommandName, input: unknown, context: CommandContext): Task | Agent {
+  switch (name) {
+    case 'task:submit': {
+      const request = valid(TaskSubmitSchema, input)
+      if (request.kind === 'shell' && !context.loopback && !context.allowRemoteShell) {
+        throw new CommandRefused(
+          fail(
+            'forbidden',
+            'shell tasks run commands on the server, so they are accepted only from the server machine itself (start it with --allow-remote-shell to allow remote operators)',
+          ),
+        )
+      }
+      return coordinator.submit(request)
+    }
+    case 'task:cancel':
+      return coordinator.cancel(valid(TaskRefSchema, input).taskId)
+    case 'task:retry':
+      return coordinator.retry(valid(TaskRefSchema, input).taskId)
+    case 'agent:pause':
+      return coordinator.pauseAgent(valid(AgentRefSchema, input).agentId)
+    case 'agent:resume':
+      return coordinator.resumeAgent(valid(AgentRefSchema, input).agentId)
+  }
+}
+
+export function isLoopback(address: string | undefined): boolean {
+  return address === '127.0.0.1' || address === '::1' || address === '::ffff:127.0.0.1' || !!address?.startsWith('127.')
+}

@@ -1,0 +1,21 @@
+import type { Snapshot } from '../../../shared/protocol'
+import type { Coordinator } from '../coordinator/coordinator'
+import type { MetricsSampler } from '../metrics/sampler'
+import type { EventLog } from '../pipeline/event-log'
+
+export interface SwarmState {
+  coordinator: Coordinator
+  sampler: MetricsSampler
+  log: EventLog
+}
+
+/** The whole visible state, consistent with `seq`: every event up to it is included, none after. */
+export function buildSnapshot({ coordinator, sampler, log }: SwarmState): Snapshot {
+  return {
+    seq: log.seq,
+    agents: coordinator.listAgents(),
+    tasks: coordinator.snapshotTasks(),
+    metrics: sampler.state(),
+    alerts: [],
+  }
+}

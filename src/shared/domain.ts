@@ -1,0 +1,121 @@
+/**
+ * The swarm's domain model: agents, tasks, metrics and alerts.
+ *
+ * Schemas come first and the types are derived from them, so that what the
+ * server validates and what both sides compile against can never drift apart.
+ */
+import { z } from 'zod'
+
+export const AGENT_STATUSES = ['idle', 'busy', 'paused', 'error', 'offline'] as const
+export const AgentStatusSchema = z.enum(AGENT_STATUSES)
+export type AgentStatus = z.infer<typeof AgentStatusSchema>
+
+export const AGENT_KINDS = ['local', 'remote', 'demo'] as const
+export const AgentKindSchema = z.enum(AGENT_KINDS)
+export type AgentKind = z.infer<typeof AgentKindSchema>
+
+export const TASK_STATUSES = [
+  'queued',
+  'assigned',
+  'running',
+  'succeeded',
+  'failed',
+  'cancelled',
+  'timed_out',
+] as const
+export const TaskStatusSchema = z.enum(TASK_STATUSES)
+export type TaskStatus = z.infer<typeof TaskStatusSchema>
+
+/** States a task never leaves. */
+export const TERMINAL_TASK_STATUSES: readonly TaskStatus[] = ['succeeded', 'failed', 'cancelled', 'timed_out']
+
+export function isTerminal(status: TaskStatus): boolean {
+  return TERMINAL_TASK_STATUSES.includes(status)
+}
+
+/** A capability tag: short, printable, no spaces. */
+export const CapabilitySchema = z
+  .string()
+  .min(1)
+  .max(64)
+  .regex(/^[A-Za-z0-9_.:/-]+$/, 'capabilities are tags of letters, digits and _ . : / -')
+
+export interface AgentResources {
+  cpu?: number
+  memoryMb?: number
+}
+
+export interface Agent {
+  id: string
+  name: string
+  kind: AgentKind
+  capabilities: string[]
+  status: AgentStatus
+  /** How many tasks the agent runs at once. */
+  concurrency: number
+  /** Tasks the agent holds now (assigned or running). */
+  currentTaskIds: string[]
+  /** Epoch ms of the last sign of life. */
+  lastHeartbeat: number
+  joinedAt: number
+  counters: { done: number; failed: number }
+  resources: AgentResources | null
+}
+
+export interface Task {
+  id: string
+  name: string
+  kind: string
+  payload: unknown
+  /** Higher runs first. */
+  priority: number
+  capabilities: string[]
+  status: TaskStatus
+  agentId: string | null
+  attempts: number
+  maxRetries: number
+  timeoutMs: number | null
+  /** 0 to 1. */
+  progress: number
+  createdAt: number
+  updatedAt: number
+  startedAt: number | null
+  finishedAt: number | null
+  result: unknown
+  error: string | null
+}
+
+/** One sample of swarm-wide figures, taken once a second. */
+export interface MetricsSample {
+  at: number
+  agents: Record<AgentStatus, number>
+  queued: number
+  running: number
+  /** Cumulative since the server started. */
+  succeeded: number
+  failed: number
+  /** Tasks that reached a terminal state during the last sample interval, per second. */
+  throughput: number
+}
+
+export interface MetricsState {
+  current: MetricsSample
+  /** Recent samples, oldest first, bounded. */
+  history: MetricsSample[]
+}
+
+export const ALERT_SEVERITIES = ['info', 'warning', 'critical'] as const
+export type AlertSeverity = (typeof ALERT_SEVERITIES)[number]
+
+export interface Alert {
+  id: string
+  rule: string
+  severity: AlertSeverity
+  message: string
+  at: number
+  agentId: string | null
+  acknowledged: boolean
+}
+
+export const ROLES = ['operator', 'viewer', 'agent'] as const
+export type Role = (typeof ROLES)[number]

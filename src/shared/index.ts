@@ -1,0 +1,6 @@
+export * from './domain'
+export * from './events'
+export * from './result'
+export * from './commands'
+export * from './protocol'
+export * from './bridge'
