@@ -1,0 +1,88 @@
+import { mkdtempSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { describe, expect, it } from 'vitest'
+import { ConfigError, loadConfig } from '../../../src/main/core/config/config'
+import { defaultDataDir } from '../../../src/main/core/config/data-dir'
+
+const env = {}
+
+describe('loadConfig', () => {
+  it('has safe defaults: loopback, port 7420, demo on', () => {
+    const config = loadConfig([], env)
+    expect(config).toMatchObject({ host: '127.0.0.1', port: 7420, demo: true, logLevel: 'info', allowOrigin: [] })
+  })
+
+  it('reads flags, with repeatable --allow-origin', () => {
+    const config = loadConfig(
+      ['--port', '0', '--no-demo', '--allow-origin', 'https://a.example', '--allow-origin', 'https://b.example'],
+      env,
+    )
+    expect(config).toMatchObject({ port: 0, demo: false, allowOrigin: ['https://a.example', 'https://b.example'] })
+  })
+
+  it('takes environment variables, and flags win over them', () => {
+    expect(loadConfig([], { SWARM_MONITOR_PORT: '9000', SWARM_MONITOR_NO_DEMO: '1' })).toMatchObject({
+      port: 9000,
+      demo: false,
+    })
+    expect(loadConfig(['--port', '9001'], { SWARM_MONITOR_PORT: '9000' }).port).toBe(9001)
+  })
+
+  it('reads a YAML config file below flags and environment', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'sm-config-'))
+    const file = join(dir, 'swarm-monitor.yaml')
+    writeFileSync(file, 'port: 8100\ndemo: false\ndemoAgents: 3\nhost: 127.0.0.2\n')
+    expect(loadConfig(['--config', file], env)).toMatchObject({ port: 8100, demo: false, demoAgents: 3 })
+    expect(loadConfig(['--config', file, '--host', '127.0.0.9'], env).host).toBe('127.0.0.9')
+    expect(loadConfig(['--config', file], { SWARM_MONITOR_DEMO_AGENTS: '7' }).demoAgents).toBe(7)
+  })
+
+  it.each([
+    [['--port', 'eighty'], /--port must be a whole number/],
+    [['--port', '70000'], /port/],
+    [['--log-level', 'loud'], /log-level/],
+    [['--allow-origin', 'not a url'], /allowOrigin/],
+    [['--tls-cert', 'cert.pem'], /--tls-cert and --tls-key go together/],
+    [['--bogus'], /unknown option '--bogus'/],
+    [['extra'], /too many arguments|unexpected/i],
+  ])('refuses %j with a clear message', (argv, message) => {
+    expect(() => loadConfig(argv, env)).toThrow(ConfigError)
+    expect(() => loadConfig(argv, env)).toThrow(message)
+  })
+
+  it('names unknown and malformed settings in a config file', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'sm-config-'))
+    const unknown = join(dir, 'a.json')
+    writeFileSync(unknown, '{"prot": 1}')
+    expect(() => loadConfig(['--config', unknown], env)).toThrow(`config file ${unknown}: unknown setting "prot"`)
+    const broken = join(dir, 'b.json')
+    writeFileSync(broken, '{"port": ')
+    expect(() => loadConfig(['--config', broken], env)).toThrow(/is not valid JSON/)
+    const wrongType = join(dir, 'c.yaml')
+    writeFileSync(wrongType, 'port: "x"\n')
+    expect(() => loadConfig(['--config', wrongType], env)).toThrow(/port: .*expected number/)
+  })
+
+  it('answers --help and --version with exit code 0 and the text', () => {
+    try {
+      loadConfig(['--help'], env)
+      expect.unreachable()
+    } catch (error) {
+      expect(error).toBeInstanceOf(ConfigError)
+      expect((error as ConfigError).exitCode).toBe(0)
+      for (const flag of ['--host', '--port', '--demo', '--no-demo', '--data-dir', '--tls-cert', '--tls-key', '--allow-origin', '--log-level']) {
+        expect((error as Error).message).toContain(flag)
+      }
+    }
+    expect(() => loadConfig(['--version'], env)).toThrow(/^\d+\.\d+\.\d+$/)
+  })
+})
+
+describe('defaultDataDir', () => {
+  it('follows each platform convention', () => {
+    expect(defaultDataDir({ XDG_DATA_HOME: '/x' }, 'linux')).toBe('/x/swarm-monitor')
+    expect(defaultDataDir({ APPDATA: 'C:/Users/u/AppData/Roaming' }, 'win32')).toMatch(/Roaming.swarm-monitor$/)
+    expect(defaultDataDir({}, 'darwin')).toMatch(/Library.Application Support.swarm-monitor$/)
+  })
+})

@@ -1,0 +1,71 @@
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
+import type { UnsequencedEvent } from '../../../src/shared/events'
+import { Coordinator } from '../../../src/main/core/coordinator/coordinator'
+import { DemoSwarm } from '../../../src/main/core/demo/demo-swarm'
+import { MetricsSampler } from '../../../src/main/core/metrics/sampler'
+
+/** A seeded generator (mulberry32), so a run is the same every time. */
+function seeded(seed: number): () => number {
+  return () => {
+    seed = (seed + 0x6d2b79f5) | 0
+    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed)
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
+  }
+}
+
+describe('DemoSwarm', () => {
+  let events: UnsequencedEvent[]
+  let coordinator: Coordinator
+  beforeEach(() => {
+    vi.useFakeTimers()
+    events = []
+    coordinator = new Coordinator({ emit: (event) => events.push(event) })
+  })
+  afterEach(() => {
+    coordinator.stop()
+    vi.useRealTimers()
+  })
+
+  it('starts its agents and streams tasks through queued, running and a finish', async () => {
+    const demo = new DemoSwarm(coordinator, { agents: 6, rate: 5, random: seeded(1) })
+    demo.start()
+    expect(coordinator.listAgents().map((agent) => agent.kind)).toEqual(Array(6).fill('demo'))
+    await vi.advanceTimersByTimeAsync(30_000)
+    demo.stop()
+    const seen = new Set(events.flatMap((event) => (event.type === 'task:status' ? [event.task.status] : [])))
+    expect([...seen]).toEqual(expect.arrayContaining(['queued', 'assigned', 'running', 'succeeded', 'failed']))
+    const agentStatuses = new Set(events.flatMap((event) => (event.type === 'agent:status' ? [event.agent.status] : [])))
+    expect([...agentStatuses]).toEqual(expect.arrayContaining(['idle', 'busy']))
+    // About 5 tasks a second for 30 s: Poisson arrivals, so a loose band.
+    const submitted = coordinator.listTasks({ limit: 1000 }).total
+    expect(submitted).toBeGreaterThan(100)
+    expect(submitted).toBeLessThan(220)
+  })
+
+  it('generates no tasks at rate 0 and stops cleanly', async () => {
+    const demo = new DemoSwarm(coordinator, { agents: 2, rate: 0, random: seeded(2) })
+    demo.start()
+    await vi.advanceTimersByTimeAsync(10_000)
+    expect(coordinator.listTasks().total).toBe(0)
+    demo.stop()
+    expect(vi.getTimerCount()).toBe(0)
+  })
+
+  it('feeds the metrics sampler: queue depth, running and throughput', async () => {
+    const sampler = new MetricsSampler(coordinator, { emit: (event) => events.push(event), historySize: 5 })
+    const demo = new DemoSwarm(coordinator, { agents: 4, rate: 10, random: seeded(3) })
+    demo.start()
+    sampler.start()
+    await vi.advanceTimersByTimeAsync(20_000)
+    sampler.stop()
+    demo.stop()
+    const state = sampler.state()
+    expect(state.history).toHaveLength(5)
+    expect(state.current.queued).toBeGreaterThan(0)
+    expect(state.current.running).toBeGreaterThan(0)
+    expect(state.current.agents.busy + state.current.agents.idle).toBe(4)
+    expect(state.history.some((sample) => sample.throughput > 0)).toBe(true)
+    expect(events.filter((event) => event.type === 'metrics')).toHaveLength(20)
+  })
+})
