@@ -2,7 +2,6 @@ import { resolve } from 'node:path'
 import { defineConfig } from 'electron-vite'
 import vue from '@vitejs/plugin-vue'
 
-
 export default defineConfig({
   main: {
     build: {

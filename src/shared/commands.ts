@@ -23,7 +23,13 @@ export const TaskSubmitSchema = z
     payload: JsonRecord.default({}),
     priority: z.number().int().min(-1000).max(1000).default(0),
     capabilities: z.array(CapabilitySchema).max(32).default([]),
-    timeoutMs: z.number().int().min(1).max(7 * 24 * 3600 * 1000).nullable().default(null),
+    timeoutMs: z
+      .number()
+      .int()
+      .min(1)
+      .max(7 * 24 * 3600 * 1000)
+      .nullable()
+      .default(null),
     maxRetries: z.number().int().min(0).max(100).default(0),
   })
   .strict()

@@ -14,15 +14,7 @@ export const AGENT_KINDS = ['local', 'remote', 'demo'] as const
 export const AgentKindSchema = z.enum(AGENT_KINDS)
 export type AgentKind = z.infer<typeof AgentKindSchema>
 
-export const TASK_STATUSES = [
-  'queued',
-  'assigned',
-  'running',
-  'succeeded',
-  'failed',
-  'cancelled',
-  'timed_out',
-] as const
+export const TASK_STATUSES = ['queued', 'assigned', 'running', 'succeeded', 'failed', 'cancelled', 'timed_out'] as const
 export const TaskStatusSchema = z.enum(TASK_STATUSES)
 export type TaskStatus = z.infer<typeof TaskStatusSchema>
 

@@ -31,7 +31,11 @@ export async function startCore(argv: string[] = [], options: CoreOptions = {}):
 
 export type DashboardSocket = Socket<DashboardServerToClient, DashboardClientToServer>
 
-export function dashboardClient(url: string, token: string | undefined, extra: Parameters<typeof io>[1] = {}): DashboardSocket {
+export function dashboardClient(
+  url: string,
+  token: string | undefined,
+  extra: Parameters<typeof io>[1] = {},
+): DashboardSocket {
   return io(`${url}/dashboard`, {
     auth: token === undefined ? {} : { token },
     transports: ['websocket'],
@@ -42,7 +46,10 @@ export function dashboardClient(url: string, token: string | undefined, extra: P
 }
 
 /** Connects and resolves with the welcome and snapshot the server sends first. */
-export function connectDashboard(url: string, token: string): Promise<{ socket: DashboardSocket; welcome: Welcome; snapshot: Snapshot }> {
+export function connectDashboard(
+  url: string,
+  token: string,
+): Promise<{ socket: DashboardSocket; welcome: Welcome; snapshot: Snapshot }> {
   const socket = dashboardClient(url, token)
   return new Promise((resolve, reject) => {
     let welcome: Welcome | null = null

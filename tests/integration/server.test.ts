@@ -103,10 +103,15 @@ describe('state over HTTP equals state over the socket', () => {
     const state = new ViewerState(snapshot)
     socket.on('events', (events) => state.apply(events))
     for (let i = 0; i < 60; i++) {
-      const response = await postJson(`${core.url}/api/tasks`, { name: `job ${i}`, kind: 'report' }, TEST_TOKENS.operator)
+      const response = await postJson(
+        `${core.url}/api/tasks`,
+        { name: `job ${i}`, kind: 'report' },
+        TEST_TOKENS.operator,
+      )
       expect(response.status).toBe(201)
     }
-    const finished = () => [...state.tasks.values()].filter((task) => ['succeeded', 'failed'].includes(task.status)).length
+    const finished = () =>
+      [...state.tasks.values()].filter((task) => ['succeeded', 'failed'].includes(task.status)).length
     await until(() => finished() === 60, 15_000, 'all 60 tasks finished')
     const { body } = await getJson(`${core.url}/api/snapshot`, TEST_TOKENS.viewer)
     const http = body as Snapshot
@@ -147,7 +152,10 @@ describe('tokens, roles and commands', () => {
     const { socket } = await connectDashboard(core.url, TEST_TOKENS.viewer)
     sockets.push(socket)
     const result = await socket.emitWithAck('task:submit', { name: 'x', kind: 'report' })
-    expect(result).toMatchObject({ ok: false, error: { code: 'forbidden', message: expect.stringMatching(/operator/) } })
+    expect(result).toMatchObject({
+      ok: false,
+      error: { code: 'forbidden', message: expect.stringMatching(/operator/) },
+    })
     expect(core.coordinator.listTasks().total).toBe(0)
   })
 
@@ -155,7 +163,10 @@ describe('tokens, roles and commands', () => {
     const { socket } = await connectDashboard(core.url, TEST_TOKENS.operator)
     sockets.push(socket)
     const bad = await socket.emitWithAck('task:submit', { name: '', kind: 'report', priority: 'high' } as never)
-    expect(bad).toMatchObject({ ok: false, error: { code: 'bad_request', message: expect.stringMatching(/name.*priority/s) } })
+    expect(bad).toMatchObject({
+      ok: false,
+      error: { code: 'bad_request', message: expect.stringMatching(/name.*priority/s) },
+    })
     expect(core.coordinator.listTasks().total).toBe(0)
 
     const paused = await socket.emitWithAck('agent:pause', { agentId: 'demo-01' })
@@ -211,15 +222,30 @@ describe('HTTP API', () => {
   })
 
   it('creates tasks for operators only, validating the body', async () => {
-    const created = await postJson(`${core.url}/api/tasks`, { name: 'a', kind: 'report', priority: 3 }, TEST_TOKENS.operator)
+    const created = await postJson(
+      `${core.url}/api/tasks`,
+      { name: 'a', kind: 'report', priority: 3 },
+      TEST_TOKENS.operator,
+    )
     expect(created).toMatchObject({ status: 201, body: { status: 'queued', priority: 3, id: expect.any(String) } })
     const viewer = await postJson(`${core.url}/api/tasks`, { name: 'a', kind: 'report' }, TEST_TOKENS.viewer)
     expect(viewer.status).toBe(403)
-    const invalid = await postJson(`${core.url}/api/tasks`, { name: 'a', kind: 'shell', payload: {} }, TEST_TOKENS.operator)
-    expect(invalid).toMatchObject({ status: 400, body: { error: { code: 'bad_request', message: expect.stringMatching(/payload.command/) } } })
+    const invalid = await postJson(
+      `${core.url}/api/tasks`,
+      { name: 'a', kind: 'shell', payload: {} },
+      TEST_TOKENS.operator,
+    )
+    expect(invalid).toMatchObject({
+      status: 400,
+      body: { error: { code: 'bad_request', message: expect.stringMatching(/payload.command/) } },
+    })
     const malformed = await postJson(`${core.url}/api/tasks`, '{"name":', TEST_TOKENS.operator)
     expect(malformed.status).toBe(400)
-    const huge = await postJson(`${core.url}/api/tasks`, { name: 'a', kind: 'report', payload: { blob: 'x'.repeat(70_000) } }, TEST_TOKENS.operator)
+    const huge = await postJson(
+      `${core.url}/api/tasks`,
+      { name: 'a', kind: 'report', payload: { blob: 'x'.repeat(70_000) } },
+      TEST_TOKENS.operator,
+    )
     expect(huge).toMatchObject({ status: 413, body: { error: { code: 'payload_too_large' } } })
     const { body } = await getJson(`${core.url}/api/tasks`, TEST_TOKENS.viewer)
     expect(body).toMatchObject({ total: 1 })

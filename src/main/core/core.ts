@@ -117,10 +117,7 @@ export function createCore(config: Config, options: CoreOptions = {}): Core {
       url = `${secure ? 'https' : 'http'}://${host}:${address.port}`
       sampler.start()
       demo?.start()
-      logger.info(
-        { url, dataDir: config.dataDir, demo: demo !== null },
-        "server started",
-      )
+      logger.info({ url, dataDir: config.dataDir, demo: demo !== null }, 'server started')
       if (!isLoopbackHost(config.host) && !secure) {
         logger.warn(
           { host: config.host },

@@ -27,7 +27,14 @@ const REDACT = [
   '*.payload.env',
 ]
 
-const LEVEL_NAMES: Record<number, string> = { 10: 'TRACE', 20: 'DEBUG', 30: 'INFO', 40: 'WARN', 50: 'ERROR', 60: 'FATAL' }
+const LEVEL_NAMES: Record<number, string> = {
+  10: 'TRACE',
+  20: 'DEBUG',
+  30: 'INFO',
+  40: 'WARN',
+  50: 'ERROR',
+  60: 'FATAL',
+}
 const SKIP = new Set(['level', 'time', 'msg', 'pid', 'hostname'])
 
 /** Turns one pino JSON line into `12:00:01 INFO  message key=value …`. */
@@ -61,7 +68,10 @@ export interface LoggerHandle {
   close(): Promise<void>
 }
 
-export function createLogger(config: Pick<Config, 'dataDir' | 'logLevel'>, options: { console?: boolean } = {}): LoggerHandle {
+export function createLogger(
+  config: Pick<Config, 'dataDir' | 'logLevel'>,
+  options: { console?: boolean } = {},
+): LoggerHandle {
   const dir = join(config.dataDir, 'logs')
   mkdirSync(dir, { recursive: true, mode: 0o700 })
   const file = createStream('swarm-monitor.log', { path: dir, size: '10M', maxFiles: 5, mode: 0o600 })

@@ -71,7 +71,17 @@ describe('loadConfig', () => {
     } catch (error) {
       expect(error).toBeInstanceOf(ConfigError)
       expect((error as ConfigError).exitCode).toBe(0)
-      for (const flag of ['--host', '--port', '--demo', '--no-demo', '--data-dir', '--tls-cert', '--tls-key', '--allow-origin', '--log-level']) {
+      for (const flag of [
+        '--host',
+        '--port',
+        '--demo',
+        '--no-demo',
+        '--data-dir',
+        '--tls-cert',
+        '--tls-key',
+        '--allow-origin',
+        '--log-level',
+      ]) {
         expect((error as Error).message).toContain(flag)
       }
     }

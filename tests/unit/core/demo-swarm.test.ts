@@ -35,7 +35,9 @@ describe('DemoSwarm', () => {
     demo.stop()
     const seen = new Set(events.flatMap((event) => (event.type === 'task:status' ? [event.task.status] : [])))
     expect([...seen]).toEqual(expect.arrayContaining(['queued', 'assigned', 'running', 'succeeded', 'failed']))
-    const agentStatuses = new Set(events.flatMap((event) => (event.type === 'agent:status' ? [event.agent.status] : [])))
+    const agentStatuses = new Set(
+      events.flatMap((event) => (event.type === 'agent:status' ? [event.agent.status] : [])),
+    )
     expect([...agentStatuses]).toEqual(expect.arrayContaining(['idle', 'busy']))
     // About 5 tasks a second for 30 s: Poisson arrivals, so a loose band.
     const submitted = coordinator.listTasks({ limit: 1000 }).total

@@ -14,14 +14,22 @@ describe('logger', () => {
     const file = join(dataDir, 'logs', 'swarm-monitor.log')
     const text = readFileSync(file, 'utf8')
     expect(statSync(file).mode & 0o777).toBe(0o600)
-    const lines = text.trim().split('\n').map((line) => JSON.parse(line) as Record<string, unknown>)
+    const lines = text
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as Record<string, unknown>)
     expect(lines).toHaveLength(1)
     expect(lines[0]).toMatchObject({ msg: 'hello', level: 30, token: '[redacted]' })
     expect(text).not.toMatch(/SECRET/)
   })
 
   it('formats a line readably for the console', () => {
-    const line = JSON.stringify({ level: 40, time: Date.UTC(2026, 0, 1, 12, 0, 1), msg: 'request refused', url: '/api' })
+    const line = JSON.stringify({
+      level: 40,
+      time: Date.UTC(2026, 0, 1, 12, 0, 1),
+      msg: 'request refused',
+      url: '/api',
+    })
     expect(formatLine(line)).toBe('12:00:01 WARN  request refused url=/api\n')
   })
 })

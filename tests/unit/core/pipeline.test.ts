@@ -4,7 +4,14 @@ import type { Task } from '../../../src/shared/domain'
 import { EventLog } from '../../../src/main/core/pipeline/event-log'
 import { Broadcaster, isImmediate } from '../../../src/main/core/pipeline/broadcaster'
 
-const logEvent = (message: string): UnsequencedEvent => ({ type: 'task:log', at: 0, taskId: 't', agentId: null, level: 'info', message })
+const logEvent = (message: string): UnsequencedEvent => ({
+  type: 'task:log',
+  at: 0,
+  taskId: 't',
+  agentId: null,
+  level: 'info',
+  message,
+})
 const taskEvent = (status: Task['status']) =>
   ({ seq: 1, type: 'task:status', at: 0, task: { id: 't', status } as Task }) as DomainEvent
 
@@ -68,6 +75,8 @@ describe('Broadcaster', () => {
     expect(isImmediate(taskEvent('succeeded'))).toBe(true)
     expect(isImmediate(taskEvent('timed_out'))).toBe(true)
     expect(isImmediate(taskEvent('running'))).toBe(false)
-    expect(isImmediate({ seq: 1, type: 'task:log', at: 0, taskId: 't', agentId: null, level: 'error', message: 'x' })).toBe(true)
+    expect(
+      isImmediate({ seq: 1, type: 'task:log', at: 0, taskId: 't', agentId: null, level: 'error', message: 'x' }),
+    ).toBe(true)
   })
 })

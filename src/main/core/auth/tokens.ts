@@ -12,7 +12,11 @@ import type { Role } from '../../../shared/domain'
 export type Tokens = Record<Role, string>
 
 const ROLES_IN_FILE = ['operator', 'viewer', 'agent'] as const satisfies readonly Role[]
-const TokenSchema = z.string().min(16).max(512).regex(/^[\x21-\x7e]+$/)
+const TokenSchema = z
+  .string()
+  .min(16)
+  .max(512)
+  .regex(/^[\x21-\x7e]+$/)
 const TokensFileSchema = z.object({ operator: TokenSchema, viewer: TokenSchema, agent: TokenSchema })
 
 const ENV_NAMES: Record<Role, string> = {
@@ -37,7 +41,9 @@ export function loadTokens(dataDir: string, env: NodeJS.ProcessEnv = process.env
     try {
       parsed = JSON.parse(readFileSync(file, 'utf8'))
     } catch (error) {
-      throw new Error(`${file} is not valid JSON (${(error as Error).message}); fix or delete it to generate new tokens`)
+      throw new Error(
+        `${file} is not valid JSON (${(error as Error).message}); fix or delete it to generate new tokens`,
+      )
     }
     const result = TokensFileSchema.safeParse(parsed)
     if (!result.success) throw new Error(`${file} does not hold operator, viewer and agent tokens; fix or delete it`)

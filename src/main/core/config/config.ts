@@ -56,7 +56,10 @@ const num = (name: string) => (value: string) => {
   if (!Number.isFinite(n)) throw new ConfigError(`${name} must be a number, got "${value}"`)
   return n
 }
-const collect = (value: string, previous: string[] | undefined) => [...(previous ?? []), ...value.split(',').filter(Boolean)]
+const collect = (value: string, previous: string[] | undefined) => [
+  ...(previous ?? []),
+  ...value.split(',').filter(Boolean),
+]
 
 const ENV = 'SWARM_MONITOR_'
 
@@ -101,7 +104,9 @@ function buildProgram(): Command {
         .env(`${ENV}LOG_LEVEL`)
         .default('info'),
     )
-    .addOption(new Option('--config <file>', 'config file (JSON or YAML) with the same keys in camelCase').env(`${ENV}CONFIG`))
+    .addOption(
+      new Option('--config <file>', 'config file (JSON or YAML) with the same keys in camelCase').env(`${ENV}CONFIG`),
+    )
     .addHelpText(
       'after',
       `
@@ -134,7 +139,9 @@ function readConfigFile(file: string): Record<string, unknown> {
   try {
     data = file.endsWith('.json') ? JSON.parse(text) : parseYaml(text)
   } catch (error) {
-    throw new ConfigError(`config file ${file} is not valid ${file.endsWith('.json') ? 'JSON' : 'YAML'}: ${(error as Error).message}`)
+    throw new ConfigError(
+      `config file ${file} is not valid ${file.endsWith('.json') ? 'JSON' : 'YAML'}: ${(error as Error).message}`,
+    )
   }
   if (data === null || typeof data !== 'object' || Array.isArray(data)) {
     throw new ConfigError(`config file ${file} must hold an object of settings`)
@@ -151,7 +158,11 @@ function readConfigFile(file: string): Record<string, unknown> {
  * Parses `argv` (without the node/electron executable and script) and `env`.
  * Throws `ConfigError`; `exitCode` 0 means help or version text was asked for.
  */
-export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv = process.env, rendererDir: string | null = null): Config {
+export function loadConfig(
+  argv: readonly string[],
+  env: NodeJS.ProcessEnv = process.env,
+  rendererDir: string | null = null,
+): Config {
   const program = buildProgram()
   let output = ''
   program.exitOverride().configureOutput({

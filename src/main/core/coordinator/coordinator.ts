@@ -219,7 +219,10 @@ export class Coordinator {
   retry(taskId: string): Task {
     const task = this.requireTask(taskId)
     if (!isTerminal(task.status) || task.status === 'succeeded') {
-      throw new CoordinatorError('conflict', `only failed, cancelled or timed-out tasks can be retried; ${taskId} is ${task.status}`)
+      throw new CoordinatorError(
+        'conflict',
+        `only failed, cancelled or timed-out tasks can be retried; ${taskId} is ${task.status}`,
+      )
     }
     const index = this.finishedOrder.indexOf(taskId)
     if (index >= 0) this.finishedOrder.splice(index, 1)

@@ -20,7 +20,12 @@ export interface SocketData {
   role: Role
 }
 
-export type DashboardNamespace = Namespace<DashboardClientToServer, DashboardServerToClient, Record<string, never>, SocketData>
+export type DashboardNamespace = Namespace<
+  DashboardClientToServer,
+  DashboardServerToClient,
+  Record<string, never>,
+  SocketData
+>
 type DashboardSocket = Socket<DashboardClientToServer, DashboardServerToClient, Record<string, never>, SocketData>
 
 /** Room every viewer joins after its snapshot; batches go to it. */
@@ -57,7 +62,10 @@ export function registerDashboard(namespace: DashboardNamespace, deps: Dashboard
   namespace.use((socket, next) => {
     const admission = admit(tokens, (socket.handshake.auth as { token?: unknown }).token, ['operator', 'viewer'])
     if (!admission.ok) {
-      logger.warn({ address: socket.handshake.address, reason: admission.reason, namespace: '/dashboard' }, 'connection refused')
+      logger.warn(
+        { address: socket.handshake.address, reason: admission.reason, namespace: '/dashboard' },
+        'connection refused',
+      )
       next(new Error(admission.code))
       return
     }

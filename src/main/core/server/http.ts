@@ -107,14 +107,19 @@ export function createHttpServer(deps: HttpDeps): FastifyInstance {
     return sendError(reply, 'internal', 'internal server error; see the server log')
   })
 
-  app.setNotFoundHandler((request, reply) => sendError(reply, 'not_found', `no route ${request.method} ${request.url.split('?')[0]}`))
+  app.setNotFoundHandler((request, reply) =>
+    sendError(reply, 'not_found', `no route ${request.method} ${request.url.split('?')[0]}`),
+  )
 
   const requireRole =
     (allowed: readonly Role[]) =>
     async (request: FastifyRequest, reply: FastifyReply): Promise<void> => {
       const admission = admit(tokens, bearerToken(request.headers.authorization), allowed)
       if (!admission.ok) {
-        logger.warn({ address: request.ip, url: request.url.split('?')[0], reason: admission.reason }, 'request refused')
+        logger.warn(
+          { address: request.ip, url: request.url.split('?')[0], reason: admission.reason },
+          'request refused',
+        )
         const message =
           admission.code === 'unauthorized'
             ? `${admission.reason}: send "Authorization: Bearer <token>"`
@@ -157,7 +162,9 @@ export function createHttpServer(deps: HttpDeps): FastifyInstance {
       allowRemoteShell: deps.allowRemoteShell,
     })
 
-  app.post('/api/tasks', writers, async (request, reply) => sendResult(reply, command(request, 'task:submit', request.body), 201))
+  app.post('/api/tasks', writers, async (request, reply) =>
+    sendResult(reply, command(request, 'task:submit', request.body), 201),
+  )
 
   app.post('/api/tasks/:id/cancel', writers, async (request, reply) => {
     const { id } = ParamsSchema.parse(request.params)

@@ -25,9 +25,18 @@ interface CommandResults {
 }
 export type CommandName = keyof CommandResults
 
-export const COMMAND_NAMES: readonly CommandName[] = ['task:submit', 'task:cancel', 'task:retry', 'agent:pause', 'agent:resume']
+export const COMMAND_NAMES: readonly CommandName[] = [
+  'task:submit',
+  'task:cancel',
+  'task:retry',
+  'agent:pause',
+  'agent:resume',
+]
 
-function parse<S extends z.ZodType>(schema: S, input: unknown): { ok: true; data: z.output<S> } | { ok: false; result: Result<never> } {
+function parse<S extends z.ZodType>(
+  schema: S,
+  input: unknown,
+): { ok: true; data: z.output<S> } | { ok: false; result: Result<never> } {
   const parsed = schema.safeParse(input)
   if (parsed.success) return { ok: true, data: parsed.data }
   return { ok: false, result: fail('bad_request', describeIssues(parsed.error)) }
@@ -39,7 +48,8 @@ export function runCommand<N extends CommandName>(
   input: unknown,
   context: CommandContext,
 ): Result<CommandResults[N]> {
-  if (context.role !== 'operator') return fail('forbidden', `${name} needs an operator token; this connection is read-only`)
+  if (context.role !== 'operator')
+    return fail('forbidden', `${name} needs an operator token; this connection is read-only`)
   try {
     return ok(execute(coordinator, name, input, context)) as Result<CommandResults[N]>
   } catch (error) {
