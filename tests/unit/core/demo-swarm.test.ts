@@ -71,3 +71,21 @@ describe('DemoSwarm', () => {
     expect(events.filter((event) => event.type === 'metrics')).toHaveLength(20)
   })
 })
+
+describe('DemoSwarm heartbeats', () => {
+  afterEach(() => vi.useRealTimers())
+
+  it('reports every agent alive with resource figures every 5 s', async () => {
+    vi.useFakeTimers()
+    const coordinator = new Coordinator({ emit: () => {} })
+    const demo = new DemoSwarm(coordinator, { agents: 3, rate: 0, random: seeded(4) })
+    demo.start()
+    const joined = coordinator.getAgent('demo-01')!.lastHeartbeat
+    await vi.advanceTimersByTimeAsync(5000)
+    const agent = coordinator.getAgent('demo-01')!
+    expect(agent.lastHeartbeat).toBe(joined + 5000)
+    expect(agent.resources).toEqual({ cpu: expect.any(Number), memoryMb: expect.any(Number) })
+    demo.stop()
+    coordinator.stop()
+  })
+})

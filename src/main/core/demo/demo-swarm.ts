@@ -26,6 +26,7 @@ const TASK_KINDS = [
   { kind: 'compile', capabilities: ['cpu'] },
   { kind: 'report', capabilities: [] },
 ]
+const HEARTBEAT_MS = 5000
 const NAMES = ['ant', 'bee', 'wasp', 'moth', 'gnat', 'mite', 'flea', 'fly']
 
 export class DemoSwarm {
@@ -34,6 +35,7 @@ export class DemoSwarm {
   private readonly failureRate: number
   private readonly timers = new Set<NodeJS.Timeout>()
   private generator: NodeJS.Timeout | null = null
+  private heartbeats: NodeJS.Timeout | null = null
   private taskNumber = 0
   private readonly agentIds: string[] = []
 
@@ -55,11 +57,14 @@ export class DemoSwarm {
       this.agentIds.push(id)
     }
     if (this.options.rate > 0) this.scheduleNextTask()
+    this.heartbeats = setInterval(() => this.beat(), HEARTBEAT_MS)
   }
 
   stop(): void {
     if (this.generator) clearTimeout(this.generator)
+    if (this.heartbeats) clearInterval(this.heartbeats)
     this.generator = null
+    this.heartbeats = null
     for (const timer of this.timers) clearTimeout(timer)
     this.timers.clear()
   }
@@ -77,6 +82,16 @@ export class DemoSwarm {
       timeoutMs: null,
       maxRetries: 0,
     })
+  }
+
+  /** Every simulated agent reports in, with made-up but plausible resource figures. */
+  private beat(): void {
+    for (const id of this.agentIds) {
+      const busy = this.coordinator.getAgent(id)?.status === 'busy'
+      const cpu = Math.round((busy ? 40 + this.random() * 55 : 2 + this.random() * 8) * 10) / 10
+      const memoryMb = Math.round(180 + this.random() * 60 + (busy ? 300 : 0))
+      this.coordinator.heartbeat(id, { cpu, memoryMb })
+    }
   }
 
   private scheduleNextTask(): void {

@@ -1,0 +1,93 @@
+import { mkdirSync } from 'node:fs'
+import { TEST_TOKENS, expect, test } from './fixtures'
+
+/** Where screenshots go: docs/screenshots when SCREENSHOTS=docs (npm run screenshots), else test-results. */
+const SHOTS = process.env.SCREENSHOTS === 'docs' ? 'docs/screenshots' : 'test-results/screenshots'
+mkdirSync(SHOTS, { recursive: true })
+
+const indicator = '[data-testid="connection-indicator"]'
+
+test('the demo swarm is live: agent rows change status, tasks finish, no console errors', async ({
+  page,
+  app,
+  consoleErrors,
+}) => {
+  await app.open(page, TEST_TOKENS.operator)
+  await expect(page.locator(indicator)).toHaveAttribute('data-state', 'connected')
+  await expect(page.locator(indicator)).toHaveAttribute('data-transport', 'websocket')
+  const rows = page.locator('[data-testid="agent-row"]')
+  await expect(rows).toHaveCount(8)
+
+  // Statuses as first drawn, then wait until some row shows another: pushed, not reloaded.
+  const first = await rows.evaluateAll((elements) =>
+    Object.fromEntries(elements.map((el) => [el.getAttribute('data-agent-id'), el.getAttribute('data-status')])),
+  )
+  await expect
+    .poll(
+      async () =>
+        rows.evaluateAll(
+          (elements, before) =>
+            elements.some((el) => before[el.getAttribute('data-agent-id') ?? ''] !== el.getAttribute('data-status')),
+          first,
+        ),
+      { timeout: 20_000 },
+    )
+    .toBe(true)
+
+  await expect(page.locator('[data-testid="task-row"][data-status="succeeded"]').first()).toBeVisible({
+    timeout: 20_000,
+  })
+  await expect(page.locator('[data-testid="role-badge"]')).toContainText(/operator/i)
+  await page.waitForTimeout(1500) // let the chart draw a few samples
+  await page.screenshot({ path: `${SHOTS}/dashboard-dark.png` })
+  expect(consoleErrors).toEqual([])
+})
+
+test('the light theme follows the system', async ({ page, app }) => {
+  await page.emulateMedia({ colorScheme: 'light' })
+  await app.open(page, TEST_TOKENS.operator)
+  await expect(page.locator('[data-testid="agent-row"]')).toHaveCount(8)
+  await expect(page.locator('[data-testid="task-row"]').first()).toBeVisible({ timeout: 20_000 })
+  await page.waitForTimeout(1500)
+  const background = await page.evaluate(() => getComputedStyle(document.body).backgroundColor)
+  const [r, g, b] = background.match(/\d+/g)!.map(Number)
+  expect(r! + g! + b!).toBeGreaterThan(600)
+  await page.screenshot({ path: `${SHOTS}/dashboard-light.png` })
+})
+
+test('the indicator goes reconnecting when the server stops and connected when it is back', async ({ page, app }) => {
+  await app.open(page, TEST_TOKENS.viewer)
+  await expect(page.locator(indicator)).toHaveAttribute('data-state', 'connected')
+  await expect(page.locator('[data-testid="agent-row"]')).toHaveCount(8)
+
+  await app.stop()
+  await expect(page.locator(indicator)).toHaveAttribute('data-state', 'reconnecting')
+  await page.screenshot({ path: `${SHOTS}/indicator-reconnecting.png` })
+
+  await app.start()
+  await expect(page.locator(indicator)).toHaveAttribute('data-state', 'connected', { timeout: 20_000 })
+  // The restarted server is a new swarm; the page shows its agents, not a mix.
+  await expect(page.locator('[data-testid="agent-row"]')).toHaveCount(8)
+  await expect(page.locator('[data-testid="agent-row"]').first()).toHaveAttribute('data-status', /idle|busy/)
+})
+
+test('a viewer token gives a read-only dashboard', async ({ page, app }) => {
+  await app.open(page, TEST_TOKENS.viewer)
+  await expect(page.locator('[data-testid="role-badge"]')).toContainText(/read-only/i)
+  await expect(page.locator('[data-testid="agent-row"]')).toHaveCount(8)
+})
+
+test('without a token the dashboard asks for one, and says when a token is refused', async ({ page, app }) => {
+  await page.goto(app.url + '/')
+  const prompt = page.locator('[data-testid="token-prompt"]')
+  await expect(prompt).toBeVisible()
+  await page.screenshot({ path: `${SHOTS}/token-prompt.png` })
+  await prompt.locator('input').fill('not-a-real-token-at-all')
+  await prompt.locator('input').press('Enter')
+  await expect(page.locator('[data-testid="token-refused"]')).toBeVisible()
+
+  await prompt.locator('input').fill(TEST_TOKENS.viewer)
+  await prompt.locator('input').press('Enter')
+  await expect(page.locator(indicator)).toHaveAttribute('data-state', 'connected')
+  await expect(page.locator('[data-testid="agent-row"]')).toHaveCount(8)
+})
