@@ -77,6 +77,29 @@ export interface Task {
   error: string | null
 }
 
+/** One step in a task's life, as stored: `GET /api/tasks/:id` lists them oldest first. */
+export interface TaskTransition {
+  at: number
+  status: TaskStatus
+  agentId: string | null
+  attempt: number
+  error: string | null
+}
+
+export interface TaskLogLine {
+  at: number
+  level: 'debug' | 'info' | 'warn' | 'error'
+  message: string
+}
+
+/** A task with its history: what `GET /api/tasks/:id` answers. */
+export interface TaskDetail extends Task {
+  transitions: TaskTransition[]
+  logs: TaskLogLine[]
+  /** Log lines beyond the per-task bound: counted, not kept. */
+  logsDropped: number
+}
+
 /** One sample of swarm-wide figures, taken once a second. */
 export interface MetricsSample {
   at: number

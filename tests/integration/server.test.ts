@@ -254,7 +254,13 @@ describe('HTTP API', () => {
   it('lists, reads and cancels tasks', async () => {
     const created = await postJson(`${core.url}/api/tasks`, { name: 'b', kind: 'report' }, TEST_TOKENS.operator)
     const id = (created.body as Task).id
-    expect((await getJson(`${core.url}/api/tasks/${id}`, TEST_TOKENS.viewer)).body).toMatchObject({ id, name: 'b' })
+    expect((await getJson(`${core.url}/api/tasks/${id}`, TEST_TOKENS.viewer)).body).toMatchObject({
+      id,
+      name: 'b',
+      transitions: [{ status: 'queued', attempt: 0 }],
+      logs: [],
+      logsDropped: 0,
+    })
     expect((await getJson(`${core.url}/api/tasks/nope`, TEST_TOKENS.viewer)).status).toBe(404)
     expect((await getJson(`${core.url}/api/tasks?status=bogus`, TEST_TOKENS.viewer)).status).toBe(400)
     const cancelled = await postJson(`${core.url}/api/tasks/${id}/cancel`, {}, TEST_TOKENS.operator)
@@ -262,7 +268,7 @@ describe('HTTP API', () => {
     const again = await postJson(`${core.url}/api/tasks/${id}/cancel`, {}, TEST_TOKENS.operator)
     expect(again.status).toBe(409)
     const list = await getJson(`${core.url}/api/tasks?status=cancelled&limit=5`, TEST_TOKENS.viewer)
-    expect(list.body).toMatchObject({ total: 1, tasks: [{ id }] })
+    expect(list.body).toMatchObject({ total: 1, tasks: [{ id }], retention: { maxTasks: 100_000, droppedTotal: 0 } })
   })
 
   it('sends a strict content security policy', async () => {

@@ -4,12 +4,14 @@
  * over `createCore(config)`.
  */
 import { readFileSync } from 'node:fs'
+import { join } from 'node:path'
 import type { AddressInfo } from 'node:net'
 import { Server } from 'socket.io'
 import type { Config } from './config/config'
 import { loadTokens, type Tokens } from './auth/tokens'
 import { Coordinator } from './coordinator/coordinator'
-import { DemoSwarm } from './demo/demo-swarm'
+import { DemoSwarm, isDemoTask } from './demo/demo-swarm'
+import { TaskStore } from './storage/task-store'
 import { createLogger, type Logger } from './logger'
 import { MetricsSampler } from './metrics/sampler'
 import { Broadcaster } from './pipeline/broadcaster'
@@ -40,6 +42,8 @@ export interface Core {
   readonly coordinator: Coordinator
 }
 
+const PRUNE_INTERVAL_MS = 10 * 60_000
+
 export class StartError extends Error {
   override name = 'StartError'
 }
@@ -49,9 +53,15 @@ export function createCore(config: Config, options: CoreOptions = {}): Core {
   const { logger, close: closeLog } = createLogger(config, { console: options.console })
   const tokens = loadTokens(config.dataDir, options.env ?? process.env)
   const log = new EventLog()
+  const store = new TaskStore({
+    file: join(config.dataDir, 'swarm.db'),
+    retention: { maxTasks: config.retentionTasks, maxAgeMs: config.retentionDays * 24 * 3600 * 1000 },
+    ephemeral: isDemoTask,
+  })
+  const unsubscribeStore = log.subscribe((event) => store.record(event))
   const coordinator = new Coordinator({ emit: (event) => log.append(event) })
   const sampler = new MetricsSampler(coordinator, { emit: (event) => log.append(event) })
-  const state = { coordinator, sampler, log }
+  const state = { coordinator, sampler, log, store }
   const demo = config.demo
     ? new DemoSwarm(coordinator, { agents: config.demoAgents, rate: config.demoRate, speed: options.demoSpeed })
     : null
@@ -90,6 +100,7 @@ export function createCore(config: Config, options: CoreOptions = {}): Core {
 
   let url = ''
   let started = false
+  let pruneTimer: NodeJS.Timeout | null = null
 
   return {
     tokens,
@@ -101,6 +112,11 @@ export function createCore(config: Config, options: CoreOptions = {}): Core {
     },
 
     async start() {
+      // History first, so the first viewer's snapshot already holds it.
+      const restored = coordinator.restore(store.loadTasks().map((row) => row.task))
+      if (restored.requeued + restored.finished > 0) logger.info(restored, 'tasks restored from the history database')
+      const pruned = store.prune()
+      if (pruned > 0) logger.info({ pruned }, 'history retention applied')
       try {
         await http.listen({ host: config.host, port: config.port })
       } catch (error) {
@@ -115,6 +131,8 @@ export function createCore(config: Config, options: CoreOptions = {}): Core {
       const address = http.server.address() as AddressInfo
       const host = address.family === 'IPv6' ? `[${address.address}]` : address.address
       url = `${secure ? 'https' : 'http'}://${host}:${address.port}`
+      pruneTimer = setInterval(() => store.prune(), PRUNE_INTERVAL_MS)
+      pruneTimer.unref()
       sampler.start()
       demo?.start()
       logger.info({ url, dataDir: config.dataDir, demo: demo !== null }, 'server started')
@@ -132,6 +150,7 @@ export function createCore(config: Config, options: CoreOptions = {}): Core {
       coordinator.stop()
       broadcaster.stop()
       unsubscribe()
+      if (pruneTimer) clearInterval(pruneTimer)
       if (started) {
         io.disconnectSockets(true)
         await new Promise<void>((resolve) => io.close(() => resolve()))
@@ -139,6 +158,8 @@ export function createCore(config: Config, options: CoreOptions = {}): Core {
         started = false
         logger.info('stopped')
       }
+      unsubscribeStore()
+      store.close()
       await closeLog()
     },
   }

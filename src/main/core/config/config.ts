@@ -25,6 +25,8 @@ const ConfigSchema = z
     tlsKey: z.string().min(1).nullable(),
     allowOrigin: z.array(z.url()),
     logLevel: z.enum(LOG_LEVELS),
+    retentionTasks: z.number().int().min(1).max(10_000_000),
+    retentionDays: z.number().min(0.001).max(36_500),
     rendererDir: z.string().min(1).nullable(),
   })
   .strict()
@@ -97,6 +99,18 @@ function buildProgram(): Command {
       new Option('--allow-origin <origin>', 'browser origin allowed to connect (repeatable; the own origin always is)')
         .env(`${ENV}ALLOW_ORIGIN`)
         .argParser(collect),
+    )
+    .addOption(
+      new Option('--retention-tasks <n>', 'finished tasks kept in the history database')
+        .env(`${ENV}RETENTION_TASKS`)
+        .default(100_000)
+        .argParser(int('--retention-tasks')),
+    )
+    .addOption(
+      new Option('--retention-days <days>', 'finished tasks older than this are deleted from the history')
+        .env(`${ENV}RETENTION_DAYS`)
+        .default(30)
+        .argParser(num('--retention-days')),
     )
     .addOption(
       new Option('--log-level <level>', 'console and file log level')
@@ -199,6 +213,8 @@ export function loadConfig(
     tlsKey: opts.tlsKey ?? null,
     allowOrigin: opts.allowOrigin ?? [],
     logLevel: opts.logLevel,
+    retentionTasks: opts.retentionTasks,
+    retentionDays: opts.retentionDays,
     rendererDir,
   }
   if (typeof opts.config === 'string') {

@@ -173,7 +173,7 @@ export class Coordinator {
   submit(request: TaskSubmit): Task {
     const now = this.now()
     const task: Task = {
-      id: `t-${(this.nextTaskNumber++).toString(36).padStart(6, '0')}-${Math.random().toString(36).slice(2, 6)}`,
+      id: this.newTaskId(now),
       name: request.name,
       kind: request.kind,
       payload: request.payload,
@@ -197,6 +197,35 @@ export class Coordinator {
     this.emitTask(task)
     this.scheduleDispatch()
     return { ...task }
+  }
+
+  /**
+   * Takes back tasks from storage after a restart: finished ones as history,
+   * unfinished ones queued again (their agent is gone), oldest first.
+   */
+  restore(tasks: readonly Task[]): { requeued: number; finished: number } {
+    let requeued = 0
+    const finished = tasks
+      .filter((task) => isTerminal(task.status))
+      .sort((a, b) => (a.finishedAt ?? 0) - (b.finishedAt ?? 0))
+    for (const task of finished.slice(-this.maxFinished)) {
+      this.tasks.set(task.id, { ...task })
+      this.finishedOrder.push(task.id)
+    }
+    for (const stored of tasks) {
+      if (isTerminal(stored.status) || this.tasks.has(stored.id)) continue
+      const task: Task = { ...stored, agentId: null, progress: 0, updatedAt: this.now() }
+      if (stored.status !== 'queued') {
+        task.status = 'queued'
+        task.error = `requeued: the server restarted while the task was ${stored.status}`
+      }
+      this.tasks.set(task.id, task)
+      this.enqueue(task)
+      this.emitTask(task)
+      requeued++
+    }
+    this.scheduleDispatch()
+    return { requeued, finished: finished.length }
   }
 
   cancel(taskId: string): Task {
@@ -476,6 +505,12 @@ export class Coordinator {
     if (this.dispatchPending || this.stopped) return
     this.dispatchPending = true
     queueMicrotask(() => this.dispatch())
+  }
+
+  /** Unique across restarts and roughly sortable by creation time. */
+  private newTaskId(now: number): string {
+    const counter = (this.nextTaskNumber++ % 1296).toString(36).padStart(2, '0')
+    return `t-${now.toString(36)}${counter}-${Math.random().toString(36).slice(2, 6)}`
   }
 
   private requireAgent(agentId: string): AgentEntry {

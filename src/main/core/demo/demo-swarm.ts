@@ -27,6 +27,12 @@ const TASK_KINDS = [
   { kind: 'report', capabilities: [] },
 ]
 const HEARTBEAT_MS = 5000
+
+/** The demo swarm's synthetic tasks are pretend work: they are not kept in the history database. */
+export function isDemoTask(task: Pick<Task, 'payload'>): boolean {
+  const payload = task.payload as { demo?: unknown } | null
+  return typeof payload === 'object' && payload !== null && payload.demo === true
+}
 const NAMES = ['ant', 'bee', 'wasp', 'moth', 'gnat', 'mite', 'flea', 'fly']
 
 export class DemoSwarm {

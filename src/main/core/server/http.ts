@@ -146,13 +146,18 @@ export function createHttpServer(deps: HttpDeps): FastifyInstance {
     const query = TaskQuerySchema.safeParse(request.query)
     if (!query.success) return sendError(reply, 'bad_request', describeIssues(query.error))
     const { status, agent, limit } = query.data
-    return state.coordinator.listTasks({ status, agentId: agent, limit })
+    return { ...state.coordinator.listTasks({ status, agentId: agent, limit }), retention: state.store.retention() }
   })
 
   app.get('/api/tasks/:id', readers, async (request, reply) => {
     const { id } = ParamsSchema.parse(request.params)
+    const detail = state.store.getDetail(id)
+    if (detail) return detail
+    // Demo tasks are not stored: their current state, without history.
     const task = state.coordinator.getTask(id)
-    return task ? task : sendError(reply, 'not_found', `no task ${id}`)
+    return task
+      ? { ...task, transitions: [], logs: [], logsDropped: 0 }
+      : sendError(reply, 'not_found', `no task ${id}`)
   })
 
   const command = (request: FastifyRequest, name: CommandName, input: unknown) =>
