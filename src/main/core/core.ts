@@ -14,10 +14,13 @@ import { DemoSwarm, isDemoTask } from './demo/demo-swarm'
 import { TaskStore } from './storage/task-store'
 import { createLogger, type Logger } from './logger'
 import { MetricsSampler } from './metrics/sampler'
-import { Broadcaster } from './pipeline/broadcaster'
+import { Batcher, type Windows } from './pipeline/batcher'
 import { EventLog } from './pipeline/event-log'
 import { originAllowed } from './server/auth'
-import { registerDashboard, LIVE_ROOM, type DashboardNamespace } from './server/dashboard.handlers'
+import { registerDashboard, type DashboardNamespace } from './server/dashboard.handlers'
+import { buildSnapshot } from './server/snapshot'
+import { Fanout } from './pipeline/fanout'
+import { PipelineMetrics } from './pipeline/pipeline-metrics'
 import { BODY_LIMIT, createHttpServer } from './server/http'
 import { DASHBOARD_NAMESPACE } from '../../shared/protocol'
 
@@ -26,8 +29,10 @@ export interface CoreOptions {
   console?: boolean
   /** Environment to read tokens from; default `process.env`. */
   env?: NodeJS.ProcessEnv
-  /** Batch window for viewer events, ms. */
-  batchWindowMs?: number
+  /** Batch windows per channel, ms (default agents 200, tasks 200, metrics 500, logs 1000, alerts 200). */
+  windows?: Partial<Windows>
+  /** Batches a viewer may have waiting before it is held back and resynced by snapshot. */
+  maxOutstandingBatches?: number
   /** Demo pace multiplier for durations (tests use less than 1). */
   demoSpeed?: number
 }
@@ -42,6 +47,8 @@ export interface Core {
   readonly coordinator: Coordinator
 }
 
+  /** Prometheus registry behind `GET /metrics`. */
+  readonly metrics: PipelineMetrics
 const PRUNE_INTERVAL_MS = 10 * 60_000
 
 export class StartError extends Error {
@@ -66,6 +73,12 @@ export function createCore(config: Config, options: CoreOptions = {}): Core {
     ? new DemoSwarm(coordinator, { agents: config.demoAgents, rate: config.demoRate, speed: options.demoSpeed })
     : null
 
+  // `fanout` exists once the Socket.IO server does; the metrics read it lazily.
+  let fanout: Fanout | null = null
+  const metrics = new PipelineMetrics(
+    () => fanout?.lag() ?? { connected: 0, lagging: 0, maxOutstandingBatches: 0 },
+    coordinator,
+  )
   const secure = config.tlsCert !== null
   const http = createHttpServer({
     state,
@@ -79,6 +92,7 @@ export function createCore(config: Config, options: CoreOptions = {}): Core {
 
   const io = new Server(http.server, {
     serveClient: false,
+    metrics: metrics.registry,
     maxHttpBufferSize: BODY_LIMIT,
     perMessageDeflate: false,
     cors: { origin: config.allowOrigin, credentials: false },
@@ -90,13 +104,38 @@ export function createCore(config: Config, options: CoreOptions = {}): Core {
   })
   // One server, one typed event map per namespace (socket.io types the Server with a single map).
   const dashboard = io.of(DASHBOARD_NAMESPACE) as unknown as DashboardNamespace
-  const broadcaster = new Broadcaster({
-    windowMs: options.batchWindowMs ?? 100,
-    maxBatch: 100,
-    send: (events) => dashboard.to(LIVE_ROOM).emit('events', events),
+  const batcher = new Batcher({
+    windows: options.windows,
+    coalesced: () => metrics.coalesced.inc(),
+    send: (events) => {
+      metrics.batchSize.observe(events.length)
+      fanout!.send(events)
+    },
   })
-  const unsubscribe = log.subscribe((event) => broadcaster.push(event))
-  registerDashboard(dashboard, { state, broadcaster, tokens, logger, allowRemoteShell: false })
+  fanout = new Fanout(dashboard, {
+    maxOutstanding: options.maxOutstandingBatches,
+    delivered: (count) => metrics.eventsOut.inc(count),
+    resync: (socket) => {
+      batcher.flush()
+      metrics.resyncs.inc()
+      logger.info({ id: socket.id }, 'viewer fell behind: resynced with a snapshot')
+      socket.emit('snapshot', buildSnapshot(state))
+    },
+  })
+  const unsubscribe = log.subscribe((event) => {
+    metrics.eventsIn.inc()
+    batcher.push(event)
+  })
+  io.engine.on(
+    'connection',
+    (connection: { on(event: 'packetCreate', listener: (packet: { data?: unknown }) => void): void }) => {
+      connection.on('packetCreate', (packet) => {
+        if (typeof packet.data === 'string') metrics.bytesSent.inc(packet.data.length)
+        else if (packet.data instanceof Buffer) metrics.bytesSent.inc(packet.data.length)
+      })
+    },
+  )
+  registerDashboard(dashboard, { state, batcher, fanout, tokens, logger, allowRemoteShell: false })
 
   let url = ''
   let started = false
@@ -111,6 +150,7 @@ export function createCore(config: Config, options: CoreOptions = {}): Core {
       return url
     },
 
+    metrics,
     async start() {
       // History first, so the first viewer's snapshot already holds it.
       const restored = coordinator.restore(store.loadTasks().map((row) => row.task))
@@ -148,7 +188,7 @@ export function createCore(config: Config, options: CoreOptions = {}): Core {
       demo?.stop()
       sampler.stop()
       coordinator.stop()
-      broadcaster.stop()
+      batcher.stop()
       unsubscribe()
       if (pruneTimer) clearInterval(pruneTimer)
       if (started) {

@@ -1,19 +1,29 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
+import type { Agent, Task } from '../../../src/shared/domain'
 import type { DomainEvent, UnsequencedEvent } from '../../../src/shared/events'
-import type { Task } from '../../../src/shared/domain'
 import { EventLog } from '../../../src/main/core/pipeline/event-log'
-import { Broadcaster, isImmediate } from '../../../src/main/core/pipeline/broadcaster'
+import { Batcher, isImmediate } from '../../../src/main/core/pipeline/batcher'
+import { EVERYTHING, matches, subscription, subscriptionKey } from '../../../src/main/core/pipeline/subscription'
 
-const logEvent = (message: string): UnsequencedEvent => ({
+const logEvent = (message: string, agentId: string | null = null): UnsequencedEvent => ({
   type: 'task:log',
   at: 0,
   taskId: 't',
-  agentId: null,
+  agentId,
   level: 'info',
   message,
 })
-const taskEvent = (status: Task['status']) =>
-  ({ seq: 1, type: 'task:status', at: 0, task: { id: 't', status } as Task }) as DomainEvent
+const agentEvent = (id: string, status: Agent['status']): UnsequencedEvent => ({
+  type: 'agent:status',
+  at: 0,
+  agent: { id, status } as Agent,
+})
+const taskEvent = (id: string, status: Task['status'], progress = 0): UnsequencedEvent => ({
+  type: 'task:status',
+  at: 0,
+  task: { id, status, progress, agentId: 'a1' } as Task,
+})
+const metricsEvent = (): UnsequencedEvent => ({ type: 'metrics', at: 0, sample: {} as never })
 
 describe('EventLog', () => {
   it('numbers events 1, 2, 3 … and tells listeners', () => {
@@ -36,47 +46,137 @@ describe('EventLog', () => {
   })
 })
 
-describe('Broadcaster', () => {
+describe('Batcher', () => {
   let sent: DomainEvent[][]
-  let broadcaster: Broadcaster
-  const log = new EventLog()
+  let coalesced: number
+  let batcher: Batcher
+  let log: EventLog
 
   beforeEach(() => {
     vi.useFakeTimers()
     sent = []
-    broadcaster = new Broadcaster({ windowMs: 200, maxBatch: 3, send: (events) => sent.push(events) })
+    coalesced = 0
+    log = new EventLog()
+    batcher = new Batcher({ maxBatch: 5, send: (events) => sent.push(events), coalesced: () => coalesced++ })
   })
   afterEach(() => vi.useRealTimers())
+  const push = (event: UnsequencedEvent) => batcher.push(log.append(event))
 
-  it('holds events for the window, then sends them as one batch in seq order', () => {
-    broadcaster.push(log.append(logEvent('a')))
-    broadcaster.push(log.append(logEvent('b')))
+  it('holds an agent status for its 200 ms window', () => {
+    push(agentEvent('a1', 'busy'))
     vi.advanceTimersByTime(199)
     expect(sent).toHaveLength(0)
     vi.advanceTimersByTime(1)
     expect(sent).toHaveLength(1)
-    expect(sent[0]!.map((event) => event.seq)).toEqual([...sent[0]!.map((event) => event.seq)].sort((a, b) => a - b))
+  })
+
+  it('holds metrics for 500 ms and logs for 1 s', () => {
+    push(metricsEvent())
+    vi.advanceTimersByTime(499)
+    expect(sent).toHaveLength(0)
+    vi.advanceTimersByTime(1)
+    expect(sent).toHaveLength(1)
+    push(logEvent('x'))
+    vi.advanceTimersByTime(999)
+    expect(sent).toHaveLength(1)
+    vi.advanceTimersByTime(1)
+    expect(sent).toHaveLength(2)
+  })
+
+  it('sends at the earliest window among pending events, everything in seq order', () => {
+    push(logEvent('first'))
+    vi.advanceTimersByTime(100)
+    push(agentEvent('a1', 'busy'))
+    vi.advanceTimersByTime(199)
+    expect(sent).toHaveLength(0)
+    vi.advanceTimersByTime(1)
+    expect(sent).toHaveLength(1)
+    expect(sent[0]!.map((event) => event.seq)).toEqual([1, 2])
   })
 
   it('sends a full batch at once', () => {
-    for (const message of ['a', 'b', 'c']) broadcaster.push(log.append(logEvent(message)))
+    for (let i = 0; i < 5; i++) push(logEvent(`m${i}`))
     expect(sent).toHaveLength(1)
-    expect(sent[0]).toHaveLength(3)
+    expect(sent[0]).toHaveLength(5)
   })
 
   it('flushes task completion and failure at once, with what was pending before it', () => {
-    broadcaster.push(log.append(logEvent('a')))
-    broadcaster.push(taskEvent('failed'))
+    push(logEvent('a'))
+    push(taskEvent('t1', 'failed'))
     expect(sent).toHaveLength(1)
-    expect(sent[0]).toHaveLength(2)
+    expect(sent[0]!.map((event) => event.type)).toEqual(['task:log', 'task:status'])
+  })
+
+  it('keeps only the latest state of an agent within a window', () => {
+    push(agentEvent('a1', 'busy'))
+    push(agentEvent('a2', 'busy'))
+    push(agentEvent('a1', 'idle'))
+    push(agentEvent('a1', 'busy'))
+    vi.advanceTimersByTime(200)
+    expect(sent).toHaveLength(1)
+    const batch = sent[0]! as Extract<DomainEvent, { type: 'agent:status' }>[]
+    expect(batch.map((event) => [event.agent.id, event.agent.status, event.seq])).toEqual([
+      ['a2', 'busy', 2],
+      ['a1', 'busy', 4],
+    ])
+    expect(coalesced).toBe(2)
+  })
+
+  it('coalesces task progress but never drops a terminal task event', () => {
+    push(taskEvent('t1', 'running', 0.1))
+    push(taskEvent('t1', 'running', 0.5))
+    push(taskEvent('t1', 'succeeded', 1))
+    expect(sent).toHaveLength(1)
+    const batch = sent[0]! as Extract<DomainEvent, { type: 'task:status' }>[]
+    expect(batch.map((event) => [event.task.status, event.task.progress])).toEqual([
+      ['running', 0.5],
+      ['succeeded', 1],
+    ])
+  })
+
+  it('does not count replaced states toward a full batch', () => {
+    for (let i = 0; i < 20; i++) push(agentEvent('a1', i % 2 ? 'idle' : 'busy'))
+    expect(sent).toHaveLength(0)
+    vi.advanceTimersByTime(200)
+    expect(sent[0]).toHaveLength(1)
   })
 
   it('knows which events are immediate', () => {
-    expect(isImmediate(taskEvent('succeeded'))).toBe(true)
-    expect(isImmediate(taskEvent('timed_out'))).toBe(true)
-    expect(isImmediate(taskEvent('running'))).toBe(false)
+    const sequenced = (event: UnsequencedEvent) => ({ ...event, seq: 1 }) as DomainEvent
+    expect(isImmediate(sequenced(taskEvent('t', 'succeeded')))).toBe(true)
+    expect(isImmediate(sequenced(taskEvent('t', 'timed_out')))).toBe(true)
+    expect(isImmediate(sequenced(taskEvent('t', 'running')))).toBe(false)
+    expect(isImmediate(sequenced({ ...logEvent('x'), level: 'error' } as UnsequencedEvent))).toBe(true)
+    expect(isImmediate(sequenced(agentEvent('a', 'error')))).toBe(true)
     expect(
-      isImmediate({ seq: 1, type: 'task:log', at: 0, taskId: 't', agentId: null, level: 'error', message: 'x' }),
+      isImmediate(sequenced({ type: 'alert', at: 0, alert: { severity: 'critical' } as never } as UnsequencedEvent)),
     ).toBe(true)
+  })
+})
+
+describe('subscriptions', () => {
+  const log = new EventLog()
+  it('filters by channel', () => {
+    const sub = subscription(['agents'])
+    expect(matches(sub, log.append(agentEvent('a1', 'idle')))).toBe(true)
+    expect(matches(sub, log.append(logEvent('x')))).toBe(false)
+    expect(matches(EVERYTHING, log.append(logEvent('x')))).toBe(true)
+  })
+
+  it('narrows agent status and logs to given agents, not tasks or metrics', () => {
+    const sub = subscription(['agents', 'logs', 'tasks', 'metrics'], ['a1'])
+    expect(matches(sub, log.append(agentEvent('a1', 'idle')))).toBe(true)
+    expect(matches(sub, log.append(agentEvent('a2', 'idle')))).toBe(false)
+    expect(matches(sub, log.append(logEvent('x', 'a1')))).toBe(true)
+    expect(matches(sub, log.append(logEvent('x', 'a2')))).toBe(false)
+    expect(matches(sub, log.append(taskEvent('t', 'running')))).toBe(true)
+    expect(matches(sub, log.append(metricsEvent()))).toBe(true)
+  })
+
+  it('gives equal subscriptions one key, whatever the order', () => {
+    expect(subscriptionKey(subscription(['tasks', 'agents'], ['b', 'a']))).toBe(
+      subscriptionKey(subscription(['agents', 'tasks'], ['a', 'b'])),
+    )
+    expect(subscriptionKey(subscription(['agents']))).not.toBe(subscriptionKey(subscription(['agents'], [])))
   })
 })

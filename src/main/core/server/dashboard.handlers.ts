@@ -4,13 +4,15 @@
  * and answered through its acknowledgement; none can throw.
  */
 import type { Namespace, Socket } from 'socket.io'
-import { SyncSchema, describeIssues } from '../../../shared/commands'
+import { SubscribeSchema, SyncSchema, describeIssues } from '../../../shared/commands'
 import type { Role } from '../../../shared/domain'
 import type { DashboardClientToServer, DashboardServerToClient, SyncResponse } from '../../../shared/protocol'
 import { fail, ok, type Result } from '../../../shared/result'
 import type { Logger } from '../logger'
 import type { Tokens } from '../auth/tokens'
-import type { Broadcaster } from '../pipeline/broadcaster'
+import type { Batcher } from '../pipeline/batcher'
+import type { Fanout } from '../pipeline/fanout'
+import { matches, subscription } from '../pipeline/subscription'
 import { VERSION } from '../version'
 import { admit } from './auth'
 import { COMMAND_NAMES, isLoopback, runCommand } from './operator-commands'
@@ -26,14 +28,17 @@ export type DashboardNamespace = Namespace<
   Record<string, never>,
   SocketData
 >
-type DashboardSocket = Socket<DashboardClientToServer, DashboardServerToClient, Record<string, never>, SocketData>
-
-/** Room every viewer joins after its snapshot; batches go to it. */
-export const LIVE_ROOM = 'live'
+export type DashboardSocket = Socket<
+  DashboardClientToServer,
+  DashboardServerToClient,
+  Record<string, never>,
+  SocketData
+>
 
 export interface DashboardDeps {
   state: SwarmState
-  broadcaster: Broadcaster
+  batcher: Batcher
+  fanout: Fanout
   tokens: Tokens
   logger: Logger
   allowRemoteShell: boolean
@@ -57,7 +62,7 @@ function guarded(logger: Logger, event: string, handler: (args: unknown[], ack: 
 }
 
 export function registerDashboard(namespace: DashboardNamespace, deps: DashboardDeps): void {
-  const { state, broadcaster, tokens, logger } = deps
+  const { state, batcher, fanout, tokens, logger } = deps
 
   namespace.use((socket, next) => {
     const admission = admit(tokens, (socket.handshake.auth as { token?: unknown }).token, ['operator', 'viewer'])
@@ -76,14 +81,18 @@ export function registerDashboard(namespace: DashboardNamespace, deps: Dashboard
   namespace.on('connection', (socket: DashboardSocket) => {
     const role = socket.data.role
     logger.info({ id: socket.id, role, address: socket.handshake.address }, 'viewer connected')
-    socket.on('disconnect', (reason) => logger.info({ id: socket.id, reason }, 'viewer disconnected'))
+    socket.on('disconnect', (reason) => {
+      fanout.remove(socket)
+      logger.info({ id: socket.id, reason }, 'viewer disconnected')
+    })
 
     socket.emit('welcome', { role, version: VERSION, serverTime: Date.now() })
     // Everything up to now goes out to the others first, so the snapshot's seq
     // is the line: this socket gets the snapshot and only later events.
-    broadcaster.flush()
+    batcher.flush()
     socket.emit('snapshot', buildSnapshot(state))
-    void socket.join(LIVE_ROOM)
+    fanout.add(socket)
+    let current = subscription(['agents', 'tasks', 'metrics', 'logs', 'alerts'])
 
     socket.on(
       'ping',
@@ -95,10 +104,10 @@ export function registerDashboard(namespace: DashboardNamespace, deps: Dashboard
       guarded(logger, 'sync', ([request], ack) => {
         const parsed = SyncSchema.safeParse(request)
         if (!parsed.success) return ack(fail('bad_request', describeIssues(parsed.error)))
-        broadcaster.flush()
+        batcher.flush()
         const events = state.log.since(parsed.data.sinceSeq)
         const response: SyncResponse = events
-          ? { kind: 'events', events }
+          ? { kind: 'events', events: events.filter((event) => matches(current, event)) }
           : { kind: 'snapshot', snapshot: buildSnapshot(state) }
         ack(ok(response))
       }),
@@ -106,9 +115,15 @@ export function registerDashboard(namespace: DashboardNamespace, deps: Dashboard
 
     socket.on(
       'subscribe',
-      guarded(logger, 'subscribe', (_args, ack) =>
-        ack(fail('unavailable', 'channel subscriptions are not offered by this server yet; every channel is sent')),
-      ),
+      guarded(logger, 'subscribe', ([request], ack) => {
+        const parsed = SubscribeSchema.safeParse(request)
+        if (!parsed.success) return ack(fail('bad_request', describeIssues(parsed.error)))
+        // Events already batched leave under the old subscription, so nothing is lost or doubled.
+        batcher.flush()
+        current = subscription(parsed.data.channels, parsed.data.agentIds)
+        fanout.subscribe(socket, current)
+        ack(ok(parsed.data))
+      }),
     )
 
     const context = { role, loopback: isLoopback(socket.handshake.address), allowRemoteShell: deps.allowRemoteShell }

@@ -6,6 +6,7 @@ import { existsSync } from 'node:fs'
 import { join } from 'node:path'
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify'
 import fastifyStatic from '@fastify/static'
+import type { Registry } from 'prom-client'
 import { z } from 'zod'
 import { describeIssues } from '../../../shared/commands'
 import { TaskStatusSchema, type Role } from '../../../shared/domain'
@@ -55,6 +56,7 @@ export interface HttpDeps {
   allowRemoteShell: boolean
   https?: { cert: Buffer; key: Buffer }
   startedAt: number
+  metrics: Registry
 }
 
 declare module 'fastify' {
@@ -139,6 +141,10 @@ export function createHttpServer(deps: HttpDeps): FastifyInstance {
   }))
 
   app.get('/api/snapshot', readers, async () => buildSnapshot(state))
+
+  app.get('/metrics', readers, async (_request, reply) =>
+    reply.type(deps.metrics.contentType).send(await deps.metrics.metrics()),
+  )
 
   app.get('/api/agents', readers, async () => ({ agents: state.coordinator.listAgents() }))
 

@@ -1,0 +1,110 @@
+/**
+ * Gathers events for viewers into batches, in seq order.
+ *
+ * Each channel has a window — the longest an event of it may wait (agents
+ * 200 ms, metrics 500 ms, logs 1 s by default). The batch leaves when the
+ * earliest window among its events ends, when it holds `maxBatch` events, or
+ * at once for what a person waits for: task completion and failure, errors,
+ * critical alerts. Everything pending leaves together, so every client sees
+ * events in seq order. Within a batch only the latest state of an agent (and
+ * of an unfinished task) is kept; terminal task events are never dropped.
+ */
+import { isTerminal } from '../../../shared/domain'
+import { EVENT_CHANNEL, type Channel, type DomainEvent } from '../../../shared/events'
+
+export type Windows = Record<Channel, number>
+
+export const DEFAULT_WINDOWS: Windows = { agents: 200, tasks: 200, metrics: 500, logs: 1000, alerts: 200 }
+
+export interface BatcherOptions {
+  windows?: Partial<Windows>
+  maxBatch?: number
+  send(events: DomainEvent[]): void
+  /** Told each time a pending event is replaced by a newer state. */
+  coalesced?(): void
+  now?: () => number
+}
+
+export function isImmediate(event: DomainEvent): boolean {
+  switch (event.type) {
+    case 'task:status':
+      return isTerminal(event.task.status)
+    case 'alert':
+      return event.alert.severity === 'critical'
+    case 'task:log':
+      return event.level === 'error'
+    case 'agent:status':
+      return event.agent.status === 'error'
+    default:
+      return false
+  }
+}
+
+/** The key under which newer events replace older ones in a batch, or null. */
+function coalesceKey(event: DomainEvent): string | null {
+  if (event.type === 'agent:status') return `a:${event.agent.id}`
+  if (event.type === 'task:status' && !isTerminal(event.task.status)) return `t:${event.task.id}`
+  return null
+}
+
+export class Batcher {
+  private pending: (DomainEvent | null)[] = []
+  private live = 0
+  private readonly latest = new Map<string, number>()
+  private deadline = Infinity
+  private timer: NodeJS.Timeout | null = null
+  private readonly windows: Windows
+  private readonly maxBatch: number
+  private readonly now: () => number
+
+  constructor(private readonly options: BatcherOptions) {
+    this.windows = { ...DEFAULT_WINDOWS, ...options.windows }
+    this.maxBatch = options.maxBatch ?? 100
+    this.now = options.now ?? Date.now
+  }
+
+  push(event: DomainEvent): void {
+    const key = coalesceKey(event)
+    if (key !== null) {
+      const previous = this.latest.get(key)
+      if (previous !== undefined) {
+        this.pending[previous] = null
+        this.live--
+        this.options.coalesced?.()
+      }
+      this.latest.set(key, this.pending.length)
+    }
+    this.pending.push(event)
+    this.live++
+    if (isImmediate(event) || this.live >= this.maxBatch) {
+      this.flush()
+      return
+    }
+    const deadline = this.now() + this.windows[EVENT_CHANNEL[event.type]]
+    if (deadline < this.deadline) {
+      this.deadline = deadline
+      if (this.timer) clearTimeout(this.timer)
+      this.timer = setTimeout(() => this.flush(), deadline - this.now())
+    }
+  }
+
+  /** Sends everything pending now. */
+  flush(): void {
+    if (this.timer) clearTimeout(this.timer)
+    this.timer = null
+    this.deadline = Infinity
+    if (this.live === 0) {
+      this.pending = []
+      return
+    }
+    const batch = this.pending.filter((event): event is DomainEvent => event !== null)
+    this.pending = []
+    this.live = 0
+    this.latest.clear()
+    this.options.send(batch)
+  }
+
+  stop(): void {
+    this.flush()
+  }
+}

@@ -1,0 +1,112 @@
+/**
+ * The pipeline's own figures, for `GET /metrics` (Prometheus text format).
+ * One registry per core, so several cores in one process (tests) do not mix.
+ */
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client'
+import type { Coordinator } from '../coordinator/coordinator'
+
+export interface LagStats {
+  connected: number
+  lagging: number
+  /** Batches the furthest-behind client has not yet taken. */
+  maxOutstandingBatches: number
+}
+
+export class PipelineMetrics {
+  readonly registry = new Registry()
+  readonly eventsIn = new Counter({
+    name: 'swarm_events_total',
+    help: 'Domain events into the pipeline',
+    registers: [this.registry],
+  })
+  readonly eventsOut = new Counter({
+    name: 'swarm_events_delivered_total',
+    help: 'Events handed to viewers (an event sent to N viewers counts N)',
+    registers: [this.registry],
+  })
+  readonly coalesced = new Counter({
+    name: 'swarm_events_coalesced_total',
+    help: 'Events replaced by a newer state of the same agent or task before they left',
+    registers: [this.registry],
+  })
+  readonly batchSize = new Histogram({
+    name: 'swarm_batch_size',
+    help: 'Events per batch sent',
+    buckets: [1, 2, 5, 10, 20, 50, 100],
+    registers: [this.registry],
+  })
+  readonly bytesSent = new Counter({
+    name: 'swarm_bytes_sent_total',
+    help: 'Bytes of Socket.IO packets sent to viewers and agents',
+    registers: [this.registry],
+  })
+  readonly resyncs = new Counter({
+    name: 'swarm_client_resyncs_total',
+    help: 'Snapshots sent to viewers that fell too far behind',
+    registers: [this.registry],
+  })
+
+  constructor(lag: () => LagStats, coordinator: Coordinator) {
+    collectDefaultMetrics({ register: this.registry, eventLoopMonitoringPrecision: 10 })
+    const registers = [this.registry]
+    new Gauge({
+      name: 'swarm_clients_connected',
+      help: 'Viewers connected to /dashboard',
+      registers,
+      collect() {
+        this.set(lag().connected)
+      },
+    })
+    new Gauge({
+      name: 'swarm_clients_lagging',
+      help: 'Viewers held back for falling behind, waiting for a snapshot',
+      registers,
+      collect() {
+        this.set(lag().lagging)
+      },
+    })
+    new Gauge({
+      name: 'swarm_client_lag_batches_max',
+      help: 'Batches queued for the furthest-behind viewer',
+      registers,
+      collect() {
+        this.set(lag().maxOutstandingBatches)
+      },
+    })
+    new Gauge({
+      name: 'swarm_agents',
+      help: 'Agents by status',
+      labelNames: ['status'],
+      registers,
+      collect() {
+        for (const [status, count] of Object.entries(coordinator.counts().agents)) this.set({ status }, count)
+      },
+    })
+    new Gauge({
+      name: 'swarm_tasks_queued',
+      help: 'Tasks waiting for an agent',
+      registers,
+      collect() {
+        this.set(coordinator.counts().queued)
+      },
+    })
+    new Gauge({
+      name: 'swarm_tasks_running',
+      help: 'Tasks assigned or running',
+      registers,
+      collect() {
+        this.set(coordinator.counts().running)
+      },
+    })
+    new Gauge({
+      name: 'swarm_tasks_finished',
+      help: 'Tasks finished since start, by outcome',
+      labelNames: ['outcome'],
+      registers,
+      collect() {
+        this.set({ outcome: 'succeeded' }, coordinator.totals.succeeded)
+        this.set({ outcome: 'failed' }, coordinator.totals.failed)
+      },
+    })
+  }
+}

@@ -1,0 +1,52 @@
+/**
+ * What a viewer asked to receive: channels, optionally narrowed to agents.
+ * Viewers with equal subscriptions share a Socket.IO room, so each batch is
+ * filtered and encoded once per distinct subscription, not once per viewer.
+ */
+import { CHANNELS, EVENT_CHANNEL, type Channel, type DomainEvent } from '../../../shared/events'
+
+export interface Subscription {
+  channels: ReadonlySet<Channel>
+  /** null: every agent. */
+  agentIds: ReadonlySet<string> | null
+}
+
+export const EVERYTHING: Subscription = { channels: new Set(CHANNELS), agentIds: null }
+
+export function subscription(channels: readonly Channel[], agentIds?: readonly string[]): Subscription {
+  return { channels: new Set(channels), agentIds: agentIds ? new Set(agentIds) : null }
+}
+
+export function subscriptionKey(sub: Subscription): string {
+  const channels = [...sub.channels].sort().join(',')
+  const agents = sub.agentIds ? [...sub.agentIds].sort().join(',') : '*'
+  return `sub:${channels}|${agents}`
+}
+
+/**
+ * The agent an event belongs to for narrowing, or null when narrowing does
+ * not apply. Agent status, log lines and agent alerts are narrowed; tasks are
+ * not (a task moves between agents, and a view that lost sight of it would
+ * hold a stale state), nor are metrics and swarm-wide alerts.
+ */
+function narrowedBy(event: DomainEvent): string | null {
+  switch (event.type) {
+    case 'agent:status':
+      return event.agent.id
+    case 'agent:removed':
+      return event.agentId
+    case 'task:log':
+      return event.agentId
+    case 'alert':
+      return event.alert.agentId
+    default:
+      return null
+  }
+}
+
+export function matches(sub: Subscription, event: DomainEvent): boolean {
+  if (!sub.channels.has(EVENT_CHANNEL[event.type])) return false
+  if (sub.agentIds === null) return true
+  const agentId = narrowedBy(event)
+  return agentId === null || sub.agentIds.has(agentId)
+}
