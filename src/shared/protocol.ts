@@ -3,8 +3,17 @@
  * Server, renderer and agent SDK all import these; docs/protocol.md
  * documents them for everybody else.
  */
-import type { Agent, AgentResources, Alert, MetricsState, Role, Task } from './domain'
-import type { DomainEvent, LogLevel } from './events'
+import type { Agent, Alert, MetricsState, Role, Task } from './domain'
+import type { DomainEvent } from './events'
+import type {
+  AgentClosed,
+  AgentLog,
+  AgentMetrics,
+  AgentRegistration,
+  TaskComplete,
+  TaskFail,
+  TaskProgress,
+} from './agent-messages'
 import type { Ack } from './result'
 import type { AgentRef, SubscribeRequest, SyncRequest, TaskRef, TaskSubmitRequest } from './commands'
 
@@ -26,6 +35,18 @@ export interface Welcome {
   role: Role
   version: string
   serverTime: number
+  /**
+   * True when the viewer connected with `auth.sinceSeq` still in the server's
+   * buffer: the missed events follow as one `events` message, no snapshot.
+   */
+  resumed: boolean
+}
+
+/** Handshake `auth` for `/dashboard`. */
+export interface DashboardAuth {
+  token: string
+  /** The last seq this viewer applied, to resume without a snapshot. */
+  sinceSeq?: number
 }
 
 /** Answer to `sync`: the missed events, or a snapshot when the gap is gone from the buffer. */
@@ -48,26 +69,26 @@ export interface DashboardClientToServer {
   'agent:resume': (request: AgentRef, ack: Ack<Agent>) => void
 }
 
-export interface AgentRegistration {
-  id: string
-  name: string
-  capabilities: string[]
-  concurrency?: number
-}
-
 export interface AgentsServerToClient {
   'task:assign': (message: { task: Task }) => void
+  /** Stop work on the task (operator cancel, timeout); report nothing more about it. */
   'task:cancel': (message: { taskId: string }) => void
+  /** Sent just before the server closes the connection itself. */
+  'agent:closed': (message: AgentClosed) => void
 }
 
+/**
+ * Every acknowledgement is optional on the wire (a client may emit without
+ * one); the SDK always asks for it. Messages before `agent:register` are refused.
+ */
 export interface AgentsClientToServer {
   'agent:register': (registration: AgentRegistration, ack: Ack<{ agentId: string }>) => void
-  'agent:heartbeat': () => void
-  'agent:metrics': (metrics: AgentResources) => void
-  'task:progress': (message: { taskId: string; progress: number; message?: string }) => void
-  'task:complete': (message: { taskId: string; result?: unknown }) => void
-  'task:fail': (message: { taskId: string; error: string }) => void
-  log: (message: { taskId?: string; level: LogLevel; message: string }) => void
+  'agent:heartbeat': (ack: Ack<{ serverTime: number }>) => void
+  'agent:metrics': (metrics: AgentMetrics, ack: Ack<null>) => void
+  'task:progress': (message: TaskProgress, ack: Ack<null>) => void
+  'task:complete': (message: TaskComplete, ack: Ack<null>) => void
+  'task:fail': (message: TaskFail, ack: Ack<null>) => void
+  log: (message: AgentLog, ack: Ack<null>) => void
 }
 
 /** `GET /healthz`, no token needed. */

@@ -35,6 +35,8 @@ export interface CoreOptions {
   maxOutstandingBatches?: number
   /** Demo pace multiplier for durations (tests use less than 1). */
   demoSpeed?: number
+  /** Events kept for replay to reconnecting viewers (default 10,000). */
+  replayBuffer?: number
 }
 
 export interface Core {
@@ -59,7 +61,7 @@ export function createCore(config: Config, options: CoreOptions = {}): Core {
   const startedAt = Date.now()
   const { logger, close: closeLog } = createLogger(config, { console: options.console })
   const tokens = loadTokens(config.dataDir, options.env ?? process.env)
-  const log = new EventLog()
+  const log = new EventLog(options.replayBuffer)
   const store = new TaskStore({
     file: join(config.dataDir, 'swarm.db'),
     retention: { maxTasks: config.retentionTasks, maxAgeMs: config.retentionDays * 24 * 3600 * 1000 },

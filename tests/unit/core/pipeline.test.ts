@@ -180,3 +180,61 @@ describe('subscriptions', () => {
     expect(subscriptionKey(subscription(['agents']))).not.toBe(subscriptionKey(subscription(['agents'], [])))
   })
 })
+
+describe('covers', () => {
+  it('tells whether a new subscription asks for nothing the old one did not send', async () => {
+    const { covers } = await import('../../../src/main/core/pipeline/subscription')
+    expect(covers(EVERYTHING, subscription(['agents'], ['a']))).toBe(true)
+    expect(covers(subscription(['agents']), subscription(['agents', 'tasks']))).toBe(false)
+    expect(covers(subscription(['agents'], ['a']), subscription(['agents'], ['a', 'b']))).toBe(false)
+    expect(covers(subscription(['agents'], ['a', 'b']), subscription(['agents'], ['b']))).toBe(true)
+    expect(covers(subscription(['agents'], ['a']), subscription(['agents']))).toBe(false)
+  })
+})
+
+describe('batching never changes the end state (property)', () => {
+  it('a replica fed batches equals one fed every event, for random streams and timings', async () => {
+    const fc = (await import('fast-check')).default
+    const { SwarmReplica } = await import('../../../src/shared/client/replica')
+    const event = fc.oneof(
+      fc
+        .record({ a: fc.integer({ min: 0, max: 4 }), s: fc.constantFrom('idle', 'busy', 'paused', 'error') })
+        .map(({ a, s }) => agentEvent(`a${a}`, s as Agent['status'])),
+      fc
+        .record({
+          t: fc.integer({ min: 0, max: 6 }),
+          s: fc.constantFrom('queued', 'running', 'succeeded', 'failed'),
+          p: fc.double({ min: 0, max: 1, noNaN: true }),
+        })
+        .map(({ t, s, p }) => taskEvent(`t${t}`, s as Task['status'], p)),
+      fc.constant(logEvent('x')),
+      fc.constant(metricsEvent()),
+    )
+    const step = fc.record({ event, wait: fc.integer({ min: 0, max: 300 }) })
+    fc.assert(
+      fc.property(fc.array(step, { maxLength: 200 }), (steps) => {
+        vi.useFakeTimers()
+        const log = new EventLog(1000)
+        const direct = new SwarmReplica()
+        const batched = new SwarmReplica()
+        const empty = { seq: 0, agents: [], tasks: [], alerts: [], metrics: { current: {} as never, history: [] } }
+        direct.applySnapshot(empty)
+        batched.applySnapshot(empty)
+        const batcher = new Batcher({ maxBatch: 7, send: (events) => batched.applyEvents(events) })
+        for (const { event, wait } of steps) {
+          const sequenced = log.append(event)
+          direct.applyEvents([sequenced])
+          batcher.push(sequenced)
+          vi.advanceTimersByTime(wait)
+        }
+        vi.advanceTimersByTime(1000)
+        vi.useRealTimers()
+        expect(batched.duplicates).toBe(0)
+        expect([...batched.agents.entries()]).toEqual([...direct.agents.entries()])
+        expect([...batched.tasks.entries()]).toEqual([...direct.tasks.entries()])
+        expect(batched.samples).toHaveLength(direct.samples.length)
+      }),
+      { numRuns: 300 },
+    )
+  })
+})

@@ -50,3 +50,12 @@ export function matches(sub: Subscription, event: DomainEvent): boolean {
   const agentId = narrowedBy(event)
   return agentId === null || sub.agentIds.has(agentId)
 }
+
+/** Whether everything `next` lets through, `current` already did. */
+export function covers(current: Subscription, next: Subscription): boolean {
+  for (const channel of next.channels) if (!current.channels.has(channel)) return false
+  if (current.agentIds === null) return true
+  if (next.agentIds === null) return false
+  for (const id of next.agentIds) if (!current.agentIds.has(id)) return false
+  return true
+}

@@ -6,13 +6,14 @@
 import type { Namespace, Socket } from 'socket.io'
 import { SubscribeSchema, SyncSchema, describeIssues } from '../../../shared/commands'
 import type { Role } from '../../../shared/domain'
+import type { DomainEvent } from '../../../shared/events'
 import type { DashboardClientToServer, DashboardServerToClient, SyncResponse } from '../../../shared/protocol'
 import { fail, ok, type Result } from '../../../shared/result'
 import type { Logger } from '../logger'
 import type { Tokens } from '../auth/tokens'
 import type { Batcher } from '../pipeline/batcher'
 import type { Fanout } from '../pipeline/fanout'
-import { matches, subscription } from '../pipeline/subscription'
+import { covers, matches, subscription } from '../pipeline/subscription'
 import { VERSION } from '../version'
 import { admit } from './auth'
 import { COMMAND_NAMES, isLoopback, runCommand } from './operator-commands'
@@ -61,6 +62,17 @@ function guarded(logger: Logger, event: string, handler: (args: unknown[], ack: 
   }
 }
 
+/**
+ * The events a reconnecting viewer missed, when it says where it stopped
+ * (`auth.sinceSeq`) and they are all still in the buffer; null means "send a
+ * snapshot".
+ */
+function resumeFrom(auth: unknown, seq: number, since: (seq: number) => DomainEvent[] | null): DomainEvent[] | null {
+  const sinceSeq = (auth as { sinceSeq?: unknown } | undefined)?.sinceSeq
+  if (typeof sinceSeq !== 'number' || !Number.isInteger(sinceSeq) || sinceSeq < 0 || sinceSeq > seq) return null
+  return since(sinceSeq)
+}
+
 export function registerDashboard(namespace: DashboardNamespace, deps: DashboardDeps): void {
   const { state, batcher, fanout, tokens, logger } = deps
 
@@ -86,11 +98,14 @@ export function registerDashboard(namespace: DashboardNamespace, deps: Dashboard
       logger.info({ id: socket.id, reason }, 'viewer disconnected')
     })
 
-    socket.emit('welcome', { role, version: VERSION, serverTime: Date.now() })
-    // Everything up to now goes out to the others first, so the snapshot's seq
-    // is the line: this socket gets the snapshot and only later events.
+    // Everything up to now goes out to the others first, so log.seq is the line:
+    // this socket gets the state up to it (snapshot, or the missed events when it
+    // resumes from a seq still in the buffer) and then only later events.
     batcher.flush()
-    socket.emit('snapshot', buildSnapshot(state))
+    const missed = resumeFrom(socket.handshake.auth, state.log.seq, (seq) => state.log.since(seq))
+    socket.emit('welcome', { role, version: VERSION, serverTime: Date.now(), resumed: missed !== null })
+    if (missed === null) socket.emit('snapshot', buildSnapshot(state))
+    else if (missed.length > 0) socket.emit('events', missed)
     fanout.add(socket)
     let current = subscription(['agents', 'tasks', 'metrics', 'logs', 'alerts'])
 
@@ -120,9 +135,13 @@ export function registerDashboard(namespace: DashboardNamespace, deps: Dashboard
         if (!parsed.success) return ack(fail('bad_request', describeIssues(parsed.error)))
         // Events already batched leave under the old subscription, so nothing is lost or doubled.
         batcher.flush()
-        current = subscription(parsed.data.channels, parsed.data.agentIds)
+        const next = subscription(parsed.data.channels, parsed.data.agentIds)
+        const widened = !covers(current, next)
+        current = next
         fanout.subscribe(socket, current)
         ack(ok(parsed.data))
+        // What the viewer stopped receiving it may hold stale: widening brings a fresh snapshot.
+        if (widened) socket.emit('snapshot', buildSnapshot(state))
       }),
     )
 

@@ -1,0 +1,182 @@
+/**
+ * Property: whatever happens in the swarm, and however viewers drop, come
+ * back (resuming from their last seq, or by snapshot when the gap has left the
+ * buffer) and narrow their subscriptions, once things settle every viewer's
+ * state equals the server's, and no event was ever applied twice.
+ */
+import fc from 'fast-check'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { TaskSubmitSchema } from '../../src/shared/commands'
+import { SwarmReplica } from '../../src/shared/client/replica'
+import type { Channel } from '../../src/shared/events'
+import type { Snapshot } from '../../src/shared/protocol'
+import type { AgentDriver } from '../../src/main/core/coordinator/coordinator'
+import { TEST_TOKENS, dashboardClient, getJson, startCore, type DashboardSocket } from '../helpers/core'
+
+type TestCore = Awaited<ReturnType<typeof startCore>>
+
+const FAST = { agents: 15, tasks: 15, metrics: 15, logs: 15, alerts: 15 }
+const AGENTS = ['p-1', 'p-2', 'p-3', 'p-4']
+const idle: AgentDriver = { assign: () => {}, cancel: () => {} }
+const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
+
+class Viewer {
+  replica = new SwarmReplica()
+  socket: DashboardSocket | null = null
+  channels: Channel[] | null = null
+  agentIds: string[] | null = null
+
+  constructor(private readonly url: string) {}
+
+  async connect(): Promise<void> {
+    const auth = this.replica.ready
+      ? { token: TEST_TOKENS.viewer, sinceSeq: this.replica.seq }
+      : { token: TEST_TOKENS.viewer }
+    const socket = dashboardClient(this.url, undefined, { auth })
+    socket.on('snapshot', (snapshot) => this.replica.applySnapshot(snapshot))
+    socket.on('events', (events) => this.replica.applyEvents(events))
+    await new Promise<void>((resolve, reject) => {
+      socket.once('welcome', () => resolve())
+      socket.once('connect_error', reject)
+    })
+    this.socket = socket
+    if (this.channels)
+      await socket.emitWithAck('subscribe', {
+        channels: this.channels,
+        ...(this.agentIds ? { agentIds: this.agentIds } : {}),
+      })
+  }
+
+  disconnect(): void {
+    this.socket?.disconnect()
+    this.socket = null
+  }
+
+  async subscribe(channels: Channel[], agentIds: string[] | null): Promise<void> {
+    // What a viewer stops receiving it no longer compares; widening brings a snapshot from the server.
+    this.channels = channels
+    this.agentIds = agentIds
+    if (this.socket) await this.socket.emitWithAck('subscribe', { channels, ...(agentIds ? { agentIds } : {}) })
+  }
+
+  expectConverged(server: Snapshot): void {
+    expect(this.replica.duplicates).toBe(0)
+    const channels = this.channels ?? ['agents', 'tasks']
+    if (channels.includes('agents')) {
+      const wanted = server.agents.filter((agent) => !this.agentIds || this.agentIds.includes(agent.id))
+      for (const agent of wanted) expect(this.replica.agents.get(agent.id)).toEqual(agent)
+      for (const id of this.replica.agents.keys()) {
+        if (!this.agentIds || this.agentIds.includes(id)) expect(wanted.some((agent) => agent.id === id)).toBe(true)
+      }
+    }
+    if (channels.includes('tasks')) {
+      for (const task of server.tasks) expect(this.replica.tasks.get(task.id)).toEqual(task)
+    }
+  }
+}
+
+type Action =
+  | { kind: 'submit'; count: number; priority: number }
+  | { kind: 'finish'; ok: boolean }
+  | { kind: 'progress' }
+  | { kind: 'pause' | 'resume' | 'heartbeat'; agent: number }
+  | { kind: 'flood'; count: number }
+  | { kind: 'drop' | 'return'; viewer: number }
+  | { kind: 'narrow'; viewer: number; channels: Channel[]; agents: number[] | null }
+
+const action: fc.Arbitrary<Action> = fc.oneof(
+  fc.record({
+    kind: fc.constant('submit' as const),
+    count: fc.integer({ min: 1, max: 8 }),
+    priority: fc.integer({ min: 0, max: 3 }),
+  }),
+  fc.record({ kind: fc.constant('finish' as const), ok: fc.boolean() }),
+  fc.record({ kind: fc.constant('progress' as const) }),
+  fc.record({
+    kind: fc.constantFrom('pause' as const, 'resume' as const, 'heartbeat' as const),
+    agent: fc.integer({ min: 0, max: 3 }),
+  }),
+  fc.record({ kind: fc.constant('flood' as const), count: fc.integer({ min: 1, max: 120 }) }),
+  fc.record({ kind: fc.constantFrom('drop' as const, 'return' as const), viewer: fc.integer({ min: 0, max: 2 }) }),
+  fc.record({
+    kind: fc.constant('narrow' as const),
+    viewer: fc.integer({ min: 0, max: 2 }),
+    channels: fc.subarray(['agents', 'tasks', 'metrics', 'logs', 'alerts'] as Channel[], { minLength: 1 }),
+    agents: fc.option(fc.subarray([0, 1, 2, 3], { minLength: 1 }), { nil: null }),
+  }),
+)
+
+describe('convergence under random events, drops and subscriptions', () => {
+  let core: TestCore
+  beforeAll(async () => {
+    // A small replay buffer, so some resumes fall back to a snapshot.
+    core = await startCore(['--no-demo'], { windows: FAST, replayBuffer: 200 })
+    for (const id of AGENTS) core.coordinator.addAgent({ id, name: id, kind: 'remote', capabilities: [] }, idle)
+  })
+  afterAll(() => core.stop())
+
+  it('every viewer ends equal to the server, with no event applied twice', async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.array(action, { minLength: 5, maxLength: 40 }), async (actions) => {
+        const viewers = [0, 1, 2].map(() => new Viewer(core.url))
+        for (const viewer of viewers) await viewer.connect()
+        const coordinator = core.coordinator
+        for (const step of actions) {
+          const held = () =>
+            coordinator
+              .listTasks({ limit: 1000 })
+              .tasks.filter((t) => t.status === 'assigned' || t.status === 'running')
+          switch (step.kind) {
+            case 'submit':
+              for (let i = 0; i < step.count; i++)
+                coordinator.submit(TaskSubmitSchema.parse({ name: 'p', kind: 'test', priority: step.priority }))
+              break
+            case 'finish': {
+              const task = held()[0]
+              if (task?.agentId) {
+                if (step.ok) coordinator.reportSucceeded(task.agentId, task.id, { ok: true })
+                else coordinator.reportFailed(task.agentId, task.id, 'no')
+              }
+              break
+            }
+            case 'progress':
+              for (const task of held()) coordinator.reportProgress(task.agentId!, task.id, Math.random())
+              break
+            case 'pause':
+              coordinator.pauseAgent(AGENTS[step.agent]!)
+              break
+            case 'resume':
+              coordinator.resumeAgent(AGENTS[step.agent]!)
+              break
+            case 'heartbeat':
+              coordinator.heartbeat(AGENTS[step.agent]!, { cpu: Math.round(Math.random() * 100) })
+              break
+            case 'flood':
+              for (let i = 0; i < step.count; i++) coordinator.reportLog(AGENTS[i % 4]!, null, 'info', `line ${i}`)
+              break
+            case 'drop':
+              viewers[step.viewer]!.disconnect()
+              break
+            case 'return':
+              if (!viewers[step.viewer]!.socket) await viewers[step.viewer]!.connect()
+              break
+            case 'narrow': {
+              const agentIds = step.agents ? step.agents.map((i) => AGENTS[i]!) : null
+              await viewers[step.viewer]!.subscribe(step.channels, agentIds)
+              break
+            }
+          }
+          await pause(Math.random() < 0.3 ? 25 : 0)
+        }
+        for (const viewer of viewers) if (!viewer.socket) await viewer.connect()
+        await pause(150)
+        const server = (await getJson(`${core.url}/api/snapshot`, TEST_TOKENS.viewer)).body as Snapshot
+        for (const viewer of viewers) {
+          viewer.expectConverged(server)
+          viewer.disconnect()
+        }
+      }),
+      { numRuns: Number(process.env.PROPERTY_RUNS ?? 12), endOnFailure: true },
+    )
+  }, 120_000)
+})
