@@ -24,7 +24,17 @@ export async function runHeadless(argv: readonly string[]): Promise<void> {
     throw error
   }
 
-  const core = createCore(config)
+  let core
+  try {
+    core = createCore(config)
+  } catch (error) {
+    // An invalid swarm file: refused before anything starts, like a bad flag.
+    if (error instanceof ConfigError) {
+      process.stderr.write(`swarm-monitor: ${error.message}\n`)
+      process.exit(error.exitCode)
+    }
+    throw error
+  }
   try {
     await core.start()
   } catch (error) {

@@ -53,7 +53,7 @@ export class AppServer {
 }
 
 export const test = base.extend<{ serverArgs: string[]; app: AppServer; consoleErrors: string[] }>({
-  serverArgs: [['--demo-agents', '8', '--demo-rate', '4'], { option: true }],
+  serverArgs: [['--demo-agents', '8', '--demo-rate', '4', '--local-agents', '0'], { option: true }],
   app: async ({ serverArgs }, use) => {
     const app = new AppServer(await freePort(), serverArgs)
     await app.start()

@@ -23,7 +23,11 @@ export const TOKEN_ENV = {
 
 export async function startCore(argv: string[] = [], options: CoreOptions = {}): Promise<Core & { dataDir: string }> {
   const dataDir = mkdtempSync(join(tmpdir(), 'sm-test-'))
-  const config = loadConfig(['--port', '0', '--data-dir', dataDir, '--log-level', 'warn', ...argv], {})
+  // No local agents unless a test asks (`--local-agents N` later in argv wins): agent counts stay the demo's.
+  const config = loadConfig(
+    ['--port', '0', '--data-dir', dataDir, '--log-level', 'warn', '--local-agents', '0', ...argv],
+    {},
+  )
   const core = createCore(config, { console: false, env: TOKEN_ENV, ...options })
   await core.start()
   return Object.assign(core, { dataDir })

@@ -9,9 +9,11 @@ import type { AddressInfo } from 'node:net'
 import { Server } from 'socket.io'
 import type { Config } from './config/config'
 import { loadTokens, type Tokens } from './auth/tokens'
+import { LocalAgents, localAgentSpecs } from './agents/local-agents'
 import { Coordinator } from './coordinator/coordinator'
 import { DemoSwarm, isDemoTask } from './demo/demo-swarm'
 import { TaskStore } from './storage/task-store'
+import { loadSwarmFile } from './swarm-file'
 import { createLogger, type Logger } from './logger'
 import { MetricsSampler } from './metrics/sampler'
 import { Batcher, type Windows } from './pipeline/batcher'
@@ -58,6 +60,8 @@ export class StartError extends Error {
 }
 
 export function createCore(config: Config, options: CoreOptions = {}): Core {
+  // Read before anything else: an invalid swarm file throws a SwarmFileError (a ConfigError) and nothing starts.
+  const swarm = config.swarm ? loadSwarmFile(config.swarm) : null
   const startedAt = Date.now()
   const { logger, close: closeLog } = createLogger(config, { console: options.console })
   const tokens = loadTokens(config.dataDir, options.env ?? process.env)
@@ -74,6 +78,7 @@ export function createCore(config: Config, options: CoreOptions = {}): Core {
   const demo = config.demo
     ? new DemoSwarm(coordinator, { agents: config.demoAgents, rate: config.demoRate, speed: options.demoSpeed })
     : null
+  const localAgents = new LocalAgents(coordinator, localAgentSpecs(config.localAgents, swarm?.agents))
 
   // `fanout` exists once the Socket.IO server does; the metrics read it lazily.
   let fanout: Fanout | null = null
@@ -176,8 +181,14 @@ export function createCore(config: Config, options: CoreOptions = {}): Core {
       pruneTimer = setInterval(() => store.prune(), PRUNE_INTERVAL_MS)
       pruneTimer.unref()
       sampler.start()
+      localAgents.start()
+      // After listening succeeded: a start that fails enqueues nothing.
+      for (const task of swarm?.tasks ?? []) coordinator.submit(task)
       demo?.start()
-      logger.info({ url, dataDir: config.dataDir, demo: demo !== null }, 'server started')
+      logger.info(
+        { url, dataDir: config.dataDir, demo: demo !== null, localAgents: localAgents.size, swarm: config.swarm },
+        'server started',
+      )
       if (!isLoopbackHost(config.host) && !secure) {
         logger.warn(
           { host: config.host },
@@ -188,6 +199,7 @@ export function createCore(config: Config, options: CoreOptions = {}): Core {
 
     async stop() {
       demo?.stop()
+      await localAgents.stop()
       sampler.stop()
       coordinator.stop()
       batcher.stop()

@@ -4,6 +4,7 @@
  * `Config` object; bad input throws a `ConfigError` naming what is wrong.
  */
 import { readFileSync } from 'node:fs'
+import { availableParallelism } from 'node:os'
 import { Command, CommanderError, Option } from 'commander'
 import { parse as parseYaml } from 'yaml'
 import { z } from 'zod'
@@ -20,6 +21,8 @@ const ConfigSchema = z
     demo: z.boolean(),
     demoAgents: z.number().int().min(0).max(10_000),
     demoRate: z.number().min(0).max(100_000),
+    localAgents: z.number().int().min(0).max(1024),
+    swarm: z.string().min(1).nullable(),
     dataDir: z.string().min(1),
     tlsCert: z.string().min(1).nullable(),
     tlsKey: z.string().min(1).nullable(),
@@ -76,8 +79,13 @@ function buildProgram(): Command {
         .default(7420)
         .argParser(int('--port')),
     )
-    .addOption(new Option('--demo', 'run the demo swarm (the default)'))
-    .addOption(new Option('--no-demo', 'do not run the demo swarm'))
+    .addOption(
+      new Option('--swarm <file>', 'swarm file (YAML or JSON): local agent groups and tasks to enqueue').env(
+        `${ENV}SWARM`,
+      ),
+    )
+    .addOption(new Option('--demo', 'run the demo swarm (the default unless --swarm is given)'))
+    .addOption(new Option('--no-demo', 'do not run the demo swarm (local agents still run)'))
     .addOption(
       new Option('--demo-agents <n>', 'simulated agents in the demo swarm')
         .env(`${ENV}DEMO_AGENTS`)
@@ -89,6 +97,12 @@ function buildProgram(): Command {
         .env(`${ENV}DEMO_RATE`)
         .default(2)
         .argParser(num('--demo-rate')),
+    )
+    .addOption(
+      new Option('--local-agents <n>', 'local agents running shell tasks on this machine (0: none)')
+        .env(`${ENV}LOCAL_AGENTS`)
+        .default(availableParallelism(), 'one per CPU core')
+        .argParser(int('--local-agents')),
     )
     .addOption(
       new Option('--data-dir <dir>', 'where tokens and logs live').env(`${ENV}DATA_DIR`).default(defaultDataDir()),
@@ -208,6 +222,8 @@ export function loadConfig(
     demo: opts.demo,
     demoAgents: opts.demoAgents,
     demoRate: opts.demoRate,
+    localAgents: opts.localAgents,
+    swarm: opts.swarm ?? null,
     dataDir: opts.dataDir,
     tlsCert: opts.tlsCert ?? null,
     tlsKey: opts.tlsKey ?? null,
@@ -226,7 +242,8 @@ export function loadConfig(
   }
   // commander leaves `demo` undefined when neither --demo nor --no-demo is given.
   if (settings.demo === undefined) settings.demo = envFlag(env[`${ENV}DEMO`]) ?? negate(envFlag(env[`${ENV}NO_DEMO`]))
-  if (settings.demo === undefined) settings.demo = true
+  // The demo swarm is the default only when no swarm file is given.
+  if (settings.demo === undefined) settings.demo = settings.swarm === null
   const parsed = ConfigSchema.safeParse(settings)
   if (!parsed.success) throw new ConfigError(`invalid configuration: ${describeIssues(parsed.error)}`)
   return parsed.data

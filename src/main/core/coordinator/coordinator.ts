@@ -26,6 +26,8 @@ export interface AgentSpec {
   kind: AgentKind
   capabilities: string[]
   concurrency?: number
+  /** Task kinds this agent can run; absent: any kind (remote and demo agents). Local agents run only `shell`. */
+  kinds?: readonly string[]
 }
 
 export class CoordinatorError extends Error {
@@ -51,6 +53,7 @@ export interface CoordinatorOptions {
 interface AgentEntry {
   agent: Agent
   driver: AgentDriver
+  kinds: ReadonlySet<string> | null
   paused: boolean
   fault: 'error' | 'offline' | null
 }
@@ -111,7 +114,8 @@ export class Coordinator {
       counters: { done: 0, failed: 0 },
       resources: null,
     }
-    this.agents.set(agent.id, { agent, driver, paused: false, fault: null })
+    const kinds = spec.kinds ? new Set(spec.kinds) : null
+    this.agents.set(agent.id, { agent, driver, kinds, paused: false, fault: null })
     this.emitAgent(agent)
     this.scheduleDispatch()
     return copyAgent(agent)
@@ -178,7 +182,7 @@ export class Coordinator {
       kind: request.kind,
       payload: request.payload,
       priority: request.priority,
-      capabilities: [...request.capabilities],
+      capabilities: requiredCapabilities(request),
       status: 'queued',
       agentId: null,
       attempts: 0,
@@ -363,7 +367,7 @@ export class Coordinator {
       const next = this.queue.pop()
       if (!next) break
       const task = this.tasks.get(next.id)!
-      const index = free.findIndex((entry) => covers(entry.agent.capabilities, task.capabilities))
+      const index = free.findIndex((entry) => canRun(entry, task))
       if (index < 0) {
         skipped.push(next)
         // Bound the scan so a queue of unplaceable tasks cannot stall the loop.
@@ -536,6 +540,25 @@ export class Coordinator {
 
 function covers(have: readonly string[], need: readonly string[]): boolean {
   return need.every((capability) => have.includes(capability))
+}
+
+function canRun(entry: AgentEntry, task: Task): boolean {
+  return (entry.kinds === null || entry.kinds.has(task.kind)) && covers(entry.agent.capabilities, task.capabilities)
+}
+
+/**
+ * Kinds that run real commands on an agent's machine: a task of such a kind
+ * requires the capability of the same name, so it goes only to agents that
+ * declare they can run it (local agents, or remote ones that say `shell`),
+ * never to demo agents or to remote agents that did not ask for it.
+ */
+const KINDS_REQUIRING_THEIR_CAPABILITY: ReadonlySet<string> = new Set(['shell'])
+
+/** The task's capabilities, plus the one its kind requires; stored on the task, so the rule shows in the API. */
+export function requiredCapabilities(request: Pick<TaskSubmit, 'kind' | 'capabilities'>): string[] {
+  const needed = [...new Set(request.capabilities)]
+  if (KINDS_REQUIRING_THEIR_CAPABILITY.has(request.kind) && !needed.includes(request.kind)) needed.push(request.kind)
+  return needed
 }
 
 function copyAgent(agent: Agent): Agent {
