@@ -26,6 +26,8 @@ export default defineConfig({
     resolve: { alias: { '@renderer': resolve(__dirname, 'src/renderer/src') } },
     plugins: [vue()],
     build: {
+      // Served to remote browsers too: ship it small.
+      minify: true,
       rollupOptions: { input: { index: resolve(__dirname, 'src/renderer/index.html') } },
     },
   },

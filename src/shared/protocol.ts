@@ -40,6 +40,8 @@ export interface Welcome {
    * buffer: the missed events follow as one `events` message, no snapshot.
    */
   resumed: boolean
+  /** This server process; a resume is accepted only by the process that sent the events. */
+  instance: string
 }
 
 /** Handshake `auth` for `/dashboard`. */
@@ -47,6 +49,8 @@ export interface DashboardAuth {
   token: string
   /** The last seq this viewer applied, to resume without a snapshot. */
   sinceSeq?: number
+  /** `welcome.instance` of the server those events came from; required with `sinceSeq`. */
+  instance?: string
 }
 
 /** Answer to `sync`: the missed events, or a snapshot when the gap is gone from the buffer. */

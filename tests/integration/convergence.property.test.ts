@@ -25,14 +25,16 @@ class Viewer {
   socket: DashboardSocket | null = null
   channels: Channel[] | null = null
   agentIds: string[] | null = null
+  instance: string | null = null
 
   constructor(private readonly url: string) {}
 
   async connect(): Promise<void> {
-    const auth = this.replica.ready
-      ? { token: TEST_TOKENS.viewer, sinceSeq: this.replica.seq }
+    const auth = this.instance
+      ? { token: TEST_TOKENS.viewer, sinceSeq: this.replica.seq, instance: this.instance }
       : { token: TEST_TOKENS.viewer }
     const socket = dashboardClient(this.url, undefined, { auth })
+    socket.on('welcome', (welcome) => (this.instance = welcome.instance))
     socket.on('snapshot', (snapshot) => this.replica.applySnapshot(snapshot))
     socket.on('events', (events) => this.replica.applyEvents(events))
     await new Promise<void>((resolve, reject) => {

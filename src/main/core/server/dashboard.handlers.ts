@@ -12,6 +12,7 @@ import { fail, ok, type Result } from '../../../shared/result'
 import type { Logger } from '../logger'
 import type { Tokens } from '../auth/tokens'
 import type { Batcher } from '../pipeline/batcher'
+import type { EventLog } from '../pipeline/event-log'
 import type { Fanout } from '../pipeline/fanout'
 import { covers, matches, subscription } from '../pipeline/subscription'
 import { VERSION } from '../version'
@@ -43,6 +44,8 @@ export interface DashboardDeps {
   tokens: Tokens
   logger: Logger
   allowRemoteShell: boolean
+  /** Identifies this server process to resuming viewers. */
+  instance: string
 }
 
 type AckFn = (result: Result<unknown>) => void
@@ -67,10 +70,12 @@ function guarded(logger: Logger, event: string, handler: (args: unknown[], ack: 
  * (`auth.sinceSeq`) and they are all still in the buffer; null means "send a
  * snapshot".
  */
-function resumeFrom(auth: unknown, seq: number, since: (seq: number) => DomainEvent[] | null): DomainEvent[] | null {
-  const sinceSeq = (auth as { sinceSeq?: unknown } | undefined)?.sinceSeq
-  if (typeof sinceSeq !== 'number' || !Number.isInteger(sinceSeq) || sinceSeq < 0 || sinceSeq > seq) return null
-  return since(sinceSeq)
+function resumeFrom(auth: unknown, instance: string, log: EventLog): DomainEvent[] | null {
+  const { sinceSeq, instance: from } = (auth ?? {}) as { sinceSeq?: unknown; instance?: unknown }
+  // Seqs of another server process (a restart) mean nothing here.
+  if (from !== instance) return null
+  if (typeof sinceSeq !== 'number' || !Number.isInteger(sinceSeq) || sinceSeq < 0 || sinceSeq > log.seq) return null
+  return log.since(sinceSeq)
 }
 
 export function registerDashboard(namespace: DashboardNamespace, deps: DashboardDeps): void {
@@ -102,8 +107,14 @@ export function registerDashboard(namespace: DashboardNamespace, deps: Dashboard
     // this socket gets the state up to it (snapshot, or the missed events when it
     // resumes from a seq still in the buffer) and then only later events.
     batcher.flush()
-    const missed = resumeFrom(socket.handshake.auth, state.log.seq, (seq) => state.log.since(seq))
-    socket.emit('welcome', { role, version: VERSION, serverTime: Date.now(), resumed: missed !== null })
+    const missed = resumeFrom(socket.handshake.auth, deps.instance, state.log)
+    socket.emit('welcome', {
+      role,
+      version: VERSION,
+      serverTime: Date.now(),
+      resumed: missed !== null,
+      instance: deps.instance,
+    })
     if (missed === null) socket.emit('snapshot', buildSnapshot(state))
     else if (missed.length > 0) socket.emit('events', missed)
     fanout.add(socket)

@@ -1,0 +1,92 @@
+/**
+ * Typed calls to the server besides the socket's event handlers: operator
+ * commands over the socket, and the REST reads (task details; the snapshot
+ * poller has its own loop), all answering `Result`s.
+ */
+import type { TaskDetail } from '../../../shared/domain'
+import type { ErrorBody, ErrorCode, Result } from '../../../shared/result'
+import { ERROR_CODES } from '../../../shared/result'
+import { COMMAND_TIMEOUT_MS } from './connection.model'
+import type { CommandData, CommandName, CommandRequest, DashboardSocket } from './connection.model'
+
+/**
+ * Socket.IO's typed `emitWithAck` cannot follow a generic event name; the
+ * signature here restates, per command, exactly what the protocol declares.
+ */
+export function emitCommand<N extends CommandName>(
+  socket: DashboardSocket,
+  name: N,
+  payload: CommandRequest<N>,
+): Promise<Result<CommandData<N>>> {
+  const timed = socket.timeout(COMMAND_TIMEOUT_MS)
+  const emit = timed.emitWithAck.bind(timed) as CommandEmitter
+  return emit(name, payload)
+}
+
+type CommandEmitter = <N extends CommandName>(name: N, payload: CommandRequest<N>) => Promise<Result<CommandData<N>>>
+
+export function getTaskDetail(baseUrl: string, token: string, taskId: string): Promise<Result<TaskDetail>> {
+  return getJson(baseUrl, token, `/api/tasks/${encodeURIComponent(taskId)}`, parseTaskDetail)
+}
+
+/** Checks the parts the task view reads; older servers may omit transitions and logs. */
+function parseTaskDetail(body: unknown): TaskDetail | null {
+  if (!isRecord(body) || typeof body.id !== 'string' || typeof body.status !== 'string') return null
+  const detail = body as Partial<TaskDetail>
+  return {
+    ...(detail as TaskDetail),
+    transitions: Array.isArray(detail.transitions) ? detail.transitions : [],
+    logs: Array.isArray(detail.logs) ? detail.logs : [],
+    logsDropped: typeof detail.logsDropped === 'number' ? detail.logsDropped : 0,
+  }
+}
+
+export async function getJson<T>(
+  baseUrl: string,
+  token: string,
+  path: string,
+  /** Checks (and may complete) the answer; null when it is not a T. */
+  parse: (body: unknown) => T | null,
+  timeoutMs = 10_000,
+): Promise<Result<T>> {
+  let response: Response
+  try {
+    response = await fetch(`${baseUrl}${path}`, {
+      headers: { Authorization: `Bearer ${token}`, Accept: 'application/json' },
+      cache: 'no-store',
+      signal: AbortSignal.timeout(timeoutMs),
+    })
+  } catch (error) {
+    const message = error instanceof Error && error.name === 'TimeoutError' ? 'no answer in time' : String(error)
+    return { ok: false, error: { code: 'unavailable', message: `GET ${path} failed: ${message}` } }
+  }
+  const body: unknown = await response.json().catch(() => null)
+  if (!response.ok) return { ok: false, error: errorOf(body, response.status) }
+  const data = parse(body)
+  if (data === null) return { ok: false, error: { code: 'internal', message: `GET ${path}: unexpected answer` } }
+  return { ok: true, data }
+}
+
+/** The server's `{ error: { code, message } }` (or a bare ErrorBody), else one made from the status. */
+function errorOf(body: unknown, status: number): ErrorBody {
+  const candidate = isRecord(body) && isRecord(body.error) ? body.error : body
+  if (isRecord(candidate) && typeof candidate.message === 'string') {
+    const code = ERROR_CODES.find((c) => c === candidate.code) ?? codeForStatus(status)
+    return { code, message: candidate.message }
+  }
+  return { code: codeForStatus(status), message: `HTTP ${status}` }
+}
+
+function codeForStatus(status: number): ErrorCode {
+  if (status === 401) return 'unauthorized'
+  if (status === 403) return 'forbidden'
+  if (status === 404) return 'not_found'
+  if (status === 413) return 'payload_too_large'
+  if (status === 429) return 'rate_limited'
+  if (status >= 500) return 'internal'
+  return 'bad_request'
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null
+}

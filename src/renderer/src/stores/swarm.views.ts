@@ -1,0 +1,99 @@
+/**
+ * What the components read from the swarm store: sorted lists and totals,
+ * derived from its collections. Each recomputes at most once per committed
+ * batch of events (the collections are shallowRefs triggered once per batch).
+ */
+import { computed } from 'vue'
+import type { Ref } from 'vue'
+import type { Agent, AgentStatus, Alert, MetricsSample, Task } from '../../../shared/domain'
+import { naturalCompare } from '../format'
+import { AGENT_STATUS_LIST } from '../statuses'
+
+export interface TaskTotals {
+  queued: number
+  running: number
+  succeeded: number
+  failed: number
+  /** Succeeded / (succeeded + failed), null before anything finished. */
+  successRate: number | null
+  throughput: number
+}
+
+export interface SwarmSources {
+  agents: Readonly<Ref<Map<string, Agent>>>
+  /** Bumped when agents join, leave or are renamed. */
+  agentOrderVersion: Readonly<Ref<number>>
+  /** The agents without subscribing to them. */
+  untrackedAgents: () => Map<string, Agent>
+  tasks: Readonly<Ref<Map<string, Task>>>
+  metrics: Readonly<Ref<MetricsSample[]>>
+  alerts: Readonly<Ref<Map<string, Alert>>>
+}
+
+export function createSwarmViews({ agents, agentOrderVersion, untrackedAgents, tasks, metrics, alerts }: SwarmSources) {
+  const agentOrder = computed(() => {
+    void agentOrderVersion.value
+    // Untracked: status updates must not re-sort a thousand names, only the version.
+    return [...untrackedAgents().values()]
+      .sort((a, b) => naturalCompare(a.name, b.name) || naturalCompare(a.id, b.id))
+      .map((agent) => agent.id)
+  })
+
+  /** Sorted by name (natural order). */
+  const agentList = computed(() => {
+    const map = agents.value
+    const list: Agent[] = []
+    for (const id of agentOrder.value) {
+      const agent = map.get(id)
+      if (agent) list.push(agent)
+    }
+    return list
+  })
+
+  /** Newest first. */
+  const taskList = computed(() =>
+    [...tasks.value.values()].sort((a, b) => b.createdAt - a.createdAt || naturalCompare(b.id, a.id)),
+  )
+
+  const agentCounts = computed(() => {
+    const counts = Object.fromEntries(AGENT_STATUS_LIST.map((status) => [status, 0])) as Record<AgentStatus, number>
+    for (const agent of agents.value.values()) counts[agent.status]++
+    return counts
+  })
+
+  const latestSample = computed<MetricsSample | null>(() => metrics.value[metrics.value.length - 1] ?? null)
+
+  const totals = computed<TaskTotals>(() => {
+    const sample = latestSample.value
+    let queued = 0
+    let running = 0
+    let succeeded = sample?.succeeded ?? 0
+    let failed = sample?.failed ?? 0
+    if (sample) {
+      queued = sample.queued
+      running = sample.running
+    } else {
+      // No metrics yet: count what this viewer holds.
+      for (const task of tasks.value.values()) {
+        if (task.status === 'queued') queued++
+        else if (task.status === 'running' || task.status === 'assigned') running++
+        else if (task.status === 'succeeded') succeeded++
+        else if (task.status === 'failed' || task.status === 'timed_out') failed++
+      }
+    }
+    const finished = succeeded + failed
+    return {
+      queued,
+      running,
+      succeeded,
+      failed,
+      successRate: finished > 0 ? succeeded / finished : null,
+      throughput: sample?.throughput ?? 0,
+    }
+  })
+
+  /** Newest first. */
+  const alertList = computed(() => [...alerts.value.values()].sort((a, b) => b.at - a.at))
+
+  return { agentList, taskList, agentCounts, latestSample, totals, alertList }
+}

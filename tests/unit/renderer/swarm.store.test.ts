@@ -1,0 +1,243 @@
+import { createPinia, setActivePinia } from 'pinia'
+import { beforeEach, describe, expect, it, vi } from 'vitest'
+import type { Agent, MetricsSample, Task, TaskStatus } from '../../../src/shared/domain'
+import type { DomainEvent } from '../../../src/shared/events'
+import type { Snapshot } from '../../../src/shared/protocol'
+import { SWARM_LIMITS, useSwarmStore } from '../../../src/renderer/src/stores/swarm'
+
+const T0 = 1_700_000_000_000
+
+function agent(id: string, overrides: Partial<Agent> = {}): Agent {
+  return {
+    id,
+    name: `agent-${id}`,
+    kind: 'demo',
+    capabilities: ['shell'],
+    status: 'idle',
+    concurrency: 1,
+    currentTaskIds: [],
+    lastHeartbeat: T0,
+    joinedAt: T0,
+    counters: { done: 0, failed: 0 },
+    resources: null,
+    ...overrides,
+  }
+}
+
+function task(id: string, status: TaskStatus, at = T0): Task {
+  const finished = ['succeeded', 'failed', 'cancelled', 'timed_out'].includes(status)
+  return {
+    id,
+    name: `task-${id}`,
+    kind: 'demo',
+    payload: {},
+    priority: 0,
+    capabilities: [],
+    status,
+    agentId: null,
+    attempts: 1,
+    maxRetries: 0,
+    timeoutMs: null,
+    progress: finished ? 1 : 0,
+    createdAt: at,
+    updatedAt: at,
+    startedAt: null,
+    finishedAt: finished ? at : null,
+    result: null,
+    error: null,
+  }
+}
+
+function sample(at: number, overrides: Partial<MetricsSample> = {}): MetricsSample {
+  return {
+    at,
+    agents: { idle: 0, busy: 0, paused: 0, error: 0, offline: 0 },
+    queued: 0,
+    running: 0,
+    succeeded: 0,
+    failed: 0,
+    throughput: 0,
+    ...overrides,
+  }
+}
+
+function snapshot(seq: number, parts: Partial<Omit<Snapshot, 'seq'>> = {}): Snapshot {
+  return {
+    seq,
+    agents: [],
+    tasks: [],
+    metrics: { current: sample(T0), history: [] },
+    alerts: [],
+    ...parts,
+  }
+}
+
+const agentStatus = (seq: number, a: Agent): DomainEvent => ({ seq, type: 'agent:status', at: T0 + seq, agent: a })
+const taskStatus = (seq: number, t: Task): DomainEvent => ({ seq, type: 'task:status', at: T0 + seq, task: t })
+
+describe('swarm store', () => {
+  beforeEach(() => {
+    setActivePinia(createPinia())
+  })
+
+  it('replaces its whole state with a snapshot', () => {
+    const swarm = useSwarmStore()
+    swarm.applySnapshot(snapshot(10, { agents: [agent('a'), agent('b')], tasks: [task('t1', 'queued')] }))
+    swarm.applyEvents([agentStatus(11, agent('c'))])
+    expect(swarm.agents.size).toBe(3)
+
+    swarm.applySnapshot(snapshot(5, { agents: [agent('z')] }))
+
+    expect([...swarm.agents.keys()]).toEqual(['z'])
+    expect(swarm.tasks.size).toBe(0)
+    expect(swarm.lastSeq).toBe(5)
+    expect(swarm.hasSnapshot).toBe(true)
+    expect(swarm.metrics.map((s) => s.at)).toEqual([T0])
+  })
+
+  it('applies events in order and ignores any event at or below lastSeq', () => {
+    const swarm = useSwarmStore()
+    swarm.applySnapshot(snapshot(10, { agents: [agent('a', { status: 'idle' })] }))
+
+    swarm.applyEvents([
+      agentStatus(9, agent('a', { status: 'error' })),
+      agentStatus(10, agent('a', { status: 'error' })),
+    ])
+    expect(swarm.agents.get('a')?.status).toBe('idle')
+
+    swarm.applyEvents([agentStatus(11, agent('a', { status: 'busy' }))])
+    expect(swarm.agents.get('a')?.status).toBe('busy')
+    expect(swarm.lastSeq).toBe(11)
+
+    // The same batch again, e.g. replayed after a reconnect: nothing changes.
+    swarm.applyEvents([agentStatus(11, agent('a', { status: 'paused' }))])
+    expect(swarm.agents.get('a')?.status).toBe('busy')
+    expect(swarm.lastSeq).toBe(11)
+  })
+
+  it('applies events whose seq skips numbers (coalesced states, unsubscribed channels) in order', () => {
+    const swarm = useSwarmStore()
+    swarm.applySnapshot(snapshot(10))
+    swarm.applyEvents([agentStatus(13, agent('c')), agentStatus(17, agent('d'))])
+    expect([...swarm.agents.keys()].sort()).toEqual(['c', 'd'])
+    expect(swarm.lastSeq).toBe(17)
+  })
+
+  it('sorts a batch that arrives out of order and still applies each event once', () => {
+    const swarm = useSwarmStore()
+    swarm.applySnapshot(snapshot(0))
+    swarm.applyEvents([agentStatus(3, agent('a', { status: 'busy' })), agentStatus(2, agent('a', { status: 'idle' }))])
+    expect(swarm.agents.get('a')?.status).toBe('busy')
+    expect(swarm.lastSeq).toBe(3)
+  })
+
+  it('replaces everything with a later snapshot, whatever came before', () => {
+    const swarm = useSwarmStore()
+    swarm.applySnapshot(snapshot(10))
+    swarm.applyEvents([agentStatus(500, agent('late'))])
+    swarm.applySnapshot(snapshot(3, { agents: [agent('x')] }))
+    expect([...swarm.agents.keys()]).toEqual(['x'])
+    expect(swarm.lastSeq).toBe(3)
+  })
+
+  it('lists agents in natural name order and re-sorts on a rename', () => {
+    const swarm = useSwarmStore()
+    swarm.applySnapshot(snapshot(1, { agents: [agent('x', { name: 'worker-10' }), agent('y', { name: 'worker-2' })] }))
+    expect(swarm.agentList.map((a) => a.name)).toEqual(['worker-2', 'worker-10'])
+
+    swarm.applyEvents([agentStatus(2, agent('y', { name: 'worker-20', status: 'busy' }))])
+
+    expect(swarm.agentList.map((a) => a.name)).toEqual(['worker-10', 'worker-20'])
+    expect(swarm.agentList[1]?.status).toBe('busy')
+    expect(swarm.agentCounts.busy).toBe(1)
+  })
+
+  it('removes an agent on agent:removed', () => {
+    const swarm = useSwarmStore()
+    swarm.applySnapshot(snapshot(1, { agents: [agent('a'), agent('b')] }))
+
+    swarm.applyEvents([{ seq: 2, type: 'agent:removed', at: T0, agentId: 'a' }])
+
+    expect([...swarm.agents.keys()]).toEqual(['b'])
+    expect(swarm.agentList.map((a) => a.id)).toEqual(['b'])
+  })
+
+  it('keeps every active task and only the latest finished ones', () => {
+    const swarm = useSwarmStore()
+    swarm.applySnapshot(snapshot(0))
+    const extra = 30
+    const events: DomainEvent[] = [
+      taskStatus(1, task('active-1', 'running')),
+      taskStatus(2, task('active-2', 'queued')),
+    ]
+    for (let i = 0; i < SWARM_LIMITS.finishedTasks + extra; i++) {
+      events.push(taskStatus(events.length + 1, task(`done-${i}`, i % 2 ? 'failed' : 'succeeded', T0 + i)))
+    }
+    swarm.applyEvents(events)
+
+    expect(swarm.tasks.size).toBe(SWARM_LIMITS.finishedTasks + 2)
+    expect(swarm.tasks.has('active-1')).toBe(true)
+    expect(swarm.tasks.has('active-2')).toBe(true)
+    expect(swarm.tasks.has('done-0')).toBe(false)
+    expect(swarm.tasks.has(`done-${extra - 1}`)).toBe(false)
+    expect(swarm.tasks.has(`done-${extra}`)).toBe(true)
+  })
+
+  it('bounds a snapshot the same way, keeping the most recently finished', () => {
+    const swarm = useSwarmStore()
+    const tasks = [task('q', 'queued')]
+    for (let i = 0; i < SWARM_LIMITS.finishedTasks + 5; i++) tasks.push(task(`f-${i}`, 'succeeded', T0 + i))
+    swarm.applySnapshot(snapshot(1, { tasks }))
+
+    expect(swarm.tasks.size).toBe(SWARM_LIMITS.finishedTasks + 1)
+    expect(swarm.tasks.has('q')).toBe(true)
+    expect(swarm.tasks.has('f-4')).toBe(false)
+    expect(swarm.tasks.has('f-5')).toBe(true)
+  })
+
+  it('keeps a bounded log tail per task and a bounded metrics history', () => {
+    const swarm = useSwarmStore()
+    swarm.applySnapshot(snapshot(0))
+    const events: DomainEvent[] = []
+    for (let i = 1; i <= SWARM_LIMITS.logLinesPerTask + 10; i++) {
+      events.push({
+        seq: i,
+        type: 'task:log',
+        at: T0 + i,
+        taskId: 't',
+        agentId: null,
+        level: 'info',
+        message: `line ${i}`,
+      })
+    }
+    swarm.applyEvents(events)
+    const tail = swarm.logsOf('t')
+    expect(tail).toHaveLength(SWARM_LIMITS.logLinesPerTask)
+    expect(tail[tail.length - 1]?.message).toBe(`line ${SWARM_LIMITS.logLinesPerTask + 10}`)
+
+    const metrics: DomainEvent[] = []
+    let seq = swarm.lastSeq
+    for (let i = 1; i <= SWARM_LIMITS.metricsSamples + 100; i++) {
+      metrics.push({ seq: ++seq, type: 'metrics', at: T0 + i * 1000, sample: sample(T0 + i * 1000, { throughput: i }) })
+    }
+    swarm.applyEvents(metrics)
+    expect(swarm.metrics.length).toBeLessThanOrEqual(SWARM_LIMITS.metricsSamples + 60)
+    expect(swarm.latestSample?.throughput).toBe(SWARM_LIMITS.metricsSamples + 100)
+  })
+
+  it('applies queued events together on the next frame', async () => {
+    vi.useFakeTimers()
+    try {
+      const swarm = useSwarmStore()
+      swarm.applySnapshot(snapshot(0))
+      swarm.enqueueEvents([agentStatus(1, agent('a'))])
+      swarm.enqueueEvents([agentStatus(2, agent('b'))])
+      expect(swarm.agents.size).toBe(0)
+      await vi.advanceTimersByTimeAsync(200)
+      expect(swarm.agents.size).toBe(2)
+      expect(swarm.lastSeq).toBe(2)
+    } finally {
+      vi.useRealTimers()
+    }
+  })
+})
