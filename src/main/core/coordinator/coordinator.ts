@@ -130,6 +130,30 @@ export class Coordinator {
     this.options.emit({ type: 'agent:removed', at: this.now(), agentId })
   }
 
+  /**
+   * Gives a known agent a new driver: a remote agent that reconnects under its
+   * id takes its place again (same entry, counters, pause state) instead of
+   * leaving a ghost beside a new one. Tasks the old driver held go back to the
+   * queue (the new connection knows nothing of them); name, capabilities and
+   * concurrency follow the new spec; a fault (`offline`) is cleared.
+   */
+  reattachAgent(spec: AgentSpec, driver: AgentDriver): Agent {
+    const entry = this.requireAgent(spec.id)
+    if (entry.agent.kind !== spec.kind) {
+      throw new CoordinatorError('conflict', `agent ${spec.id} exists as a ${entry.agent.kind} agent`)
+    }
+    this.requeueHeldBy(entry, `agent ${entry.agent.name} reconnected`)
+    entry.driver = driver
+    entry.agent.name = spec.name
+    entry.agent.capabilities = [...spec.capabilities]
+    entry.agent.concurrency = Math.max(1, spec.concurrency ?? 1)
+    entry.agent.lastHeartbeat = this.now()
+    entry.fault = null
+    this.refreshAgent(entry, true)
+    this.scheduleDispatch()
+    return copyAgent(entry.agent)
+  }
+
   pauseAgent(agentId: string): Agent {
     const entry = this.requireAgent(agentId)
     entry.paused = true
