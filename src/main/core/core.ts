@@ -24,7 +24,9 @@ import { buildSnapshot } from './server/snapshot'
 import { Fanout } from './pipeline/fanout'
 import { PipelineMetrics } from './pipeline/pipeline-metrics'
 import { BODY_LIMIT, createHttpServer } from './server/http'
-import { DASHBOARD_NAMESPACE } from '../../shared/protocol'
+import { AGENTS_NAMESPACE, DASHBOARD_NAMESPACE } from '../../shared/protocol'
+import { RemoteAgents } from './agents/remote-agents'
+import { registerAgents, type AgentsNamespace } from './server/agents.handlers'
 
 export interface CoreOptions {
   /** Print log lines to the console (the file log is always written). Default true. */
@@ -37,6 +39,10 @@ export interface CoreOptions {
   maxOutstandingBatches?: number
   /** Demo pace multiplier for durations (tests use less than 1). */
   demoSpeed?: number
+  /** Silence after which a remote agent is offline and its tasks requeued (default 15,000 ms). */
+  agentHeartbeatTimeoutMs?: number
+  /** How long an offline remote agent stays listed before it is removed (default 10 min). */
+  agentOfflineGraceMs?: number
   /** Events kept for replay to reconnecting viewers (default 10,000). */
   replayBuffer?: number
 }
@@ -143,6 +149,12 @@ export function createCore(config: Config, options: CoreOptions = {}): Core {
     },
   )
   registerDashboard(dashboard, { state, batcher, fanout, tokens, logger, allowRemoteShell: false })
+  const remote = new RemoteAgents(coordinator, {
+    logger,
+    heartbeatTimeoutMs: options.agentHeartbeatTimeoutMs,
+    offlineGraceMs: options.agentOfflineGraceMs,
+  })
+  registerAgents(io.of(AGENTS_NAMESPACE) as unknown as AgentsNamespace, { coordinator, remote, tokens, logger })
 
   let url = ''
   let started = false
@@ -180,6 +192,7 @@ export function createCore(config: Config, options: CoreOptions = {}): Core {
       url = `${secure ? 'https' : 'http'}://${host}:${address.port}`
       pruneTimer = setInterval(() => store.prune(), PRUNE_INTERVAL_MS)
       pruneTimer.unref()
+      remote.start()
       sampler.start()
       localAgents.start()
       // After listening succeeded: a start that fails enqueues nothing.
@@ -206,6 +219,7 @@ export function createCore(config: Config, options: CoreOptions = {}): Core {
       unsubscribe()
       if (pruneTimer) clearInterval(pruneTimer)
       if (started) {
+        remote.stop()
         io.disconnectSockets(true)
         await new Promise<void>((resolve) => io.close(() => resolve()))
         await http.close()

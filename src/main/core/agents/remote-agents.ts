@@ -1,0 +1,202 @@
+/**
+ * Remote agents: which connection speaks for which agent id, and whether it
+ * is still alive. Knows nothing of Socket.IO; `agents.handlers.ts` gives it
+ * a `RemoteLink` per connection.
+ *
+ * Rules (docs/agents.md, "Remote agents"):
+ * - One live connection per agent id; the newer one wins. A connection that
+ *   registers an id held by a live one takes it over, and the old one is told
+ *   (`agent:closed { reason: "replaced" }`) and closed. A half-open old link
+ *   would otherwise lock the agent out until TCP noticed.
+ * - A reconnecting agent takes its place again: same entry, counters and
+ *   pause state, new driver, back to `idle`. No ghosts.
+ * - Silent past the heartbeat timeout, or disconnected: `offline` at once,
+ *   its tasks requeued (at-least-once); a silent connection is also closed,
+ *   so a frozen agent that wakes up registers afresh instead of finishing
+ *   work that went elsewhere. Offline agents are removed after a grace.
+ */
+import type { Agent, Task } from '../../../shared/domain'
+import {
+  AGENT_HEARTBEAT_TIMEOUT_MS,
+  AGENT_OFFLINE_GRACE_MS,
+  type AgentCloseReason,
+  type AgentMetrics,
+  type AgentRegistration,
+} from '../../../shared/agent-messages'
+import { fail, ok, type Result } from '../../../shared/result'
+import { CoordinatorError, type AgentDriver, type Coordinator } from '../coordinator/coordinator'
+import type { Logger } from '../logger'
+
+/** One connection to an agent process. */
+export interface RemoteLink {
+  assign(task: Task): void
+  cancel(taskId: string): void
+  /** Tells the agent why, then closes the connection. */
+  close(reason: AgentCloseReason, message: string): void
+  /** For the log: where the agent connects from. */
+  readonly address: string
+}
+
+/** A registered connection. `current` turns false when it no longer speaks for its agent. */
+export interface RemoteSession {
+  readonly agentId: string
+  readonly link: RemoteLink
+  current: boolean
+  lastSeen: number
+}
+
+export interface RemoteAgentsOptions {
+  logger: Logger
+  /** Silence after which an agent is offline (default 15 s; agents heartbeat every 5 s). */
+  heartbeatTimeoutMs?: number
+  /** How long an offline agent stays listed before it is removed (default 10 min). */
+  offlineGraceMs?: number
+  now?: () => number
+}
+
+export class RemoteAgents {
+  private readonly sessions = new Map<string, RemoteSession>()
+  private readonly removals = new Map<string, NodeJS.Timeout>()
+  private checker: NodeJS.Timeout | null = null
+  private stopped = false
+  private readonly logger: Logger
+  private readonly now: () => number
+  readonly heartbeatTimeoutMs: number
+  readonly offlineGraceMs: number
+
+  constructor(
+    private readonly coordinator: Coordinator,
+    options: RemoteAgentsOptions,
+  ) {
+    this.logger = options.logger
+    this.now = options.now ?? Date.now
+    this.heartbeatTimeoutMs = options.heartbeatTimeoutMs ?? AGENT_HEARTBEAT_TIMEOUT_MS
+    this.offlineGraceMs = options.offlineGraceMs ?? AGENT_OFFLINE_GRACE_MS
+  }
+
+  /** Starts the liveness check: a few times per timeout, at most once a second. */
+  start(): void {
+    this.stopped = false
+    const every = Math.max(20, Math.min(1000, Math.floor(this.heartbeatTimeoutMs / 3)))
+    this.checker = setInterval(() => this.checkLiveness(), every)
+    this.checker.unref()
+  }
+
+  stop(): void {
+    this.stopped = true
+    if (this.checker) clearInterval(this.checker)
+    this.checker = null
+    for (const timer of this.removals.values()) clearTimeout(timer)
+    this.removals.clear()
+    for (const session of this.sessions.values()) session.current = false
+    this.sessions.clear()
+  }
+
+  /** Makes `link` the connection of agent `registration.id`, new or returning. */
+  attach(registration: AgentRegistration, link: RemoteLink): Result<{ session: RemoteSession; agent: Agent }> {
+    if (this.stopped) return fail('unavailable', 'the server is shutting down')
+    const { id } = registration
+    const existing = this.coordinator.getAgent(id)
+    if (existing && existing.kind !== 'remote') {
+      return fail('conflict', `agent id ${id} belongs to a ${existing.kind} agent of this server`)
+    }
+    const previous = this.sessions.get(id)
+    if (previous) {
+      previous.current = false
+      this.sessions.delete(id)
+      this.logger.info({ agentId: id, address: previous.link.address }, 'agent connection replaced by a newer one')
+      previous.link.close('replaced', `another connection registered as ${id}; this one is closed`)
+    }
+    this.cancelRemoval(id)
+    const driver: AgentDriver = { assign: (task) => link.assign(task), cancel: (taskId) => link.cancel(taskId) }
+    const spec = { ...registration, kind: 'remote' as const }
+    let agent: Agent
+    try {
+      agent = existing ? this.coordinator.reattachAgent(spec, driver) : this.coordinator.addAgent(spec, driver)
+    } catch (error) {
+      if (error instanceof CoordinatorError) return fail(error.code, error.message)
+      throw error
+    }
+    const session: RemoteSession = { agentId: id, link, current: true, lastSeen: this.now() }
+    this.sessions.set(id, session)
+    this.logger.info(
+      { agentId: id, name: registration.name, capabilities: registration.capabilities, address: link.address },
+      existing ? 'agent rejoined' : 'agent joined',
+    )
+    return ok({ session, agent })
+  }
+
+  /** Any message from the agent is a sign of life. */
+  seen(session: RemoteSession): void {
+    session.lastSeen = this.now()
+  }
+
+  /** `agent:heartbeat` and `agent:metrics`: also shown to viewers as "last seen" and resource figures. */
+  heartbeat(session: RemoteSession, metrics?: AgentMetrics): void {
+    this.seen(session)
+    this.coordinator.heartbeat(session.agentId, metrics)
+  }
+
+  /** The connection ended: the agent is offline now, its tasks go back to the queue. */
+  detach(session: RemoteSession, reason: string): void {
+    if (!session.current) return
+    this.lose(session, reason)
+  }
+
+  /** Whether the agent holds the task now (assigned or running): reports about other tasks are stale. */
+  holds(session: RemoteSession, taskId: string): boolean {
+    const task = this.coordinator.getTask(taskId)
+    return (
+      task !== undefined &&
+      task.agentId === session.agentId &&
+      (task.status === 'assigned' || task.status === 'running')
+    )
+  }
+
+  /** Live connections, for tests and metrics. */
+  get connected(): number {
+    return this.sessions.size
+  }
+
+  private checkLiveness(): void {
+    const deadline = this.now() - this.heartbeatTimeoutMs
+    for (const session of [...this.sessions.values()]) {
+      if (session.lastSeen >= deadline) continue
+      const silentMs = this.now() - session.lastSeen
+      this.lose(session, `silent for ${silentMs} ms (heartbeat timeout ${this.heartbeatTimeoutMs} ms)`)
+      session.link.close('heartbeat_timeout', `no message for ${silentMs} ms; register again`)
+    }
+  }
+
+  private lose(session: RemoteSession, reason: string): void {
+    session.current = false
+    this.sessions.delete(session.agentId)
+    if (this.stopped) return
+    const agent = this.coordinator.getAgent(session.agentId)
+    if (!agent) return
+    this.coordinator.setAgentFault(session.agentId, 'offline')
+    this.logger.info(
+      { agentId: session.agentId, reason, requeued: agent.currentTaskIds.length, address: session.link.address },
+      'agent lost',
+    )
+    this.scheduleRemoval(session.agentId)
+  }
+
+  private scheduleRemoval(agentId: string): void {
+    this.cancelRemoval(agentId)
+    const timer = setTimeout(() => {
+      this.removals.delete(agentId)
+      if (this.sessions.has(agentId) || this.coordinator.getAgent(agentId)?.status !== 'offline') return
+      this.coordinator.removeAgent(agentId)
+      this.logger.info({ agentId, graceMs: this.offlineGraceMs }, 'offline agent removed')
+    }, this.offlineGraceMs)
+    timer.unref()
+    this.removals.set(agentId, timer)
+  }
+
+  private cancelRemoval(agentId: string): void {
+    const timer = this.removals.get(agentId)
+    if (timer) clearTimeout(timer)
+    this.removals.delete(agentId)
+  }
+}
