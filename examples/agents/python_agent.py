@@ -1,0 +1,267 @@
+#!/usr/bin/env python3
+"""A Swarm Monitor remote agent in Python, with python-socketio's Client.
+
+    python3 examples/agents/python_agent.py --url http://127.0.0.1:7420 --token "$SWARM_MONITOR_AGENT_TOKEN"
+
+Needs python-socketio 5 and websocket-client (Debian: python3-socketio
+python3-websocket python3-requests; pip: "python-socketio[client]").
+
+Capabilities: python, hash, sleep. Task kinds it runs (docs/agents.md):
+    hash   payload {"text": str, "algorithm"?: str}  -> {"algorithm", "digest"}
+    sleep  payload {"ms": number}                    -> {"sleptMs"}, cancellable
+Submit with "capabilities": ["python"] to send a task to this agent only.
+
+The protocol in short: connect to the /agents namespace with auth {token},
+emit agent:register and wait for its ack, then receive task:assign / task:cancel
+and emit task:progress, task:complete, task:fail, log, and agent:heartbeat
+every 5 s. On SIGTERM or Ctrl-C it disconnects and exits 0; the server
+requeues whatever was running. It reconnects (1 s ... 30 s with jitter) and
+registers again after a lost connection, under the same id.
+"""
+
+import argparse
+import hashlib
+import os
+import random
+import signal
+import socket
+import sys
+import threading
+import time
+
+import socketio
+
+NAMESPACE = "/agents"
+HEARTBEAT_S = 5.0
+MAX_BACKOFF_S = 30.0
+
+
+def log(agent_id, message):
+    print(f"[{agent_id}] {message}", flush=True)
+
+
+class ProcessResources:
+    """CPU percent of this process since the last sample, resident memory in MB."""
+
+    def __init__(self):
+        self.cpu = time.process_time()
+        self.at = time.monotonic()
+
+    def sample(self):
+        cpu, at = time.process_time(), time.monotonic()
+        percent = 100.0 * (cpu - self.cpu) / max(at - self.at, 1e-6)
+        self.cpu, self.at = cpu, at
+        memory_mb = 0.0
+        try:
+            with open("/proc/self/statm") as statm:
+                memory_mb = int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
+        except OSError:
+            pass
+        return {"cpu": round(percent, 1), "memoryMb": round(memory_mb)}
+
+
+class Agent:
+    def __init__(self, args):
+        self.args = args
+        self.id = args.id
+        # Reconnection is ours (see run()): python-socketio does not retry after the server closes the socket.
+        self.sio = socketio.Client(reconnection=False, handle_sigint=False)
+        self.stopping = threading.Event()
+        self.registered = threading.Event()
+        self.closed_reason = None
+        self.exit_code = 0
+        self.lock = threading.Lock()
+        # taskId -> threading.Event set when the task must stop (cancel, lost connection)
+        self.running = {}
+        self.resources = ProcessResources()
+        self._bind()
+
+    # ---- Socket.IO events ------------------------------------------------
+
+    def _bind(self):
+        sio = self.sio
+
+        @sio.on("connect", namespace=NAMESPACE)
+        def on_connect():
+            registration = {
+                "id": self.id,
+                "name": self.args.name or self.id,
+                "capabilities": ["python", "hash", "sleep"],
+                "concurrency": self.args.concurrency,
+            }
+            # An ack callback, not call(): the connect handler runs on the receiving thread.
+            sio.emit("agent:register", registration, namespace=NAMESPACE, callback=self._on_registered)
+
+        @sio.on("connect_error", namespace=NAMESPACE)
+        def on_connect_error(data):
+            message = data.get("message") if isinstance(data, dict) else str(data)
+            if message in ("unauthorized", "forbidden"):
+                log(self.id, f"connection refused: {message} (check the agent token)")
+                self.exit_code = 2
+                self.stopping.set()
+
+        @sio.on("disconnect", namespace=NAMESPACE)
+        def on_disconnect():
+            self.registered.clear()
+            # The server requeued everything this agent held the moment the link dropped.
+            with self.lock:
+                for stop in self.running.values():
+                    stop.set()
+                self.running.clear()
+
+        @sio.on("agent:closed", namespace=NAMESPACE)
+        def on_closed(message):
+            self.closed_reason = message.get("reason")
+            log(self.id, f"the server closes this connection: {self.closed_reason}: {message.get('message')}")
+
+        @sio.on("task:assign", namespace=NAMESPACE)
+        def on_assign(message):
+            # python-socketio runs each event handler in its own thread: a long task blocks nothing.
+            self._run(message["task"])
+
+        @sio.on("task:cancel", namespace=NAMESPACE)
+        def on_cancel(message):
+            with self.lock:
+                stop = self.running.pop(message["taskId"], None)
+            if stop:
+                stop.set()
+
+    def _on_registered(self, answer):
+        if answer.get("ok"):
+            log(self.id, f"registered as {answer['data']['agentId']}")
+            self.registered.set()
+            self.backoff = 1.0
+        else:
+            error = answer.get("error", {})
+            log(self.id, f"registration refused: {error.get('code')}: {error.get('message')}")
+            self.exit_code = 2
+            self.stopping.set()
+            self.sio.start_background_task(self.sio.disconnect)
+
+    # ---- tasks -----------------------------------------------------------
+
+    def _emit(self, event, data):
+        if self.registered.is_set():
+            try:
+                self.sio.emit(event, data, namespace=NAMESPACE)
+            except socketio.exceptions.SocketIOError:
+                pass  # disconnected meanwhile: the server requeued the task anyway
+
+    def _run(self, task):
+        task_id = task["id"]
+        stop = threading.Event()
+        with self.lock:
+            self.running[task_id] = stop
+        self._emit("task:progress", {"taskId": task_id, "progress": 0})
+        try:
+            if task["kind"] == "hash":
+                result = self._hash(task, stop)
+            elif task["kind"] == "sleep":
+                result = self._sleep(task, stop)
+            else:
+                raise ValueError(f"this agent runs hash and sleep tasks, not {task['kind']}")
+        except Exception as error:  # any failure of the work is the task's failure, never the agent's
+            if self._finish(task_id, stop):
+                self._emit("task:fail", {"taskId": task_id, "error": str(error) or type(error).__name__})
+            return
+        if result is not None and self._finish(task_id, stop):
+            self._emit("task:complete", {"taskId": task_id, "result": result})
+
+    def _finish(self, task_id, stop):
+        """True when the result still counts: not cancelled, connection not lost."""
+        with self.lock:
+            current = self.running.get(task_id) is stop and not stop.is_set()
+            self.running.pop(task_id, None)
+        return current
+
+    def _hash(self, task, stop):
+        payload = task.get("payload") or {}
+        text, algorithm = payload.get("text"), payload.get("algorithm", "sha256")
+        if not isinstance(text, str):
+            raise ValueError("payload.text must be a string")
+        if algorithm not in hashlib.algorithms_available:
+            raise ValueError(f"unknown algorithm {algorithm}")
+        self._emit("log", {"taskId": task["id"], "level": "info", "message": f"hashing {len(text)} characters with {algorithm}"})
+        digest = hashlib.new(algorithm, text.encode("utf-8")).hexdigest()
+        self._emit("task:progress", {"taskId": task["id"], "progress": 1, "message": "hashed"})
+        return {"algorithm": algorithm, "digest": digest}
+
+    def _sleep(self, task, stop):
+        ms = (task.get("payload") or {}).get("ms")
+        if not isinstance(ms, (int, float)) or ms < 0 or ms > 3_600_000:
+            raise ValueError("payload.ms must be 0...3600000")
+        for step in range(1, 11):
+            if stop.wait(ms / 10 / 1000):
+                return None  # cancelled or connection lost: report nothing
+            self._emit("task:progress", {"taskId": task["id"], "progress": step / 10})
+        return {"sleptMs": ms}
+
+    # ---- liveness and lifecycle ------------------------------------------
+
+    def _heartbeat(self):
+        while not self.stopping.is_set():
+            if self.registered.is_set():
+                self._emit("agent:heartbeat", {})
+                self._emit("agent:metrics", self.resources.sample())
+            self.stopping.wait(HEARTBEAT_S)
+
+    def stop(self, signum=None, _frame=None):
+        if signum is not None:
+            log(self.id, f"{signal.Signals(signum).name}: disconnecting")
+        self.stopping.set()
+        # Not from the signal handler itself: disconnect() joins the socket's threads.
+        threading.Thread(target=self.sio.disconnect, daemon=True).start()
+
+    def run(self):
+        threading.Thread(target=self._heartbeat, daemon=True).start()
+        self.backoff = 1.0
+        while not self.stopping.is_set():
+            self.closed_reason = None
+            try:
+                self.sio.connect(
+                    self.args.url,
+                    auth={"token": self.args.token},
+                    namespaces=[NAMESPACE],
+                    transports=["websocket"],
+                    wait_timeout=10,
+                )
+                log(self.id, f"connected to {self.args.url}")
+                self.sio.wait()
+            except socketio.exceptions.ConnectionError as error:
+                if self.stopping.is_set():
+                    break
+                log(self.id, f"cannot connect: {error}")
+            if self.stopping.is_set():
+                break
+            if self.closed_reason == "replaced":
+                log(self.id, f"another connection registered as {self.id}: stopping")
+                return 1
+            # 1, 2, 4 ... 30 s, each spread by +-50 % so agents cut off together do not return together.
+            delay = min(MAX_BACKOFF_S, self.backoff * random.uniform(0.5, 1.5))
+            self.backoff = min(MAX_BACKOFF_S, self.backoff * 2)
+            log(self.id, f"reconnecting in {delay:.1f} s")
+            self.stopping.wait(delay)
+        if self.sio.connected:
+            self.sio.disconnect()
+        log(self.id, "stopped")
+        return self.exit_code
+
+
+def main():
+    parser = argparse.ArgumentParser(description="Swarm Monitor example agent (Python).")
+    parser.add_argument("--url", default=os.environ.get("SWARM_MONITOR_URL", "http://127.0.0.1:7420"))
+    parser.add_argument("--token", default=os.environ.get("SWARM_MONITOR_AGENT_TOKEN"))
+    parser.add_argument("--id", default=f"python-{socket.gethostname()}")
+    parser.add_argument("--name")
+    parser.add_argument("--concurrency", type=int, default=1)
+    args = parser.parse_args()
+    if not args.token:
+        parser.error("--token (or SWARM_MONITOR_AGENT_TOKEN) is required")
+    agent = Agent(args)
+    signal.signal(signal.SIGTERM, agent.stop)
+    signal.signal(signal.SIGINT, agent.stop)
+    return agent.run()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,329 @@
+/**
+ * The TypeScript agent SDK: connect a process to a Swarm Monitor server as a
+ * remote agent, run the tasks it assigns, report progress, logs and results.
+ *
+ *   const agent = createAgent({ url, token, id: 'hasher-1', capabilities: ['hash'],
+ *     handler: async (task, ctx) => { ctx.progress(0.5); return { ok: true } } })
+ *   await agent.connected
+ *
+ * The SDK reconnects by itself (1 s … 30 s, exponential, with jitter) and
+ * registers again after every reconnect. Delivery is at-least-once: when the
+ * connection drops, the server requeues the agent's tasks at once, so the SDK
+ * aborts their handlers (`ctx.signal`) and drops their results. Handlers
+ * should therefore be idempotent. See src/sdk/README.md and docs/agents.md.
+ */
+import { io, type ManagerOptions, type Socket, type SocketOptions } from 'socket.io-client'
+import { AGENT_HEARTBEAT_INTERVAL_MS, type AgentCloseReason, type AgentMetrics } from '../shared/agent-messages'
+import type { Task } from '../shared/domain'
+import type { LogLevel } from '../shared/events'
+import { AGENTS_NAMESPACE, type AgentsClientToServer, type AgentsServerToClient } from '../shared/protocol'
+import type { Result } from '../shared/result'
+import { Backoff } from './backoff'
+import { processResources } from './resources'
+
+export type AgentSocket = Socket<AgentsServerToClient, AgentsClientToServer>
+
+export interface TaskContext {
+  /** Reports progress, 0–1 (clamped), with an optional line for the task's log. */
+  progress(progress: number, message?: string): void
+  /** Adds a line to the task's log. */
+  log(level: LogLevel, message: string): void
+  /** Aborted when the task is cancelled or timed out by the server, or the connection is lost. */
+  readonly signal: AbortSignal
+}
+
+/** Runs one task; the value it returns (JSON) is the task's result, an error it throws fails the task. */
+export type TaskHandler = (task: Task, ctx: TaskContext) => unknown
+
+export type AgentState = 'connecting' | 'registered' | 'reconnecting' | 'closed'
+
+/** Why an agent stopped for good. */
+export interface AgentEnd {
+  /** `closed`: `close()` was called; `refused`: bad token or registration; `replaced`: another process took the id. */
+  reason: 'closed' | 'refused' | 'replaced'
+  message: string
+}
+
+export interface AgentOptions {
+  /** The server, e.g. `http://127.0.0.1:7420` (the `/agents` namespace is added). */
+  url: string
+  /** The agent token (`SWARM_MONITOR_AGENT_TOKEN`, or `agent` in `<data-dir>/tokens.json`). */
+  token: string
+  /** Stable across restarts: a process that comes back with the same id takes its place again. */
+  id: string
+  name?: string
+  capabilities: string[]
+  /** Tasks run at once (default 1). */
+  concurrency?: number
+  handler: TaskHandler
+  /** Default 5000. */
+  heartbeatIntervalMs?: number
+  /** Resource figures sent with each heartbeat; default: this process's CPU and memory; `false`: none. */
+  metrics?: (() => AgentMetrics) | false
+  /** Reconnection delays (defaults 1000, 30000, 0.5). */
+  reconnectDelayMs?: number
+  reconnectDelayMaxMs?: number
+  reconnectJitter?: number
+  /** Diagnostics (connects, losses, refusals); default: none. */
+  onLog?: (level: LogLevel, message: string) => void
+  /** Extra socket.io-client options (e.g. `transports: ['websocket']`, TLS `ca`). */
+  socket?: Partial<ManagerOptions & SocketOptions>
+}
+
+export interface SwarmAgent {
+  readonly id: string
+  readonly state: AgentState
+  /** Resolves once the first registration is acknowledged; rejects if the agent is refused before that. */
+  readonly connected: Promise<void>
+  /** Resolves when the agent stops for good, saying why. */
+  readonly ended: Promise<AgentEnd>
+  /** Tasks being worked on now. */
+  readonly running: number
+  /** The underlying socket, for tests and diagnostics. */
+  readonly socket: AgentSocket
+  /** Disconnects; tasks still running are aborted and requeued by the server. */
+  close(): Promise<void>
+}
+
+const REGISTER_TIMEOUT_MS = 10_000
+const MAX_ERROR_LENGTH = 8192
+const MAX_LOG_LENGTH = 16_384
+/** Refusals of a connection that retrying cannot fix. */
+const FATAL_CONNECT_ERRORS = new Set(['unauthorized', 'forbidden'])
+
+interface Running {
+  controller: AbortController
+}
+
+export function createAgent(options: AgentOptions): SwarmAgent {
+  const log = options.onLog ?? (() => {})
+  const concurrency = options.concurrency ?? 1
+  const registration = {
+    id: options.id,
+    name: options.name ?? options.id,
+    capabilities: options.capabilities,
+    concurrency,
+  }
+  const sample = options.metrics === false ? null : (options.metrics ?? processResources())
+  const backoff = new Backoff({
+    minMs: options.reconnectDelayMs,
+    maxMs: options.reconnectDelayMaxMs,
+    jitter: options.reconnectJitter,
+  })
+  const running = new Map<string, Running>()
+  let state: AgentState = 'connecting'
+  let heartbeat: ReturnType<typeof setInterval> | null = null
+  let retry: ReturnType<typeof setTimeout> | null = null
+  let closedBy: AgentCloseReason | null = null
+
+  let resolveConnected!: () => void
+  let rejectConnected!: (error: Error) => void
+  const connected = new Promise<void>((resolve, reject) => {
+    resolveConnected = resolve
+    rejectConnected = reject
+  })
+  // Callers who never await `connected` must not see an unhandled rejection.
+  connected.catch(() => {})
+  let resolveEnded!: (end: AgentEnd) => void
+  const ended = new Promise<AgentEnd>((resolve) => (resolveEnded = resolve))
+
+  const socket: AgentSocket = io(`${options.url.replace(/\/+$/, '')}${AGENTS_NAMESPACE}`, {
+    auth: { token: options.token },
+    reconnection: true,
+    reconnectionDelay: backoff.minMs,
+    reconnectionDelayMax: backoff.maxMs,
+    randomizationFactor: backoff.jitter,
+    forceNew: true,
+    ...options.socket,
+  })
+
+  const registered = () => state === 'registered' && socket.connected
+
+  const finish = (end: AgentEnd) => {
+    if (state === 'closed') return
+    state = 'closed'
+    stopHeartbeat()
+    if (retry) clearTimeout(retry)
+    abortAll(end.message)
+    socket.disconnect()
+    rejectConnected(new Error(end.message))
+    resolveEnded(end)
+  }
+
+  const abortAll = (reason: string) => {
+    for (const [taskId, task] of running) {
+      task.controller.abort(new Error(reason))
+      running.delete(taskId)
+    }
+  }
+
+  const stopHeartbeat = () => {
+    if (heartbeat) clearInterval(heartbeat)
+    heartbeat = null
+  }
+
+  const beat = () => {
+    if (!registered()) return
+    socket.emit('agent:heartbeat', () => {})
+    if (sample) socket.emit('agent:metrics', sample(), () => {})
+  }
+
+  // The ack is handled in a callback, not after an await: a `task:assign` sent right after the
+  // ack must find the agent registered, and a promise continuation would run after it.
+  const register = () => {
+    socket.timeout(REGISTER_TIMEOUT_MS).emit('agent:register', registration, (error, answer) => {
+      if (state === 'closed') return
+      if (error) {
+        if (!socket.connected) return
+        log('warn', `no answer to agent:register within ${REGISTER_TIMEOUT_MS} ms; reconnecting`)
+        socket.disconnect()
+        reconnectLater()
+        return
+      }
+      if (!answer.ok) {
+        const message = `registration refused: ${answer.error.code}: ${answer.error.message}`
+        log('error', message)
+        // A transient refusal (the server shutting down) is worth another try; a bad registration is not.
+        if (answer.error.code === 'unavailable') {
+          socket.disconnect()
+          reconnectLater()
+        } else finish({ reason: 'refused', message })
+        return
+      }
+      state = 'registered'
+      backoff.reset()
+      closedBy = null
+      log('info', `registered as ${answer.data.agentId}`)
+      stopHeartbeat()
+      heartbeat = setInterval(beat, options.heartbeatIntervalMs ?? AGENT_HEARTBEAT_INTERVAL_MS)
+      beat()
+      resolveConnected()
+    })
+  }
+
+  /** Used when socket.io-client will not retry by itself: after the server closed the connection. */
+  const reconnectLater = () => {
+    if (state === 'closed' || retry) return
+    state = 'reconnecting'
+    const delay = backoff.next()
+    log('info', `reconnecting in ${delay} ms`)
+    retry = setTimeout(() => {
+      retry = null
+      if (state !== 'closed') socket.connect()
+    }, delay)
+  }
+
+  const run = async (task: Task) => {
+    if (running.has(task.id)) return
+    const controller = new AbortController()
+    const entry: Running = { controller }
+    running.set(task.id, entry)
+    const current = () => running.get(task.id) === entry && !controller.signal.aborted
+    const send = <E extends 'task:progress' | 'task:complete' | 'task:fail' | 'log'>(
+      event: E,
+      message: Parameters<AgentsClientToServer[E]>[0],
+    ) => {
+      if (!registered()) return
+      const emit = socket.emit.bind(socket) as (
+        event: E,
+        message: unknown,
+        ack: (result: Result<unknown>) => void,
+      ) => void
+      emit(event, message, (result) => {
+        if (!result.ok) log('debug', `${event} for ${task.id} refused: ${result.error.message}`)
+      })
+    }
+    const ctx: TaskContext = {
+      signal: controller.signal,
+      progress: (progress, message) => {
+        if (!current()) return
+        const value = Math.min(1, Math.max(0, Number.isFinite(progress) ? progress : 0))
+        send(
+          'task:progress',
+          message === undefined ? { taskId: task.id, progress: value } : { taskId: task.id, progress: value, message },
+        )
+      },
+      log: (level, message) => {
+        if (current()) send('log', { taskId: task.id, level, message: String(message).slice(0, MAX_LOG_LENGTH) })
+      },
+    }
+    // Progress 0 tells the server the task is running, not only assigned.
+    ctx.progress(0)
+    try {
+      const result = await options.handler(task, ctx)
+      if (!current()) return
+      running.delete(task.id)
+      send('task:complete', result === undefined ? { taskId: task.id } : { taskId: task.id, result })
+    } catch (error) {
+      if (!current()) return
+      running.delete(task.id)
+      const message = error instanceof Error ? error.message : String(error)
+      send('task:fail', { taskId: task.id, error: (message || 'the handler failed').slice(0, MAX_ERROR_LENGTH) })
+    } finally {
+      if (running.get(task.id) === entry) running.delete(task.id)
+    }
+  }
+
+  socket.on('connect', () => {
+    log('info', `connected to ${options.url}`)
+    register()
+  })
+
+  socket.on('connect_error', (error) => {
+    if (FATAL_CONNECT_ERRORS.has(error.message)) {
+      log('error', `connection refused: ${error.message}`)
+      finish({ reason: 'refused', message: `connection refused: ${error.message} (check the agent token)` })
+      return
+    }
+    if (state !== 'closed') state = 'reconnecting'
+    log('warn', `cannot connect: ${error.message}`)
+  })
+
+  socket.on('agent:closed', ({ reason, message }) => {
+    closedBy = reason
+    log('warn', `the server closes this connection: ${reason}: ${message}`)
+  })
+
+  socket.on('disconnect', (reason) => {
+    stopHeartbeat()
+    if (state === 'closed') return
+    // The server requeued everything this agent held the moment the link dropped.
+    abortAll(`connection lost (${reason}); the server requeued the task`)
+    if (closedBy === 'replaced') {
+      finish({ reason: 'replaced', message: `another connection registered as ${options.id}` })
+      return
+    }
+    log('warn', `disconnected: ${reason}`)
+    state = 'reconnecting'
+    // socket.io-client retries by itself except when the server (or we) closed the socket.
+    if (reason === 'io server disconnect') reconnectLater()
+  })
+
+  socket.on('task:assign', ({ task }) => {
+    if (state !== 'registered') return
+    void run(task)
+  })
+
+  socket.on('task:cancel', ({ taskId }) => {
+    const task = running.get(taskId)
+    if (!task) return
+    running.delete(taskId)
+    task.controller.abort(new Error('cancelled by the server'))
+  })
+
+  return {
+    id: options.id,
+    get state() {
+      return state
+    },
+    connected,
+    ended,
+    get running() {
+      return running.size
+    },
+    socket,
+    async close() {
+      finish({ reason: 'closed', message: 'closed by the agent' })
+    },
+  }
+}

@@ -1,0 +1,107 @@
+/**
+ * The example agents as real processes against a real server: the Node SDK
+ * example killed mid-task (its task finished elsewhere, exactly once), and the
+ * Python example (python-socketio) completing a task and exiting on SIGTERM.
+ */
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
+import type { Task } from '../../src/shared/domain'
+import type { TaskSubmitRequest } from '../../src/shared/commands'
+import { closeAgents, findPython, killAgentProcesses, sdkAgent, spawnAgent } from '../helpers/agents'
+import { TEST_TOKENS, postJson, startCore, until } from '../helpers/core'
+
+type TestCore = Awaited<ReturnType<typeof startCore>>
+
+let core: TestCore
+beforeAll(async () => {
+  core = await startCore(['--no-demo'])
+})
+afterAll(() => core.stop())
+afterEach(async () => {
+  killAgentProcesses()
+  await closeAgents()
+})
+
+const submit = async (task: TaskSubmitRequest): Promise<Task> => {
+  const response = await postJson(`${core.url}/api/tasks`, task, TEST_TOKENS.operator)
+  expect(response.status).toBe(201)
+  return response.body as Task
+}
+const task = (id: string) => core.coordinator.getTask(id)
+
+describe('example agents', () => {
+  it('node-agent.ts killed with SIGKILL mid-task: the task is requeued and finished by another agent, once', async () => {
+    const example = spawnAgent(process.execPath, [
+      '--import',
+      'tsx',
+      'examples/agents/node-agent.ts',
+      '--url',
+      core.url,
+      '--token',
+      TEST_TOKENS.agent,
+      '--id',
+      'example-node',
+    ])
+    await example.waitFor(/registered as example-node/)
+    const submitted = await submit({ name: 'nap', kind: 'sleep', payload: { ms: 60_000 }, capabilities: ['sleep'] })
+    await until(() => task(submitted.id)?.status === 'running', 5000, 'the example to start the task')
+    expect(task(submitted.id)?.agentId).toBe('example-node')
+
+    let runs = 0
+    const backup = sdkAgent(core.url, {
+      id: 'backup',
+      capabilities: ['sleep'],
+      handler: async (t) => {
+        runs++
+        return { sleptMs: 0, by: 'backup', payload: t.payload }
+      },
+    })
+    await backup.connected
+    example.child.kill('SIGKILL')
+    await example.exited
+    await until(() => task(submitted.id)?.status === 'succeeded', 5000, 'the requeued task to finish')
+    expect(task(submitted.id)).toMatchObject({ agentId: 'backup', attempts: 2, result: { by: 'backup' } })
+    expect(runs).toBe(1)
+    expect(core.coordinator.getAgent('example-node')).toMatchObject({ status: 'offline', counters: { done: 0 } })
+    expect(core.coordinator.getAgent('backup')?.counters.done).toBe(1)
+  })
+
+  it('python_agent.py (python-socketio) completes a task and exits 0 on SIGTERM', async () => {
+    const found = findPython()
+    if ('error' in found) throw new Error(found.error)
+    const agent = spawnAgent(found.python, [
+      'examples/agents/python_agent.py',
+      '--url',
+      core.url,
+      '--token',
+      TEST_TOKENS.agent,
+      '--id',
+      'example-python',
+    ])
+    await agent.waitFor(/registered as example-python/)
+    expect(core.coordinator.getAgent('example-python')).toMatchObject({
+      kind: 'remote',
+      status: 'idle',
+      capabilities: ['python', 'hash', 'sleep'],
+    })
+    const hashed = await submit({ name: 'py hash', kind: 'hash', payload: { text: 'abc' }, capabilities: ['python'] })
+    const slept = await submit({ name: 'py sleep', kind: 'sleep', payload: { ms: 200 }, capabilities: ['python'] })
+    const broken = await submit({ name: 'py bad', kind: 'hash', payload: { text: 5 }, capabilities: ['python'] })
+    await until(
+      () => [hashed, slept, broken].every((t) => ['succeeded', 'failed'].includes(task(t.id)?.status ?? '')),
+      10_000,
+      'the Python agent to finish three tasks',
+    )
+    expect(task(hashed.id)).toMatchObject({
+      status: 'succeeded',
+      agentId: 'example-python',
+      result: { algorithm: 'sha256', digest: 'ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad' },
+    })
+    expect(task(slept.id)).toMatchObject({ status: 'succeeded', result: { sleptMs: 200 } })
+    expect(task(broken.id)).toMatchObject({ status: 'failed', error: 'payload.text must be a string' })
+    expect(core.coordinator.getAgent('example-python')?.counters).toEqual({ done: 2, failed: 1 })
+
+    agent.child.kill('SIGTERM')
+    expect(await agent.exited).toEqual({ code: 0, signal: null })
+    await until(() => core.coordinator.getAgent('example-python')?.status === 'offline', 2000, 'the agent offline')
+  })
+})
