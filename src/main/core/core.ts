@@ -3,6 +3,7 @@
  * plain Node; the Electron shell and the headless CLI are both thin layers
  * over `createCore(config)`.
  */
+import { randomUUID } from 'node:crypto'
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import type { AddressInfo } from 'node:net'
@@ -18,11 +19,11 @@ import { createLogger, type Logger } from './logger'
 import { MetricsSampler } from './metrics/sampler'
 import { Batcher, type Windows } from './pipeline/batcher'
 import { EventLog } from './pipeline/event-log'
+import { Fanout } from './pipeline/fanout'
+import { PipelineMetrics } from './pipeline/pipeline-metrics'
 import { originAllowed } from './server/auth'
 import { registerDashboard, type DashboardNamespace } from './server/dashboard.handlers'
 import { buildSnapshot } from './server/snapshot'
-import { Fanout } from './pipeline/fanout'
-import { PipelineMetrics } from './pipeline/pipeline-metrics'
 import { BODY_LIMIT, createHttpServer } from './server/http'
 import { AGENTS_NAMESPACE, DASHBOARD_NAMESPACE } from '../../shared/protocol'
 import { RemoteAgents } from './agents/remote-agents'
@@ -35,6 +36,8 @@ export interface CoreOptions {
   env?: NodeJS.ProcessEnv
   /** Batch windows per channel, ms (default agents 200, tasks 200, metrics 500, logs 1000, alerts 200). */
   windows?: Partial<Windows>
+  /** Events kept for replay to reconnecting viewers (default 10,000). */
+  replayBuffer?: number
   /** Batches a viewer may have waiting before it is held back and resynced by snapshot. */
   maxOutstandingBatches?: number
   /** Demo pace multiplier for durations (tests use less than 1). */
@@ -43,8 +46,6 @@ export interface CoreOptions {
   agentHeartbeatTimeoutMs?: number
   /** How long an offline remote agent stays listed before it is removed (default 10 min). */
   agentOfflineGraceMs?: number
-  /** Events kept for replay to reconnecting viewers (default 10,000). */
-  replayBuffer?: number
 }
 
 export interface Core {
@@ -55,10 +56,10 @@ export interface Core {
   readonly tokens: Tokens
   readonly logger: Logger
   readonly coordinator: Coordinator
-}
-
   /** Prometheus registry behind `GET /metrics`. */
   readonly metrics: PipelineMetrics
+}
+
 const PRUNE_INTERVAL_MS = 10 * 60_000
 
 export class StartError extends Error {
@@ -81,17 +82,17 @@ export function createCore(config: Config, options: CoreOptions = {}): Core {
   const coordinator = new Coordinator({ emit: (event) => log.append(event) })
   const sampler = new MetricsSampler(coordinator, { emit: (event) => log.append(event) })
   const state = { coordinator, sampler, log, store }
-  const demo = config.demo
-    ? new DemoSwarm(coordinator, { agents: config.demoAgents, rate: config.demoRate, speed: options.demoSpeed })
-    : null
-  const localAgents = new LocalAgents(coordinator, localAgentSpecs(config.localAgents, swarm?.agents))
-
   // `fanout` exists once the Socket.IO server does; the metrics read it lazily.
   let fanout: Fanout | null = null
   const metrics = new PipelineMetrics(
     () => fanout?.lag() ?? { connected: 0, lagging: 0, maxOutstandingBatches: 0 },
     coordinator,
   )
+  const demo = config.demo
+    ? new DemoSwarm(coordinator, { agents: config.demoAgents, rate: config.demoRate, speed: options.demoSpeed })
+    : null
+  const localAgents = new LocalAgents(coordinator, localAgentSpecs(config.localAgents, swarm?.agents))
+
   const secure = config.tlsCert !== null
   const http = createHttpServer({
     state,
@@ -100,12 +101,12 @@ export function createCore(config: Config, options: CoreOptions = {}): Core {
     rendererDir: config.rendererDir,
     allowRemoteShell: false,
     startedAt,
+    metrics: metrics.registry,
     ...(secure ? { https: { cert: readFileSync(config.tlsCert!), key: readFileSync(config.tlsKey!) } } : {}),
   })
 
   const io = new Server(http.server, {
     serveClient: false,
-    metrics: metrics.registry,
     maxHttpBufferSize: BODY_LIMIT,
     perMessageDeflate: false,
     cors: { origin: config.allowOrigin, credentials: false },
@@ -148,7 +149,15 @@ export function createCore(config: Config, options: CoreOptions = {}): Core {
       })
     },
   )
-  registerDashboard(dashboard, { state, batcher, fanout, tokens, logger, allowRemoteShell: false })
+  registerDashboard(dashboard, {
+    state,
+    batcher,
+    fanout,
+    tokens,
+    logger,
+    allowRemoteShell: false,
+    instance: randomUUID(),
+  })
   const remote = new RemoteAgents(coordinator, {
     logger,
     heartbeatTimeoutMs: options.agentHeartbeatTimeoutMs,
@@ -164,12 +173,12 @@ export function createCore(config: Config, options: CoreOptions = {}): Core {
     tokens,
     logger,
     coordinator,
+    metrics,
     get url() {
       if (!url) throw new Error('the core has not started yet')
       return url
     },
 
-    metrics,
     async start() {
       // History first, so the first viewer's snapshot already holds it.
       const restored = coordinator.restore(store.loadTasks().map((row) => row.task))
