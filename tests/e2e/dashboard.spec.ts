@@ -1,5 +1,5 @@
 import { mkdirSync } from 'node:fs'
-import { TEST_TOKENS, expect, test } from './fixtures'
+import { TEST_TOKENS, expect, snap, test } from './fixtures'
 
 /** Where screenshots go: docs/screenshots when SCREENSHOTS=docs (npm run screenshots), else test-results. */
 const SHOTS = process.env.SCREENSHOTS === 'docs' ? 'docs/screenshots' : 'test-results/screenshots'
@@ -39,7 +39,7 @@ test('the demo swarm is live: agent rows change status, tasks finish, no console
   })
   await expect(page.locator('[data-testid="role-badge"]')).toContainText(/operator/i)
   await page.waitForTimeout(1500) // let the chart draw a few samples
-  await page.screenshot({ path: `${SHOTS}/dashboard-dark.png` })
+  await snap(page, `${SHOTS}/dashboard-dark.png`)
   expect(consoleErrors).toEqual([])
 })
 
@@ -52,7 +52,7 @@ test('the light theme follows the system', async ({ page, app }) => {
   const background = await page.evaluate(() => getComputedStyle(document.body).backgroundColor)
   const [r, g, b] = background.match(/\d+/g)!.map(Number)
   expect(r! + g! + b!).toBeGreaterThan(600)
-  await page.screenshot({ path: `${SHOTS}/dashboard-light.png` })
+  await snap(page, `${SHOTS}/dashboard-light.png`)
 })
 
 test('the indicator goes reconnecting when the server stops and connected when it is back', async ({ page, app }) => {
@@ -62,7 +62,7 @@ test('the indicator goes reconnecting when the server stops and connected when i
 
   await app.stop()
   await expect(page.locator(indicator)).toHaveAttribute('data-state', 'reconnecting')
-  await page.screenshot({ path: `${SHOTS}/indicator-reconnecting.png` })
+  await snap(page, `${SHOTS}/indicator-reconnecting.png`)
 
   await app.start()
   await expect(page.locator(indicator)).toHaveAttribute('data-state', 'connected', { timeout: 20_000 })
@@ -81,7 +81,7 @@ test('without a token the dashboard asks for one, and says when a token is refus
   await page.goto(app.url + '/')
   const prompt = page.locator('[data-testid="token-prompt"]')
   await expect(prompt).toBeVisible()
-  await page.screenshot({ path: `${SHOTS}/token-prompt.png` })
+  await snap(page, `${SHOTS}/token-prompt.png`)
   await prompt.locator('input').fill('not-a-real-token-at-all')
   await prompt.locator('input').press('Enter')
   await expect(page.locator('[data-testid="token-refused"]')).toBeVisible()
