@@ -12,6 +12,7 @@ test('the demo swarm is live: agent rows change status, tasks finish, no console
   app,
   consoleErrors,
 }) => {
+  await page.emulateMedia({ colorScheme: 'dark' })
   await app.open(page, TEST_TOKENS.operator)
   await expect(page.locator(indicator)).toHaveAttribute('data-state', 'connected')
   await expect(page.locator(indicator)).toHaveAttribute('data-transport', 'websocket')
@@ -38,7 +39,10 @@ test('the demo swarm is live: agent rows change status, tasks finish, no console
     timeout: 20_000,
   })
   await expect(page.locator('[data-testid="role-badge"]')).toContainText(/operator/i)
-  await page.waitForTimeout(1500) // let the chart draw a few samples
+  // The chart follows the samples as they arrive (uPlot keeps its data on the instance).
+  await expect
+    .poll(() => page.locator('[data-testid="throughput-chart"]').getAttribute('data-points'), { timeout: 10_000 })
+    .toMatch(/^[3-9]|\d\d/)
   await snap(page, `${SHOTS}/dashboard-dark.png`)
   expect(consoleErrors).toEqual([])
 })
