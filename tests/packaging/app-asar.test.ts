@@ -1,0 +1,105 @@
+/**
+ * Packaging layout check. Electron's runtime cannot be downloaded here, so
+ * electron-builder packs the app around a stand-in `electron` file
+ * (`--linux dir`, `electronDist`) and without rebuilding native modules for
+ * Electron's ABI (`npmRebuild=false`; a real `npm run dist` does that on a
+ * connected machine). This proves what is ours — what goes into app.asar, and
+ * that the packed core runs — not that the Electron runtime starts.
+ */
+import { execFileSync } from 'node:child_process'
+import { chmodSync, cpSync, existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { extractAll, listPackage } from '@electron/asar'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { TOKEN_ENV } from '../helpers/core'
+import { ROOT, builtEntry, run, type RunningProcess } from '../helpers/process'
+
+const work = mkdtempSync(join(tmpdir(), 'sm-pack-'))
+const resources = join(work, 'dist', 'linux-unpacked', 'resources')
+let files: string[] = []
+const running: RunningProcess[] = []
+
+beforeAll(() => {
+  builtEntry('cli') // fails clearly when out/ is missing
+  const standIn = join(work, 'electron-dist')
+  mkdirSync(standIn, { recursive: true })
+  writeFileSync(join(standIn, 'electron'), '#!/bin/sh\necho "stand-in, not Electron" >&2\nexit 1\n')
+  chmodSync(join(standIn, 'electron'), 0o755)
+  execFileSync(
+    join(ROOT, 'node_modules', '.bin', 'electron-builder'),
+    [
+      '--config',
+      'electron-builder.yml',
+      '--linux',
+      'dir',
+      `-c.electronDist=${standIn}`,
+      '-c.npmRebuild=false',
+      `-c.directories.output=${join(work, 'dist')}`,
+    ],
+    { cwd: ROOT, stdio: 'pipe', env: { ...process.env, ELECTRON_BUILDER_OFFLINE: 'true' } },
+  )
+  files = listPackage(join(resources, 'app.asar'), { isPack: false }).map((file) => file.replaceAll('\\', '/'))
+}, 120_000)
+
+afterAll(async () => {
+  await Promise.all(running.map((process) => process.stop()))
+})
+
+describe('app.asar (packaging layout, stand-in Electron)', () => {
+  it('holds the built main, preload and renderer, and package.json', () => {
+    for (const file of [
+      '/out/main/index.js',
+      '/out/main/cli.js',
+      '/out/preload/index.js',
+      '/out/renderer/index.html',
+      '/package.json',
+    ]) {
+      expect(files, file).toContain(file)
+    }
+  })
+
+  it('holds the production dependencies', () => {
+    for (const name of ['fastify', 'socket.io', 'zod', 'pino', 'better-sqlite3', 'prom-client', 'commander', 'yaml']) {
+      expect(files, name).toContain(`/node_modules/${name}/package.json`)
+    }
+  })
+
+  it('holds no sources, tests, source maps or dev dependencies', () => {
+    expect(files.filter((file) => /^\/(src|tests|bench|docs|scripts)\//.test(file))).toEqual([])
+    expect(files.filter((file) => file.startsWith('/out/') && file.endsWith('.map'))).toEqual([])
+    for (const name of [
+      'electron',
+      'vue',
+      'pinia',
+      'vite',
+      'vitest',
+      'typescript',
+      'playwright-core',
+      'socket.io-client',
+      'eslint',
+    ]) {
+      expect(files, name).not.toContain(`/node_modules/${name}/package.json`)
+    }
+  })
+
+  it('keeps the native SQLite binding outside the archive, where it can be loaded', () => {
+    expect(existsSync(join(resources, 'app.asar.unpacked', 'node_modules', 'better-sqlite3'))).toBe(true)
+  })
+
+  it('runs its headless core from the packed files', async () => {
+    const app = join(work, 'app')
+    extractAll(join(resources, 'app.asar'), app)
+    cpSync(join(resources, 'app.asar.unpacked'), app, { recursive: true })
+    const server = run(
+      join(app, 'out', 'main', 'cli.js'),
+      ['--port', '0', '--data-dir', join(work, 'data'), '--no-demo', '--local-agents', '0'],
+      TOKEN_ENV,
+    )
+    running.push(server)
+    const [, url] = await server.waitFor(/listening on (http:\S+)/)
+    const health = (await (await fetch(`${url}/healthz`)).json()) as { status: string }
+    expect(health.status).toBe('ok')
+    expect((await fetch(`${url}/`)).status).toBe(200)
+  })
+})
