@@ -49,6 +49,9 @@ export type TaskRef = z.infer<typeof TaskRefSchema>
 export const AgentRefSchema = z.object({ agentId: Id }).strict()
 export type AgentRef = z.infer<typeof AgentRefSchema>
 
+export const AlertRefSchema = z.object({ alertId: Id }).strict()
+export type AlertRef = z.infer<typeof AlertRefSchema>
+
 export const SubscribeSchema = z
   .object({
     channels: z.array(z.enum(CHANNELS)).max(CHANNELS.length),

@@ -111,6 +111,13 @@ export interface MetricsSample {
   failed: number
   /** Tasks that reached a terminal state during the last sample interval, per second. */
   throughput: number
+  /**
+   * Run time (startedAt to finishedAt) of the tasks that finished in the last
+   * minute, median and 95th percentile in ms; null when none did. Absent from
+   * servers older than these fields.
+   */
+  durationP50Ms?: number | null
+  durationP95Ms?: number | null
 }
 
 export interface MetricsState {
@@ -130,6 +137,10 @@ export interface Alert {
   at: number
   agentId: string | null
   acknowledged: boolean
+  /** The task the alert is about (a stuck task), if any. */
+  taskId?: string | null
+  /** Epoch ms when the condition cleared; null (or absent) while it still holds. */
+  resolvedAt?: number | null
 }
 
 export const ROLES = ['operator', 'viewer', 'agent'] as const

@@ -15,7 +15,7 @@ import type {
   TaskProgress,
 } from './agent-messages'
 import type { Ack } from './result'
-import type { AgentRef, SubscribeRequest, SyncRequest, TaskRef, TaskSubmitRequest } from './commands'
+import type { AgentRef, AlertRef, SubscribeRequest, SyncRequest, TaskRef, TaskSubmitRequest } from './commands'
 
 export const DASHBOARD_NAMESPACE = '/dashboard'
 export const AGENTS_NAMESPACE = '/agents'
@@ -71,6 +71,8 @@ export interface DashboardClientToServer {
   'task:retry': (request: TaskRef, ack: Ack<Task>) => void
   'agent:pause': (request: AgentRef, ack: Ack<Agent>) => void
   'agent:resume': (request: AgentRef, ack: Ack<Agent>) => void
+  /** Marks an alert as seen by an operator; it stays listed until its condition clears. */
+  'alert:ack': (request: AlertRef, ack: Ack<Alert>) => void
 }
 
 export interface AgentsServerToClient {

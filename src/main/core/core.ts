@@ -17,6 +17,8 @@ import { TaskStore } from './storage/task-store'
 import { loadSwarmFile } from './swarm-file'
 import { createLogger, type Logger } from './logger'
 import { MetricsSampler } from './metrics/sampler'
+import { AlertEngine } from './alerts/engine'
+import { swarmSources } from './alerts/sources'
 import { Batcher, type Windows } from './pipeline/batcher'
 import { EventLog } from './pipeline/event-log'
 import { Fanout } from './pipeline/fanout'
@@ -81,7 +83,9 @@ export function createCore(config: Config, options: CoreOptions = {}): Core {
   const unsubscribeStore = log.subscribe((event) => store.record(event))
   const coordinator = new Coordinator({ emit: (event) => log.append(event) })
   const sampler = new MetricsSampler(coordinator, { emit: (event) => log.append(event) })
-  const state = { coordinator, sampler, log, store }
+  const unsubscribeSampler = log.subscribe((event) => sampler.observe(event))
+  const alerts = new AlertEngine(swarmSources(coordinator, sampler), { emit: (event) => log.append(event) })
+  const state = { coordinator, sampler, log, store, alerts }
   // `fanout` exists once the Socket.IO server does; the metrics read it lazily.
   let fanout: Fanout | null = null
   const metrics = new PipelineMetrics(
@@ -203,6 +207,7 @@ export function createCore(config: Config, options: CoreOptions = {}): Core {
       pruneTimer.unref()
       remote.start()
       sampler.start()
+      alerts.start()
       localAgents.start()
       // After listening succeeded: a start that fails enqueues nothing.
       for (const task of swarm?.tasks ?? []) coordinator.submit(task)
@@ -223,6 +228,8 @@ export function createCore(config: Config, options: CoreOptions = {}): Core {
       demo?.stop()
       await localAgents.stop()
       sampler.stop()
+      alerts.stop()
+      unsubscribeSampler()
       coordinator.stop()
       batcher.stop()
       unsubscribe()

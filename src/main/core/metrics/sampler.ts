@@ -3,7 +3,7 @@
  * publishes each sample as a `metrics` event.
  */
 import type { MetricsSample, MetricsState } from '../../../shared/domain'
-import type { UnsequencedEvent } from '../../../shared/events'
+import type { DomainEvent, UnsequencedEvent } from '../../../shared/events'
 import type { Coordinator } from '../coordinator/coordinator'
 
 export interface SamplerOptions {
@@ -14,8 +14,15 @@ export interface SamplerOptions {
   now?: () => number
 }
 
+/** Task run times feed the duration percentiles over this window. */
+const DURATION_WINDOW_MS = 60_000
+/** Newest run times kept for the percentiles; enough at thousands of tasks a second. */
+const DURATION_LIMIT = 10_000
+
 export class MetricsSampler {
   private readonly history: MetricsSample[] = []
+  /** Run times of recently finished tasks, oldest first: finish time and ms. */
+  private durations: { at: number; ms: number }[] = []
   private timer: NodeJS.Timeout | null = null
   private lastFinished = 0
   private lastAt: number
@@ -52,9 +59,33 @@ export class MetricsSampler {
     return sample
   }
 
-  state(historyLimit = 300): MetricsState {
+  /**
+   * The latest sample and the last `historyLimit` ones; with `olderEveryMs`,
+   * also the rest of the history thinned to one sample per that interval
+   * (what a viewer's one-hour chart needs, at a fraction of the bytes).
+   */
+  state(historyLimit = 300, olderEveryMs?: number): MetricsState {
     const current = this.history.at(-1) ?? this.measure()
-    return { current, history: this.history.slice(-historyLimit) }
+    const recent = this.history.slice(-historyLimit)
+    if (!olderEveryMs || recent.length === this.history.length) return { current, history: recent }
+    const older: MetricsSample[] = []
+    let next = Number.NEGATIVE_INFINITY
+    for (const sample of this.history.slice(0, this.history.length - recent.length)) {
+      if (sample.at < next) continue
+      older.push(sample)
+      next = sample.at + olderEveryMs
+    }
+    return { current, history: [...older, ...recent] }
+  }
+
+  /** Takes note of finished tasks' run times (fed every domain event). */
+  observe(event: DomainEvent): void {
+    if (event.type !== 'task:status') return
+    const { status, startedAt, finishedAt } = event.task
+    if (startedAt === null || finishedAt === null) return
+    if (status !== 'succeeded' && status !== 'failed' && status !== 'timed_out') return
+    this.durations.push({ at: finishedAt, ms: Math.max(0, finishedAt - startedAt) })
+    if (this.durations.length > DURATION_LIMIT * 2) this.durations = this.durations.slice(-DURATION_LIMIT)
   }
 
   private measure(): MetricsSample {
@@ -63,6 +94,19 @@ export class MetricsSampler {
     const { succeeded, failed, finished } = this.coordinator.totals
     const seconds = Math.max(0.001, (at - this.lastAt) / 1000)
     const throughput = Math.round(((finished - this.lastFinished) / seconds) * 100) / 100
-    return { at, agents, queued, running, succeeded, failed, throughput }
+    const [durationP50Ms, durationP95Ms] = this.percentiles(at)
+    return { at, agents, queued, running, succeeded, failed, throughput, durationP50Ms, durationP95Ms }
+  }
+
+  /** Median and 95th percentile of the run times in the window (nearest rank), or nulls. */
+  private percentiles(now: number): [number | null, number | null] {
+    let first = 0
+    while (first < this.durations.length && this.durations[first]!.at < now - DURATION_WINDOW_MS) first++
+    if (first > 0) this.durations = this.durations.slice(first)
+    const values = this.durations.slice(-DURATION_LIMIT).map((entry) => entry.ms)
+    if (values.length === 0) return [null, null]
+    values.sort((a, b) => a - b)
+    const rank = (p: number) => values[Math.min(values.length - 1, Math.ceil(p * values.length) - 1)]!
+    return [rank(0.5), rank(0.95)]
   }
 }

@@ -156,7 +156,12 @@ export function registerDashboard(namespace: DashboardNamespace, deps: Dashboard
       }),
     )
 
-    const context = { role, loopback: isLoopback(socket.handshake.address), allowRemoteShell: deps.allowRemoteShell }
+    const context = {
+      role,
+      loopback: isLoopback(socket.handshake.address),
+      allowRemoteShell: deps.allowRemoteShell,
+      alerts: state.alerts,
+    }
     for (const name of COMMAND_NAMES) {
       socket.on(
         name,

@@ -4,16 +4,25 @@
  * Nothing here throws; bad input changes nothing.
  */
 import type { z } from 'zod'
-import { AgentRefSchema, describeIssues, TaskRefSchema, TaskSubmitSchema } from '../../../shared/commands'
-import type { Agent, Role, Task } from '../../../shared/domain'
+import {
+  AgentRefSchema,
+  AlertRefSchema,
+  describeIssues,
+  TaskRefSchema,
+  TaskSubmitSchema,
+} from '../../../shared/commands'
+import type { Agent, Alert, Role, Task } from '../../../shared/domain'
 import { fail, ok, type Result } from '../../../shared/result'
 import { CoordinatorError, type Coordinator } from '../coordinator/coordinator'
+import type { AlertBook } from '../alerts/engine'
 
 export interface CommandContext {
   role: Role
   /** Whether the request came from the loopback interface. */
   loopback: boolean
   allowRemoteShell: boolean
+  /** For `alert:ack`; absent: that command answers `unavailable`. */
+  alerts?: AlertBook
 }
 
 interface CommandResults {
@@ -22,6 +31,7 @@ interface CommandResults {
   'task:retry': Task
   'agent:pause': Agent
   'agent:resume': Agent
+  'alert:ack': Alert
 }
 export type CommandName = keyof CommandResults
 
@@ -31,6 +41,7 @@ export const COMMAND_NAMES: readonly CommandName[] = [
   'task:retry',
   'agent:pause',
   'agent:resume',
+  'alert:ack',
 ]
 
 function parse<S extends z.ZodType>(
@@ -71,7 +82,12 @@ function valid<S extends z.ZodType>(schema: S, input: unknown): z.output<S> {
   return parsed.data
 }
 
-function execute(coordinator: Coordinator, name: CommandName, input: unknown, context: CommandContext): Task | Agent {
+function execute(
+  coordinator: Coordinator,
+  name: CommandName,
+  input: unknown,
+  context: CommandContext,
+): Task | Agent | Alert {
   switch (name) {
     case 'task:submit': {
       const request = valid(TaskSubmitSchema, input)
@@ -93,6 +109,13 @@ function execute(coordinator: Coordinator, name: CommandName, input: unknown, co
       return coordinator.pauseAgent(valid(AgentRefSchema, input).agentId)
     case 'agent:resume':
       return coordinator.resumeAgent(valid(AgentRefSchema, input).agentId)
+    case 'alert:ack': {
+      const { alertId } = valid(AlertRefSchema, input)
+      if (!context.alerts) throw new CommandRefused(fail('unavailable', 'this server runs no alert rules'))
+      const alert = context.alerts.acknowledge(alertId)
+      if (!alert) throw new CommandRefused(fail('not_found', `no alert ${alertId}`))
+      return alert
+    }
   }
 }
 

@@ -1,4 +1,5 @@
 import type { Snapshot } from '../../../shared/protocol'
+import type { AlertBook } from '../alerts/engine'
 import type { Coordinator } from '../coordinator/coordinator'
 import type { MetricsSampler } from '../metrics/sampler'
 import type { EventLog } from '../pipeline/event-log'
@@ -9,6 +10,8 @@ export interface SwarmState {
   sampler: MetricsSampler
   log: EventLog
   store: TaskStore
+  /** The alerts engine; absent: no alerts. */
+  alerts?: AlertBook
 }
 
 /** The whole visible state, consistent with `seq`: every event up to it is included, none after. */
@@ -16,12 +19,14 @@ export function buildSnapshot({
   coordinator,
   sampler,
   log,
-}: Pick<SwarmState, 'coordinator' | 'sampler' | 'log'>): Snapshot {
+  alerts,
+}: Pick<SwarmState, 'coordinator' | 'sampler' | 'log' | 'alerts'>): Snapshot {
   return {
     seq: log.seq,
     agents: coordinator.listAgents(),
     tasks: coordinator.snapshotTasks(),
-    metrics: sampler.state(),
-    alerts: [],
+    // The last 5 min at full resolution, the rest of the hour one sample per 30 s.
+    metrics: sampler.state(300, 30_000),
+    alerts: alerts?.list() ?? [],
   }
 }
