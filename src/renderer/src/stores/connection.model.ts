@@ -65,7 +65,14 @@ export function isTokenRefusal(message: string): boolean {
   return message === 'unauthorized' || message === 'forbidden'
 }
 
-export const COMMAND_NAMES = ['task:submit', 'task:cancel', 'task:retry', 'agent:pause', 'agent:resume'] as const
+export const COMMAND_NAMES = [
+  'task:submit',
+  'task:cancel',
+  'task:retry',
+  'agent:pause',
+  'agent:resume',
+  'alert:ack',
+] as const
 export type CommandName = (typeof COMMAND_NAMES)[number]
 
 export type CommandRequest<N extends CommandName> = Parameters<DashboardClientToServer[N]>[0]
