@@ -9,7 +9,7 @@ import { join } from 'node:path'
 import type { AddressInfo } from 'node:net'
 import { Server } from 'socket.io'
 import type { Config } from './config/config'
-import { loadTokens, type Tokens } from './auth/tokens'
+import { loadTokens, rotateTokens, tokensFromEnv, type Tokens } from './auth/tokens'
 import { LocalAgents, localAgentSpecs } from './agents/local-agents'
 import { Coordinator } from './coordinator/coordinator'
 import { DemoSwarm, isDemoTask } from './demo/demo-swarm'
@@ -26,7 +26,8 @@ import { PipelineMetrics } from './pipeline/pipeline-metrics'
 import { originAllowed } from './server/auth'
 import { registerDashboard, type DashboardNamespace } from './server/dashboard.handlers'
 import { buildSnapshot } from './server/snapshot'
-import { BODY_LIMIT, createHttpServer } from './server/http'
+import { createHttpServer } from './server/http'
+import { resolveLimits, type Limits } from './server/limits'
 import { AGENTS_NAMESPACE, DASHBOARD_NAMESPACE } from '../../shared/protocol'
 import { RemoteAgents } from './agents/remote-agents'
 import { registerAgents, type AgentsNamespace } from './server/agents.handlers'
@@ -48,6 +49,8 @@ export interface CoreOptions {
   agentHeartbeatTimeoutMs?: number
   /** How long an offline remote agent stays listed before it is removed (default 10 min). */
   agentOfflineGraceMs?: number
+  /** Message size, nesting and rate limits (defaults in server/limits.ts; docs/security.md). */
+  limits?: Partial<Limits>
 }
 
 export interface Core {
@@ -73,6 +76,17 @@ export function createCore(config: Config, options: CoreOptions = {}): Core {
   const swarm = config.swarm ? loadSwarmFile(config.swarm) : null
   const startedAt = Date.now()
   const { logger, close: closeLog } = createLogger(config, { console: options.console })
+  const limits = resolveLimits(options.limits)
+  if (config.rotateTokens) {
+    const file = rotateTokens(config.dataDir)
+    const fixed = tokensFromEnv(options.env ?? process.env)
+    logger.warn(
+      { file, unchanged: fixed.length > 0 ? fixed : undefined },
+      fixed.length > 0
+        ? `tokens rotated: new tokens written to ${file}, the old ones no longer work; the ${fixed.join(', ')} token(s) come from the environment and were not rotated`
+        : `tokens rotated: new tokens written to ${file}, the old ones no longer work`,
+    )
+  }
   const tokens = loadTokens(config.dataDir, options.env ?? process.env)
   const log = new EventLog(options.replayBuffer)
   const store = new TaskStore({
@@ -103,15 +117,19 @@ export function createCore(config: Config, options: CoreOptions = {}): Core {
     tokens,
     logger,
     rendererDir: config.rendererDir,
-    allowRemoteShell: false,
+    allowRemoteShell: config.allowRemoteShell,
     startedAt,
     metrics: metrics.registry,
+    allowOrigin: config.allowOrigin,
+    limits,
+    rateLimited: () => metrics.rateLimited.inc({ via: 'http' }),
     ...(secure ? { https: { cert: readFileSync(config.tlsCert!), key: readFileSync(config.tlsKey!) } } : {}),
   })
 
   const io = new Server(http.server, {
     serveClient: false,
-    maxHttpBufferSize: BODY_LIMIT,
+    // A bigger message closes its connection: engine.io cannot refuse one message and keep the link.
+    maxHttpBufferSize: limits.messageBytes,
     perMessageDeflate: false,
     cors: { origin: config.allowOrigin, credentials: false },
     allowRequest: (req, callback) => {
@@ -153,21 +171,34 @@ export function createCore(config: Config, options: CoreOptions = {}): Core {
       })
     },
   )
+  const counters = {
+    unknownEvent: (namespace: string) => metrics.unknownEvents.inc({ namespace }),
+    rateLimited: (namespace: string) => metrics.rateLimited.inc({ via: namespace }),
+  }
   registerDashboard(dashboard, {
     state,
     batcher,
     fanout,
     tokens,
     logger,
-    allowRemoteShell: false,
+    allowRemoteShell: config.allowRemoteShell,
     instance: randomUUID(),
+    limits,
+    counters,
   })
   const remote = new RemoteAgents(coordinator, {
     logger,
     heartbeatTimeoutMs: options.agentHeartbeatTimeoutMs,
     offlineGraceMs: options.agentOfflineGraceMs,
   })
-  registerAgents(io.of(AGENTS_NAMESPACE) as unknown as AgentsNamespace, { coordinator, remote, tokens, logger })
+  registerAgents(io.of(AGENTS_NAMESPACE) as unknown as AgentsNamespace, {
+    coordinator,
+    remote,
+    tokens,
+    logger,
+    limits,
+    counters,
+  })
 
   let url = ''
   let started = false

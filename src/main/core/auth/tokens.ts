@@ -1,10 +1,10 @@
 /**
  * Access tokens: one per role. Fixed by environment variables (never written
  * to disk), otherwise generated on first start and kept in
- * `<data-dir>/tokens.json` with mode 0600.
+ * `<data-dir>/tokens.json` with mode 0600; `--rotate-tokens` replaces them.
  */
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto'
-import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { z } from 'zod'
 import type { Role } from '../../../shared/domain'
@@ -19,7 +19,7 @@ const TokenSchema = z
   .regex(/^[\x21-\x7e]+$/)
 const TokensFileSchema = z.object({ operator: TokenSchema, viewer: TokenSchema, agent: TokenSchema })
 
-const ENV_NAMES: Record<Role, string> = {
+export const ENV_NAMES: Record<Role, string> = {
   operator: 'SWARM_MONITOR_OPERATOR_TOKEN',
   viewer: 'SWARM_MONITOR_VIEWER_TOKEN',
   agent: 'SWARM_MONITOR_AGENT_TOKEN',
@@ -29,6 +29,35 @@ export const TOKENS_FILE = 'tokens.json'
 
 function generate(): string {
   return randomBytes(24).toString('base64url')
+}
+
+function generateAll(): Tokens {
+  return { operator: generate(), viewer: generate(), agent: generate() }
+}
+
+/** Writes the file whole or not at all, and 0600 whatever mode an older file had. */
+function writeTokensFile(file: string, tokens: Tokens): void {
+  const temporary = `${file}.${process.pid}.tmp`
+  writeFileSync(temporary, JSON.stringify(tokens, null, 2) + '\n', { mode: 0o600 })
+  chmodSync(temporary, 0o600)
+  renameSync(temporary, file)
+}
+
+/** The roles whose token the environment fixes: rotation does not touch those. */
+export function tokensFromEnv(env: NodeJS.ProcessEnv = process.env): Role[] {
+  return ROLES_IN_FILE.filter((role) => Boolean(env[ENV_NAMES[role]]))
+}
+
+/**
+ * Replaces the tokens file with new tokens, whatever it held (even a damaged
+ * file); every token given out before stops working at once. Tokens fixed by
+ * environment variables are not in the file and stay as they are.
+ */
+export function rotateTokens(dataDir: string): string {
+  mkdirSync(dataDir, { recursive: true, mode: 0o700 })
+  const file = join(dataDir, TOKENS_FILE)
+  writeTokensFile(file, generateAll())
+  return file
 }
 
 /** Loads or creates the tokens; environment variables take precedence and are not persisted. */
@@ -50,8 +79,8 @@ export function loadTokens(dataDir: string, env: NodeJS.ProcessEnv = process.env
     stored = result.data
     chmodSync(file, 0o600)
   } else {
-    stored = { operator: generate(), viewer: generate(), agent: generate() }
-    writeFileSync(file, JSON.stringify(stored, null, 2) + '\n', { mode: 0o600 })
+    stored = generateAll()
+    writeTokensFile(file, stored)
   }
   const tokens = { ...stored }
   for (const role of ROLES_IN_FILE) {

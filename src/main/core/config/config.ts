@@ -27,6 +27,8 @@ const ConfigSchema = z
     tlsCert: z.string().min(1).nullable(),
     tlsKey: z.string().min(1).nullable(),
     allowOrigin: z.array(z.url()),
+    allowRemoteShell: z.boolean(),
+    rotateTokens: z.boolean(),
     logLevel: z.enum(LOG_LEVELS),
     retentionTasks: z.number().int().min(1).max(10_000_000),
     retentionDays: z.number().min(0.001).max(36_500),
@@ -115,6 +117,18 @@ function buildProgram(): Command {
         .argParser(collect),
     )
     .addOption(
+      new Option(
+        '--allow-remote-shell',
+        'accept shell tasks from operators on other machines (they run commands here; default: loopback only)',
+      ),
+    )
+    .addOption(
+      new Option(
+        '--rotate-tokens',
+        'replace the tokens in <data-dir>/tokens.json with new ones at start (env tokens stay)',
+      ),
+    )
+    .addOption(
       new Option('--retention-tasks <n>', 'finished tasks kept in the history database')
         .env(`${ENV}RETENTION_TASKS`)
         .default(100_000)
@@ -175,7 +189,8 @@ function readConfigFile(file: string): Record<string, unknown> {
     throw new ConfigError(`config file ${file} must hold an object of settings`)
   }
   for (const key of Object.keys(data)) {
-    if (!FILE_KEYS.has(key) || key === 'rendererDir') {
+    // Rotation is a one-off act at one start, not a standing setting.
+    if (!FILE_KEYS.has(key) || key === 'rendererDir' || key === 'rotateTokens') {
       throw new ConfigError(`config file ${file}: unknown setting "${key}"`)
     }
   }
@@ -228,6 +243,8 @@ export function loadConfig(
     tlsCert: opts.tlsCert ?? null,
     tlsKey: opts.tlsKey ?? null,
     allowOrigin: opts.allowOrigin ?? [],
+    allowRemoteShell: opts.allowRemoteShell,
+    rotateTokens: opts.rotateTokens === true,
     logLevel: opts.logLevel,
     retentionTasks: opts.retentionTasks,
     retentionDays: opts.retentionDays,
@@ -242,6 +259,10 @@ export function loadConfig(
   }
   // commander leaves `demo` undefined when neither --demo nor --no-demo is given.
   if (settings.demo === undefined) settings.demo = envFlag(env[`${ENV}DEMO`]) ?? negate(envFlag(env[`${ENV}NO_DEMO`]))
+  // Flag, then environment, then file, then off.
+  if (opts.allowRemoteShell === undefined) {
+    settings.allowRemoteShell = envFlag(env[`${ENV}ALLOW_REMOTE_SHELL`]) ?? settings.allowRemoteShell ?? false
+  }
   // The demo swarm is the default only when no swarm file is given.
   if (settings.demo === undefined) settings.demo = settings.swarm === null
   const parsed = ConfigSchema.safeParse(settings)

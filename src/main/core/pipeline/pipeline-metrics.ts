@@ -45,6 +45,18 @@ export class PipelineMetrics {
     help: 'Snapshots sent to viewers that fell too far behind',
     registers: [this.registry],
   })
+  readonly unknownEvents = new Counter({
+    name: 'swarm_unknown_events_total',
+    help: 'Socket.IO messages with an event name the namespace does not handle, ignored',
+    labelNames: ['namespace'],
+    registers: [this.registry],
+  })
+  readonly rateLimited = new Counter({
+    name: 'swarm_rate_limited_total',
+    help: 'Messages and requests refused by the rate limits, by where they came in',
+    labelNames: ['via'],
+    registers: [this.registry],
+  })
 
   constructor(lag: () => LagStats, coordinator: Coordinator) {
     collectDefaultMetrics({ register: this.registry, eventLoopMonitoringPrecision: 10 })

@@ -25,6 +25,8 @@ import type { RemoteAgents, RemoteLink, RemoteSession } from '../agents/remote-a
 import type { Coordinator } from '../coordinator/coordinator'
 import type { Logger } from '../logger'
 import { admit } from './auth'
+import { guarded, guardSocket, type GuardCounters, type Reply } from './guard'
+import type { Limits } from './limits'
 
 export interface AgentSocketData {
   /** Messages refused without an acknowledgement to tell the agent. */
@@ -44,9 +46,20 @@ export interface AgentsDeps {
   remote: RemoteAgents
   tokens: Tokens
   logger: Logger
+  limits: Limits
+  counters?: GuardCounters
 }
 
-type Reply = (result: Result<unknown>) => void
+/** What an agent may send; anything else is ignored and counted. */
+const EVENTS: ReadonlySet<string> = new Set<keyof AgentsClientToServer>([
+  'agent:register',
+  'agent:heartbeat',
+  'agent:metrics',
+  'task:progress',
+  'task:complete',
+  'task:fail',
+  'log',
+])
 
 export function registerAgents(namespace: AgentsNamespace, deps: AgentsDeps): void {
   const { coordinator, remote, tokens, logger } = deps
@@ -79,28 +92,31 @@ export function registerAgents(namespace: AgentsNamespace, deps: AgentsDeps): vo
       },
     }
 
-    /** Wraps a handler so that a missing ack, bad input or a bug never reaches Socket.IO. */
-    const on = (event: keyof AgentsClientToServer, handler: (payload: unknown, reply: Reply) => void) => {
-      socket.on(event, (...args: unknown[]) => {
-        const last = args.at(-1)
-        const hasAck = typeof last === 'function'
-        const reply: Reply = (result) => {
-          if (hasAck) return (last as Reply)(result)
-          if (result.ok) return
-          socket.data.refused++
-          logger.debug(
-            { agentId: session?.agentId, event, error: result.error, refused: socket.data.refused },
-            'agent message refused',
-          )
-        }
-        try {
-          handler(hasAck && args.length === 1 ? undefined : args[0], reply)
-        } catch (error) {
-          logger.error({ err: error, event, agentId: session?.agentId }, 'agent handler failed')
-          reply(fail('internal', 'the server failed to handle this message'))
-        }
-      })
+    /** Answers without an ack to tell the agent are counted and logged at debug. */
+    const noAck = (event: string) => (result: Result<unknown>) => {
+      if (result.ok) return
+      socket.data.refused++
+      logger.debug(
+        { agentId: session?.agentId, event, error: result.error, refused: socket.data.refused },
+        'agent message refused',
+      )
     }
+    guardSocket(socket, {
+      namespace: '/agents',
+      events: EVENTS,
+      limits: deps.limits,
+      logger,
+      counters: deps.counters,
+      unanswered: (event, result) => noAck(event)(result),
+      // A task's final report: at most one per task the coordinator handed this agent; refusing it would strand the task.
+      exempt: (event, [message]) =>
+        (event === 'task:complete' || event === 'task:fail') &&
+        session?.current === true &&
+        typeof (message as { taskId?: unknown } | undefined)?.taskId === 'string' &&
+        remote.holds(session, (message as { taskId: string }).taskId),
+    })
+    const on = (event: keyof AgentsClientToServer, handler: (payload: unknown, reply: Reply) => void) =>
+      socket.on(event, guarded(logger, event, handler, noAck(event)))
 
     /** A handler for a registered agent's message: refused before registration or after replacement. */
     const registered = <S extends z.ZodType>(

@@ -8,7 +8,7 @@ import { SubscribeSchema, SyncSchema, describeIssues } from '../../../shared/com
 import type { Role } from '../../../shared/domain'
 import type { DomainEvent } from '../../../shared/events'
 import type { DashboardClientToServer, DashboardServerToClient, SyncResponse } from '../../../shared/protocol'
-import { fail, ok, type Result } from '../../../shared/result'
+import { fail, ok } from '../../../shared/result'
 import type { Logger } from '../logger'
 import type { Tokens } from '../auth/tokens'
 import type { Batcher } from '../pipeline/batcher'
@@ -16,8 +16,10 @@ import type { EventLog } from '../pipeline/event-log'
 import type { Fanout } from '../pipeline/fanout'
 import { covers, matches, subscription } from '../pipeline/subscription'
 import { VERSION } from '../version'
-import { admit } from './auth'
-import { COMMAND_NAMES, isLoopback, runCommand } from './operator-commands'
+import { admit, isLocalClient } from './auth'
+import { guarded, guardSocket, type GuardCounters } from './guard'
+import type { Limits } from './limits'
+import { COMMAND_NAMES, runCommand } from './operator-commands'
 import { buildSnapshot, type SwarmState } from './snapshot'
 
 export interface SocketData {
@@ -46,24 +48,12 @@ export interface DashboardDeps {
   allowRemoteShell: boolean
   /** Identifies this server process to resuming viewers. */
   instance: string
+  limits: Limits
+  counters?: GuardCounters
 }
 
-type AckFn = (result: Result<unknown>) => void
-
-/** Wraps a handler so that a missing ack, bad input or a bug never reaches Socket.IO. */
-function guarded(logger: Logger, event: string, handler: (args: unknown[], ack: AckFn) => void) {
-  return (...args: unknown[]) => {
-    const last = args.at(-1)
-    const ack: AckFn = typeof last === 'function' ? (last as AckFn) : () => {}
-    const payload = typeof last === 'function' ? args.slice(0, -1) : args
-    try {
-      handler(payload, ack)
-    } catch (error) {
-      logger.error({ err: error, event }, 'handler failed')
-      ack(fail('internal', 'the server failed to handle this message'))
-    }
-  }
-}
+/** What a viewer may send; anything else is ignored and counted. */
+const EVENTS: ReadonlySet<string> = new Set(['ping', 'sync', 'subscribe', ...COMMAND_NAMES])
 
 /**
  * The events a reconnecting viewer missed, when it says where it stopped
@@ -97,6 +87,13 @@ export function registerDashboard(namespace: DashboardNamespace, deps: Dashboard
 
   namespace.on('connection', (socket: DashboardSocket) => {
     const role = socket.data.role
+    guardSocket(socket, {
+      namespace: '/dashboard',
+      events: EVENTS,
+      limits: deps.limits,
+      logger,
+      counters: deps.counters,
+    })
     logger.info({ id: socket.id, role, address: socket.handshake.address }, 'viewer connected')
     socket.on('disconnect', (reason) => {
       fanout.remove(socket)
@@ -122,12 +119,12 @@ export function registerDashboard(namespace: DashboardNamespace, deps: Dashboard
 
     socket.on(
       'ping',
-      guarded(logger, 'ping', (_args, ack) => ack(ok({ serverTime: Date.now() }))),
+      guarded(logger, 'ping', (_payload, ack) => ack(ok({ serverTime: Date.now() }))),
     )
 
     socket.on(
       'sync',
-      guarded(logger, 'sync', ([request], ack) => {
+      guarded(logger, 'sync', (request, ack) => {
         const parsed = SyncSchema.safeParse(request)
         if (!parsed.success) return ack(fail('bad_request', describeIssues(parsed.error)))
         batcher.flush()
@@ -141,7 +138,7 @@ export function registerDashboard(namespace: DashboardNamespace, deps: Dashboard
 
     socket.on(
       'subscribe',
-      guarded(logger, 'subscribe', ([request], ack) => {
+      guarded(logger, 'subscribe', (request, ack) => {
         const parsed = SubscribeSchema.safeParse(request)
         if (!parsed.success) return ack(fail('bad_request', describeIssues(parsed.error)))
         // Events already batched leave under the old subscription, so nothing is lost or doubled.
@@ -158,14 +155,14 @@ export function registerDashboard(namespace: DashboardNamespace, deps: Dashboard
 
     const context = {
       role,
-      loopback: isLoopback(socket.handshake.address),
+      loopback: isLocalClient(socket.handshake.address, socket.handshake.headers),
       allowRemoteShell: deps.allowRemoteShell,
       alerts: state.alerts,
     }
     for (const name of COMMAND_NAMES) {
       socket.on(
         name,
-        guarded(logger, name, ([request], ack) => {
+        guarded(logger, name, (request, ack) => {
           const result = runCommand(state.coordinator, name, request, context)
           if (result.ok) logger.info({ command: name, id: socket.id }, 'operator command')
           ack(result)

@@ -1,10 +1,15 @@
 /**
  * HTTP: health, the REST API (bearer token), and the built renderer at `/`.
  * Errors are JSON `{ error: { code, message } }` with a fitting status.
+ * Before any route: the Origin check, security headers (helmet), CORS for
+ * allowed origins, the per-address rate limit; then the route's role check.
  */
 import { existsSync } from 'node:fs'
 import { join } from 'node:path'
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify'
+import fastifyCors from '@fastify/cors'
+import fastifyHelmet from '@fastify/helmet'
+import fastifyRateLimit from '@fastify/rate-limit'
 import fastifyStatic from '@fastify/static'
 import type { Registry } from 'prom-client'
 import { z } from 'zod'
@@ -15,11 +20,14 @@ import type { ErrorCode, Result } from '../../../shared/result'
 import type { Tokens } from '../auth/tokens'
 import type { Logger } from '../logger'
 import { VERSION } from '../version'
-import { admit, bearerToken } from './auth'
-import { isLoopback, runCommand, type CommandName } from './operator-commands'
+import { admit, bearerToken, clientAddress, isLocalClient, originAllowed } from './auth'
+import { depthExceeds } from './guard'
+import { DEFAULT_LIMITS, type Limits } from './limits'
+import { runCommand, type CommandName } from './operator-commands'
 import { buildSnapshot, type SwarmState } from './snapshot'
 
-export const BODY_LIMIT = 64 * 1024
+/** The default body limit (64 KiB); `HttpDeps.limits` may set another. */
+export const BODY_LIMIT = DEFAULT_LIMITS.messageBytes
 
 const STATUS_OF: Record<ErrorCode, number> = {
   bad_request: 400,
@@ -34,19 +42,28 @@ const STATUS_OF: Record<ErrorCode, number> = {
   internal: 500,
 }
 
-/** Served with every response; the renderer needs nothing inline, nothing remote. */
-export const CONTENT_SECURITY_POLICY = [
-  "default-src 'self'",
-  "script-src 'self'",
-  "style-src 'self'",
-  "img-src 'self' data:",
-  "font-src 'self'",
-  "connect-src 'self' ws: wss:",
-  "object-src 'none'",
-  "base-uri 'none'",
-  "form-action 'self'",
-  "frame-ancestors 'none'",
-].join('; ')
+/**
+ * Served with every response: the renderer needs nothing inline and nothing
+ * remote; it talks back to its own origin over HTTP and WebSocket.
+ */
+export const CSP_DIRECTIVES = {
+  defaultSrc: ["'self'"],
+  scriptSrc: ["'self'"],
+  styleSrc: ["'self'"],
+  imgSrc: ["'self'", 'data:'],
+  fontSrc: ["'self'"],
+  connectSrc: ["'self'", 'ws:', 'wss:'],
+  objectSrc: ["'none'"],
+  baseUri: ["'none'"],
+  formAction: ["'self'"],
+  frameAncestors: ["'none'"],
+}
+
+/** Paths the rate limit leaves alone: health checks and the dashboard's own files. */
+function rateLimited(url: string): boolean {
+  const path = url.split('?')[0]!
+  return path.startsWith('/api/') || path === '/api' || path === '/metrics'
+}
 
 export interface HttpDeps {
   state: SwarmState
@@ -57,6 +74,11 @@ export interface HttpDeps {
   https?: { cert: Buffer; key: Buffer }
   startedAt: number
   metrics: Registry
+  /** Browser origins allowed besides the server's own (`--allow-origin`). */
+  allowOrigin?: readonly string[]
+  limits?: Limits
+  /** Told of each request refused by the rate limit. */
+  rateLimited?: () => void
 }
 
 declare module 'fastify' {
@@ -85,33 +107,89 @@ const ParamsSchema = z.object({ id: z.string().min(1).max(128) })
 
 export function createHttpServer(deps: HttpDeps): FastifyInstance {
   const { state, tokens, logger } = deps
+  const limits = deps.limits ?? DEFAULT_LIMITS
+  const allowOrigin = deps.allowOrigin ?? []
+  const secure = deps.https !== undefined
   const app = Fastify({
-    bodyLimit: BODY_LIMIT,
+    bodyLimit: limits.messageBytes,
     logger: false,
+    // A URL Fastify cannot even decode (`/api/tasks/%`) gets the same error shape as everything else.
+    frameworkErrors: (error, _request, reply) => void sendError(reply, 'bad_request', error.message),
     ...(deps.https ? { https: deps.https } : {}),
   }) as unknown as FastifyInstance
 
   app.decorateRequest('role', null)
 
-  app.addHook('onSend', async (_request, reply, payload) => {
-    reply.header('content-security-policy', CONTENT_SECURITY_POLICY)
-    reply.header('x-content-type-options', 'nosniff')
-    reply.header('referrer-policy', 'no-referrer')
-    reply.header('x-frame-options', 'DENY')
-    return payload
+  // A browser page of another origin gets nothing, not even a preflight answer (as on Socket.IO).
+  app.addHook('onRequest', async (request, reply) => {
+    if (originAllowed(request.raw, allowOrigin, secure)) return
+    logger.warn({ origin: request.headers.origin, address: request.ip }, 'origin refused')
+    await sendError(reply, 'forbidden', `origin ${String(request.headers.origin).slice(0, 200)} is not allowed`)
   })
+
+  void app.register(fastifyHelmet, {
+    contentSecurityPolicy: { useDefaults: false, directives: CSP_DIRECTIVES },
+    frameguard: { action: 'deny' },
+    referrerPolicy: { policy: 'no-referrer' },
+    // Browsers ignore HSTS over plain HTTP; sent only where it means something.
+    strictTransportSecurity: secure ? { maxAge: 180 * 24 * 3600 } : false,
+  })
+
+  void app.register(fastifyCors, {
+    delegator: (request, callback) => {
+      const origin = request.headers.origin
+      callback(null, {
+        // The Origin hook above already refused any other; never `*`.
+        origin: typeof origin === 'string' && originAllowed(request, allowOrigin, secure) ? origin : false,
+        methods: ['GET', 'HEAD', 'POST'],
+        allowedHeaders: ['authorization', 'content-type'],
+        credentials: false,
+        maxAge: 600,
+      })
+    },
+  })
+
+  // Global (not per route), so it runs before each route's role check: token guessing is limited too.
+  void app
+    .register(fastifyRateLimit, {
+      global: false,
+      max: limits.httpPerMinute,
+      timeWindow: 60_000,
+      keyGenerator: (request) => clientAddress(request.socket.remoteAddress, request.headers),
+      // This machine (the desktop window, scripts, benchmarks) is not one remote address among others.
+      allowList: (request) => !rateLimited(request.url) || isLocalClient(request.socket.remoteAddress, request.headers),
+      onExceeded: () => deps.rateLimited?.(),
+      errorResponseBuilder: (_request, context) =>
+        Object.assign(
+          new Error(
+            `too many requests from this address: ${context.max} a minute are allowed; retry in ${context.after}`,
+          ),
+          { statusCode: 429 },
+        ),
+    })
+    .after(() => app.addHook('onRequest', app.rateLimit()))
 
   app.setErrorHandler((error: { statusCode?: number; code?: string; message: string }, request, reply) => {
     const status = error.statusCode ?? 500
-    if (status === 413) return sendError(reply, 'payload_too_large', `request body is larger than ${BODY_LIMIT} bytes`)
+    if (status === 413) {
+      return sendError(reply, 'payload_too_large', `request body is larger than ${limits.messageBytes} bytes`)
+    }
+    if (status === 429) return sendError(reply, 'rate_limited', error.message)
     if (status >= 400 && status < 500) return sendError(reply, 'bad_request', error.message)
-    logger.error({ err: error, url: request.url }, 'request failed')
+    logger.error({ err: error, url: request.url.split('?')[0] }, 'request failed')
     return sendError(reply, 'internal', 'internal server error; see the server log')
   })
 
   app.setNotFoundHandler((request, reply) =>
     sendError(reply, 'not_found', `no route ${request.method} ${request.url.split('?')[0]}`),
   )
+
+  // Parsed JSON can nest deeper than anything downstream should walk (JSON.stringify, Socket.IO's encoder recurse).
+  app.addHook('preValidation', async (request, reply) => {
+    if (request.body !== undefined && depthExceeds(request.body, limits.maxDepth)) {
+      await sendError(reply, 'bad_request', `the body nests deeper than ${limits.maxDepth} levels`)
+    }
+  })
 
   const requireRole =
     (allowed: readonly Role[]) =>
@@ -156,7 +234,9 @@ export function createHttpServer(deps: HttpDeps): FastifyInstance {
   })
 
   app.get('/api/tasks/:id', readers, async (request, reply) => {
-    const { id } = ParamsSchema.parse(request.params)
+    const params = ParamsSchema.safeParse(request.params)
+    if (!params.success) return sendError(reply, 'bad_request', describeIssues(params.error))
+    const { id } = params.data
     const detail = state.store.getDetail(id)
     if (detail) return detail
     // Demo tasks are not stored: their current state, without history.
@@ -169,7 +249,7 @@ export function createHttpServer(deps: HttpDeps): FastifyInstance {
   const command = (request: FastifyRequest, name: CommandName, input: unknown) =>
     runCommand(state.coordinator, name, input, {
       role: request.role ?? 'viewer',
-      loopback: isLoopback(request.socket.remoteAddress),
+      loopback: isLocalClient(request.socket.remoteAddress, request.headers),
       allowRemoteShell: deps.allowRemoteShell,
     })
 
@@ -178,8 +258,9 @@ export function createHttpServer(deps: HttpDeps): FastifyInstance {
   )
 
   app.post('/api/tasks/:id/cancel', writers, async (request, reply) => {
-    const { id } = ParamsSchema.parse(request.params)
-    return sendResult(reply, command(request, 'task:cancel', { taskId: id }))
+    const params = ParamsSchema.safeParse(request.params)
+    if (!params.success) return sendError(reply, 'bad_request', describeIssues(params.error))
+    return sendResult(reply, command(request, 'task:cancel', { taskId: params.data.id }))
   })
 
   if (deps.rendererDir && existsSync(join(deps.rendererDir, 'index.html'))) {

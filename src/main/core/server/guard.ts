@@ -1,0 +1,190 @@
+/**
+ * What stands between a Socket.IO message and its handler, on both
+ * namespaces: a per-connection token bucket, a list of the events the
+ * namespace knows, a nesting limit, and a wrapper that keeps bad input and
+ * bugs away from Socket.IO. Every refusal is answered through the ack when
+ * there is one; nothing here throws.
+ */
+import type { Socket } from 'socket.io'
+import { fail, type Result } from '../../../shared/result'
+import type { Logger } from '../logger'
+import type { Limits } from './limits'
+
+export type Reply = (result: Result<unknown>) => void
+
+/**
+ * Wraps a handler: the payload is the first argument unless that is the ack,
+ * the ack is the last argument when it is a function (anything else is no
+ * ack), and a throwing handler answers `internal` instead of reaching
+ * Socket.IO. `noAck` sees the answers a client did not ask for.
+ */
+export function guarded(
+  logger: Logger,
+  event: string,
+  handler: (payload: unknown, reply: Reply) => void,
+  noAck: Reply = () => {},
+): (...args: unknown[]) => void {
+  return (...args: unknown[]) => {
+    const last = args.at(-1)
+    const hasAck = typeof last === 'function'
+    const reply: Reply = hasAck ? (last as Reply) : noAck
+    try {
+      handler(hasAck && args.length === 1 ? undefined : args[0], reply)
+    } catch (error) {
+      logger.error({ err: error, event }, 'handler failed')
+      reply(fail('internal', 'the server failed to handle this message'))
+    }
+  }
+}
+
+export type BucketVerdict = 'ok' | 'limited' | 'abusive'
+
+/**
+ * A token bucket: `burst` messages at once, then `perSecond`. A client that
+ * keeps being refused, with no second between two refusals, for `abuseMs`
+ * is abusive.
+ */
+export class TokenBucket {
+  private tokens: number
+  private updatedAt: number
+  private floodingSince: number | null = null
+  private lastRefusedAt = 0
+
+  constructor(
+    private readonly limits: Pick<Limits, 'socketPerSecond' | 'socketBurst' | 'socketAbuseMs'>,
+    private readonly now: () => number = Date.now,
+  ) {
+    this.tokens = limits.socketBurst
+    this.updatedAt = now()
+  }
+
+  /** True while the client is in a flood (refused within the last second). */
+  get flooding(): boolean {
+    return this.floodingSince !== null && this.now() - this.lastRefusedAt <= 1000
+  }
+
+  private refill(now: number): void {
+    const elapsed = Math.max(0, now - this.updatedAt)
+    this.tokens = Math.min(this.limits.socketBurst, this.tokens + (elapsed * this.limits.socketPerSecond) / 1000)
+    this.updatedAt = now
+  }
+
+  /** Takes a token if there is one, for a message that is processed either way. */
+  spend(): void {
+    this.refill(this.now())
+    this.tokens = Math.max(0, this.tokens - 1)
+  }
+
+  take(): BucketVerdict {
+    const now = this.now()
+    this.refill(now)
+    if (this.tokens >= 1) {
+      this.tokens -= 1
+      return 'ok'
+    }
+    if (this.floodingSince === null || now - this.lastRefusedAt > 1000) this.floodingSince = now
+    this.lastRefusedAt = now
+    return now - this.floodingSince >= this.limits.socketAbuseMs ? 'abusive' : 'limited'
+  }
+}
+
+/** True when `value` nests arrays or objects more than `max` levels deep. Iterative: no input can overflow the stack. */
+export function depthExceeds(value: unknown, max: number): boolean {
+  const stack: [unknown, number][] = [[value, 0]]
+  while (stack.length > 0) {
+    const [item, depth] = stack.pop()!
+    if (item === null || typeof item !== 'object' || ArrayBuffer.isView(item) || item instanceof ArrayBuffer) continue
+    if (depth >= max) return true
+    for (const child of Array.isArray(item) ? item : Object.values(item)) stack.push([child, depth + 1])
+  }
+  return false
+}
+
+export interface GuardCounters {
+  unknownEvent(namespace: string): void
+  rateLimited(namespace: string): void
+}
+
+export interface SocketGuardOptions {
+  /** `/dashboard` or `/agents`, for logs and metrics. */
+  namespace: string
+  /** The events this namespace handles; anything else is ignored and counted. */
+  events: ReadonlySet<string>
+  limits: Limits
+  logger: Logger
+  counters?: GuardCounters
+  /** Sees refusals a client sent no ack for. */
+  unanswered?: (event: string, result: Result<unknown>) => void
+  /**
+   * Messages processed even over the rate (they still spend a token): ones
+   * whose number the server bounds itself, so they cannot flood, and whose
+   * refusal would strand work.
+   */
+  exempt?: (event: string, args: readonly unknown[]) => boolean
+}
+
+/** Event names from clients are theirs to choose: answered short, and logged only when shaped like one of ours. */
+const shown = (event: unknown): string => (typeof event === 'string' ? event.slice(0, 64) : typeof event)
+const logged = (event: unknown): string =>
+  typeof event === 'string' && /^[a-z]{1,16}(:[a-z]{1,16})?$/.test(event) ? event : '(not shown)'
+
+/**
+ * Installs the guard as the socket's first middleware: every incoming event
+ * passes the rate limit, then the list of known events, then the nesting
+ * limit, before any handler sees it.
+ */
+export function guardSocket(socket: Socket, options: SocketGuardOptions): void {
+  const { namespace, events, limits, logger, counters } = options
+  const bucket = new TokenBucket(limits)
+  let closing = false
+
+  socket.use((packet, next) => {
+    if (closing) return
+    const [event, ...rest] = packet as unknown[]
+    const ack: Reply =
+      typeof rest.at(-1) === 'function'
+        ? (rest.pop() as Reply)
+        : (result) => options.unanswered?.(logged(event), result)
+
+    const wasFlooding = bucket.flooding
+    const exempt = typeof event === 'string' && events.has(event) && options.exempt?.(event, rest) === true
+    if (exempt) bucket.spend()
+    const verdict = exempt ? 'ok' : bucket.take()
+    if (verdict !== 'ok') {
+      counters?.rateLimited(namespace)
+      ack(
+        fail(
+          'rate_limited',
+          `too many messages: this connection may send ${limits.socketPerSecond} a second (bursts of ${limits.socketBurst}); this one was not processed, send it again later`,
+        ),
+      )
+      if (!wasFlooding) logger.warn({ id: socket.id, namespace, address: socket.handshake.address }, 'rate limited')
+      if (verdict === 'abusive') {
+        closing = true
+        logger.warn(
+          {
+            id: socket.id,
+            namespace,
+            address: socket.handshake.address,
+            reason: `over ${limits.socketPerSecond} messages a second for ${limits.socketAbuseMs / 1000} s`,
+          },
+          'connection closed for flooding',
+        )
+        socket.disconnect(true)
+      }
+      return
+    }
+    if (typeof event !== 'string' || !events.has(event)) {
+      counters?.unknownEvent(namespace)
+      logger.debug({ id: socket.id, namespace, event: logged(event) }, 'unknown event ignored')
+      ack(fail('bad_request', `unknown event "${shown(event)}" on ${namespace}`))
+      return
+    }
+    // `rest` is one level itself.
+    if (depthExceeds(rest, limits.maxDepth + 1)) {
+      ack(fail('bad_request', `${event}: the message nests deeper than ${limits.maxDepth} levels`))
+      return
+    }
+    next()
+  })
+}
