@@ -1,0 +1,118 @@
+/**
+ * Fuzzing every HTTP route with no token, a wrong one and each role: random
+ * paths, queries, bodies (malformed JSON, prototype-pollution keys, deep
+ * nesting) and content types. Every answer is a 2xx or a clear 4xx in the JSON
+ * error shape, never a 500; afterwards the swarm is what it was.
+ */
+import fc from 'fast-check'
+import { describe, expect, it } from 'vitest'
+import { ERROR_CODES } from '../../src/shared/result'
+import { TEST_TOKENS } from '../helpers/core'
+import { afterFuzzing, ACK_TIMEOUT_MS, RUNS, TIMEOUT_MS, useFuzzTarget } from './fuzz/target'
+import { badString, broken, notANumber } from './fuzz/values'
+
+const target = useFuzzTarget()
+
+describe('fuzzing HTTP', () => {
+  const tokens = fc.constantFrom<string | undefined>(
+    undefined,
+    'wrong-wrong-wrong-wrong',
+    TEST_TOKENS.agent,
+    TEST_TOKENS.viewer,
+    TEST_TOKENS.operator,
+  )
+  const pathPart = fc.oneof(
+    fc.string({ unit: 'binary', minLength: 1, maxLength: 200 }).map(encodeURIComponent),
+    fc.constantFrom('%', '%00', '..%2f..%2fetc%2fpasswd', '__proto__', 'constructor', 'x'.repeat(300)),
+  )
+  const query = fc
+    .dictionary(
+      fc.oneof(fc.constantFrom('status', 'agent', 'limit', '__proto__'), fc.string({ maxLength: 10 })),
+      fc.oneof(fc.string({ maxLength: 50 }), fc.constantFrom('-1', '1e9', 'NaN', 'queued', '1.5', '[]')),
+      { maxKeys: 4 },
+    )
+    .map((entries) => new URLSearchParams(entries).toString())
+  const body = fc.oneof(
+    broken(
+      { name: 'fuzz', kind: 'report' },
+      { name: badString, kind: badString, priority: fc.oneof(notANumber, fc.double({ noInteger: true })) },
+      ['name', 'kind'],
+    ).map((value) => JSON.stringify(value)),
+    fc.constantFrom(
+      '{"name":',
+      '{"__proto__": {"polluted": "yes"}, "name": "p", "kind": "report"}',
+      '{"constructor": {"prototype": {"polluted": "yes"}}, "name": "p", "kind": "report"}',
+      '[]',
+      'null',
+      '"string"',
+      '',
+      '{'.repeat(5000),
+      `${'['.repeat(3000)}${']'.repeat(3000)}`,
+    ),
+    fc.string({ unit: 'binary', maxLength: 500 }),
+  )
+  const contentType = fc.constantFrom(
+    'application/json',
+    'application/json; charset=utf-8',
+    'text/plain',
+    'application/x-www-form-urlencoded',
+    'multipart/form-data; boundary=x',
+    undefined,
+  )
+  const request = fc.oneof(
+    fc.record({
+      method: fc.constant('GET'),
+      path: fc.constantFrom('/api/snapshot', '/api/agents', '/metrics', '/healthz'),
+    }),
+    fc.record({ method: fc.constant('GET'), path: query.map((q) => `/api/tasks?${q}`) }),
+    fc.record({ method: fc.constant('GET'), path: pathPart.map((id) => `/api/tasks/${id}`) }),
+    fc.record({ method: fc.constant('POST'), path: fc.constant('/api/tasks'), body, contentType }),
+    fc.record({
+      method: fc.constant('POST'),
+      path: pathPart.map((id) => `/api/tasks/${id}/cancel`),
+      body,
+      contentType,
+    }),
+    fc.record({
+      method: fc.constantFrom('PUT', 'DELETE', 'PATCH', 'OPTIONS', 'GET', 'POST'),
+      path: pathPart.map((p) => `/${p}`),
+    }),
+  )
+
+  it(
+    'answers every request with a 2xx or a clear 4xx, never a 500, and changes nothing',
+    async () => {
+      await fc.assert(
+        fc.asyncProperty(
+          request,
+          tokens,
+          async (req: { method: string; path: string; body?: string; contentType?: string }, token) => {
+            const response = await fetch(`${target.core.url}${req.path}`, {
+              method: req.method,
+              headers: {
+                ...(token ? { authorization: `Bearer ${token}` } : {}),
+                ...(req.contentType ? { 'content-type': req.contentType } : {}),
+              },
+              ...(req.body !== undefined ? { body: req.body } : {}),
+              signal: AbortSignal.timeout(ACK_TIMEOUT_MS),
+            })
+            const text = await response.text()
+            const what = `${req.method} ${req.path.slice(0, 120)} (${token?.slice(0, 9)}) -> ${response.status} ${text.slice(0, 200)}`
+            expect(response.status, what).toBeLessThan(500)
+            if (req.method === 'POST' && token === TEST_TOKENS.operator)
+              expect(response.status, what).toBeGreaterThanOrEqual(400)
+            if (response.status >= 400 && response.headers.get('content-type')?.includes('json')) {
+              const error = (JSON.parse(text) as { error?: { code?: string; message?: string } }).error
+              expect(ERROR_CODES, what).toContain(error?.code)
+              expect(error?.message, what).toEqual(expect.any(String))
+            }
+          },
+        ),
+        { numRuns: RUNS * 2 },
+      )
+    },
+    TIMEOUT_MS,
+  )
+})
+
+afterFuzzing(target)
