@@ -1,85 +1,48 @@
 /**
- * Types, tunables and pure rules of the dashboard connection, apart from
- * the store so they can be read (and tested) without a socket.
+ * Types and the test hook of the dashboard connection, apart from the store
+ * so they can be read (and tested) without a socket. The state machine,
+ * backoff, heartbeat and command queue themselves live in src/shared/client.
  */
-import type { Socket } from 'socket.io-client'
-import type { DashboardClientToServer, DashboardServerToClient } from '../../../shared/protocol'
-import type { Ack } from '../../../shared/result'
+import type { DashboardTuning } from '../../../shared/client/dashboard-client'
 
-export type DashboardSocket = Socket<DashboardServerToClient, DashboardClientToServer>
-
-export type ConnectionState = 'disconnected' | 'connecting' | 'connected' | 'reconnecting' | 'polling' | 'error'
-
-/** What carries the data now: Socket.IO's two transports, or the REST fallback. */
-export type Transport = 'websocket' | 'polling' | 'rest'
-
-export type LinkQuality = 'good' | 'degraded' | 'poor' | 'unknown'
+export type { ConnectionError, ConnectionState, Transition, Transport } from '../../../shared/client/states'
+export type { LinkQuality } from '../../../shared/client/heartbeat'
+export type { CommandData, CommandName, CommandRequest, DashboardSocket } from '../../../shared/client/dashboard-client'
 
 /** Why the user must (re)enter a token, if they must. */
 export type TokenProblem = 'missing' | 'refused' | null
 
-export interface Transition {
-  at: number
-  from: ConnectionState
-  to: ConnectionState
-  reason: string
-}
-
-export interface ConnectionError {
-  at: number
-  message: string
-}
-
-export const RECONNECT = {
-  delayMs: 1000,
-  delayMaxMs: 30_000,
-  randomizationFactor: 0.5,
-  /** Failed attempts after which the data comes from `GET /api/snapshot` until the socket is back. */
-  pollAfterAttempts: 5,
-  pollIntervalMs: 1000,
-} as const
-
-export const HEARTBEAT = { intervalMs: 2000, timeoutMs: 5000 } as const
-
-export const COMMAND_TIMEOUT_MS = 10_000
-export const HISTORY_LIMIT = 50
-
 /**
- * The delay before reconnection attempt `attempt` (1-based), without jitter:
- * the formula of Socket.IO's Manager (`min * 2^(attempt-1)`, capped), whose
- * own backoff object is not public. Jitter makes the real delay up to ±50 %.
+ * Test hook: shorter delays from the URL fragment, so browser tests need not
+ * wait 30 s for a backoff or 14 s for a heartbeat verdict. Read only here, in
+ * the renderer; documented in src/shared/client/README.md.
+ *
+ *   #token=…&retry=200-2000    backoff from 200 ms, capped at 2000 ms
+ *   &heartbeat=1000            ping every 1000 ms, each answered within it
+ *   &connectTimeout=3000       an attempt fails after 3000 ms
+ *   &stable=2000               a connection that lasted 2000 ms resets the backoff
  */
-export function retryDelay(attempt: number): number {
-  return Math.min(RECONNECT.delayMs * 2 ** Math.max(0, attempt - 1), RECONNECT.delayMaxMs)
+export function tuningFromHash(hash: string): Partial<DashboardTuning> {
+  const params = new URLSearchParams(hash.replace(/^#/, ''))
+  const tuning: Partial<DashboardTuning> = {}
+  const retry = /^(\d+)-(\d+)$/.exec(params.get('retry') ?? '')
+  if (retry) tuning.backoff = { minMs: Number(retry[1]), maxMs: Number(retry[2]) }
+  const heartbeat = positive(params.get('heartbeat'))
+  if (heartbeat !== null) tuning.heartbeat = { intervalMs: heartbeat, timeoutMs: heartbeat }
+  const connectTimeout = positive(params.get('connectTimeout'))
+  if (connectTimeout !== null) tuning.connectTimeoutMs = connectTimeout
+  const stable = positive(params.get('stable'))
+  if (stable !== null) tuning.stableAfterMs = stable
+  return tuning
 }
 
-export function classifyRtt(rttMs: number | null): LinkQuality {
-  if (rttMs === null) return 'unknown'
-  if (rttMs < 100) return 'good'
-  if (rttMs < 500) return 'degraded'
-  return 'poor'
+function positive(value: string | null): number | null {
+  if (value === null || !/^\d+$/.test(value)) return null
+  const n = Number(value)
+  return n > 0 ? n : null
 }
 
 /** Middleware refusals that mean "this token will never do". */
 export function isTokenRefusal(message: string): boolean {
-  return message === 'unauthorized' || message === 'forbidden'
+  return /\b(unauthorized|forbidden)\b/.test(message)
 }
-
-export const COMMAND_NAMES = [
-  'task:submit',
-  'task:cancel',
-  'task:retry',
-  'agent:pause',
-  'agent:resume',
-  'alert:ack',
-] as const
-export type CommandName = (typeof COMMAND_NAMES)[number]
-
-export type CommandRequest<N extends CommandName> = Parameters<DashboardClientToServer[N]>[0]
-
-export type CommandData<N extends CommandName> = DashboardClientToServer[N] extends (
-  request: never,
-  ack: Ack<infer T>,
-) => void
-  ? T
-  : never

@@ -1,29 +1,11 @@
 /**
- * Typed calls to the server besides the socket's event handlers: operator
- * commands over the socket, and the REST reads (task details; the snapshot
- * poller has its own loop), all answering `Result`s.
+ * The REST reads besides the socket (task details; the snapshot poller of
+ * the REST fallback is in src/shared/client), answering `Result`s. Operator
+ * commands go over the socket, through the client's command queue.
  */
 import type { TaskDetail } from '../../../shared/domain'
 import type { ErrorBody, ErrorCode, Result } from '../../../shared/result'
 import { ERROR_CODES } from '../../../shared/result'
-import { COMMAND_TIMEOUT_MS } from './connection.model'
-import type { CommandData, CommandName, CommandRequest, DashboardSocket } from './connection.model'
-
-/**
- * Socket.IO's typed `emitWithAck` cannot follow a generic event name; the
- * signature here restates, per command, exactly what the protocol declares.
- */
-export function emitCommand<N extends CommandName>(
-  socket: DashboardSocket,
-  name: N,
-  payload: CommandRequest<N>,
-): Promise<Result<CommandData<N>>> {
-  const timed = socket.timeout(COMMAND_TIMEOUT_MS)
-  const emit = timed.emitWithAck.bind(timed) as CommandEmitter
-  return emit(name, payload)
-}
-
-type CommandEmitter = <N extends CommandName>(name: N, payload: CommandRequest<N>) => Promise<Result<CommandData<N>>>
 
 export function getTaskDetail(baseUrl: string, token: string, taskId: string): Promise<Result<TaskDetail>> {
   return getJson(baseUrl, token, `/api/tasks/${encodeURIComponent(taskId)}`, parseTaskDetail)
