@@ -6,8 +6,11 @@
  *     handler: async (task, ctx) => { ctx.progress(0.5); return { ok: true } } })
  *   await agent.connected
  *
- * The SDK reconnects by itself (1 s … 30 s, exponential, with jitter) and
- * registers again after every reconnect. Delivery is at-least-once: when the
+ * The SDK keeps its link with the shared resilient connection
+ * (src/shared/client): reconnects by itself (1 s … 30 s, exponential, with
+ * jitter; reset after a stable link), registers again after every reconnect,
+ * and closes a link whose heartbeats go unanswered (a half-open connection)
+ * within 14 s by default. Delivery is at-least-once: when the
  * connection drops, the server requeues the agent's tasks at once, so the SDK
  * aborts their handlers (`ctx.signal`) and drops their results. Handlers
  * should therefore be idempotent. See src/sdk/README.md and docs/agents.md.
@@ -18,7 +21,7 @@ import type { Task } from '../shared/domain'
 import type { LogLevel } from '../shared/events'
 import { AGENTS_NAMESPACE, type AgentsClientToServer, type AgentsServerToClient } from '../shared/protocol'
 import type { Result } from '../shared/result'
-import { Backoff } from './backoff'
+import { FatalConnectionError, ResilientConnection } from '../shared/client/connection'
 import { processResources } from './resources'
 
 export type AgentSocket = Socket<AgentsServerToClient, AgentsClientToServer>
@@ -56,11 +59,16 @@ export interface AgentOptions {
   /** Tasks run at once (default 1). */
   concurrency?: number
   handler: TaskHandler
-  /** Default 5000. */
+  /** `agent:heartbeat` every this many ms (default 5000). */
   heartbeatIntervalMs?: number
+  /**
+   * An unanswered heartbeat counts as missed after this long (default 4000);
+   * two missed in a row close the link and reconnect.
+   */
+  heartbeatTimeoutMs?: number
   /** Resource figures sent with each heartbeat; default: this process's CPU and memory; `false`: none. */
   metrics?: (() => AgentMetrics) | false
-  /** Reconnection delays (defaults 1000, 30000, 0.5). */
+  /** Reconnection delays (defaults 1000, 30000, 0.2). */
   reconnectDelayMs?: number
   reconnectDelayMaxMs?: number
   reconnectJitter?: number
@@ -81,6 +89,8 @@ export interface SwarmAgent {
   readonly running: number
   /** The underlying socket, for tests and diagnostics. */
   readonly socket: AgentSocket
+  /** The link's state machine: `status` (state, attempt, RTT, quality, history) and `on('state' | 'change', …)`. */
+  readonly connection: ResilientConnection
   /** Disconnects; tasks still running are aborted and requeued by the server. */
   close(): Promise<void>
 }
@@ -105,15 +115,10 @@ export function createAgent(options: AgentOptions): SwarmAgent {
     concurrency,
   }
   const sample = options.metrics === false ? null : (options.metrics ?? processResources())
-  const backoff = new Backoff({
-    minMs: options.reconnectDelayMs,
-    maxMs: options.reconnectDelayMaxMs,
-    jitter: options.reconnectJitter,
-  })
   const running = new Map<string, Running>()
-  let state: AgentState = 'connecting'
-  let heartbeat: ReturnType<typeof setInterval> | null = null
-  let retry: ReturnType<typeof setTimeout> | null = null
+  let finished = false
+  /** Set in the register acknowledgement itself: a `task:assign` right behind it must find it set. */
+  let registered = false
   let closedBy: AgentCloseReason | null = null
 
   let resolveConnected!: () => void
@@ -129,23 +134,60 @@ export function createAgent(options: AgentOptions): SwarmAgent {
 
   const socket: AgentSocket = io(`${options.url.replace(/\/+$/, '')}${AGENTS_NAMESPACE}`, {
     auth: { token: options.token },
-    reconnection: true,
-    reconnectionDelay: backoff.minMs,
-    reconnectionDelayMax: backoff.maxMs,
-    randomizationFactor: backoff.jitter,
     forceNew: true,
     ...options.socket,
+    // The shared connection retries by itself (backoff reset only after a stable link).
+    autoConnect: false,
+    reconnection: false,
   })
 
-  const registered = () => state === 'registered' && socket.connected
+  // The ack is handled in a callback, not after an await: a `task:assign` sent right after the
+  // ack must find the agent registered, and a promise continuation would run after it.
+  const register = () =>
+    new Promise<void>((resolve, reject) => {
+      socket.timeout(REGISTER_TIMEOUT_MS).emit('agent:register', registration, (error, answer) => {
+        if (error) return reject(new Error(`no answer to agent:register within ${REGISTER_TIMEOUT_MS} ms`))
+        if (!answer.ok) {
+          const message = `registration refused: ${answer.error.code}: ${answer.error.message}`
+          log('error', message)
+          // A transient refusal (the server shutting down) is worth another try; a bad registration is not.
+          return reject(answer.error.code === 'unavailable' ? new Error(message) : new FatalConnectionError(message))
+        }
+        registered = true
+        closedBy = null
+        log('info', `registered as ${answer.data.agentId}`)
+        resolve()
+      })
+    })
+
+  const connection = new ResilientConnection({
+    socket,
+    backoff: {
+      minMs: options.reconnectDelayMs,
+      maxMs: options.reconnectDelayMaxMs,
+      jitter: options.reconnectJitter,
+    },
+    connectTimeoutMs: REGISTER_TIMEOUT_MS,
+    handshake: register,
+    isFatal: (error) => FATAL_CONNECT_ERRORS.has(error.message),
+    // `agent:heartbeat` is both the server's sign of life and the client's round trip.
+    heartbeat: {
+      intervalMs: options.heartbeatIntervalMs ?? AGENT_HEARTBEAT_INTERVAL_MS,
+      timeoutMs: options.heartbeatTimeoutMs,
+      ping: async (timeoutMs) => {
+        const answer = await socket.timeout(timeoutMs).emitWithAck('agent:heartbeat')
+        return answer.ok ? answer.data.serverTime : null
+      },
+    },
+    log,
+  })
 
   const finish = (end: AgentEnd) => {
-    if (state === 'closed') return
-    state = 'closed'
-    stopHeartbeat()
-    if (retry) clearTimeout(retry)
+    if (finished) return
+    finished = true
+    registered = false
     abortAll(end.message)
-    socket.disconnect()
+    connection.dispose()
     rejectConnected(new Error(end.message))
     resolveEnded(end)
   }
@@ -157,61 +199,13 @@ export function createAgent(options: AgentOptions): SwarmAgent {
     }
   }
 
-  const stopHeartbeat = () => {
-    if (heartbeat) clearInterval(heartbeat)
-    heartbeat = null
-  }
-
-  const beat = () => {
-    if (!registered()) return
-    socket.emit('agent:heartbeat', () => {})
-    if (sample) socket.emit('agent:metrics', sample(), () => {})
-  }
-
-  // The ack is handled in a callback, not after an await: a `task:assign` sent right after the
-  // ack must find the agent registered, and a promise continuation would run after it.
-  const register = () => {
-    socket.timeout(REGISTER_TIMEOUT_MS).emit('agent:register', registration, (error, answer) => {
-      if (state === 'closed') return
-      if (error) {
-        if (!socket.connected) return
-        log('warn', `no answer to agent:register within ${REGISTER_TIMEOUT_MS} ms; reconnecting`)
-        socket.disconnect()
-        reconnectLater()
-        return
-      }
-      if (!answer.ok) {
-        const message = `registration refused: ${answer.error.code}: ${answer.error.message}`
-        log('error', message)
-        // A transient refusal (the server shutting down) is worth another try; a bad registration is not.
-        if (answer.error.code === 'unavailable') {
-          socket.disconnect()
-          reconnectLater()
-        } else finish({ reason: 'refused', message })
-        return
-      }
-      state = 'registered'
-      backoff.reset()
-      closedBy = null
-      log('info', `registered as ${answer.data.agentId}`)
-      stopHeartbeat()
-      heartbeat = setInterval(beat, options.heartbeatIntervalMs ?? AGENT_HEARTBEAT_INTERVAL_MS)
-      beat()
-      resolveConnected()
-    })
-  }
-
-  /** Used when socket.io-client will not retry by itself: after the server closed the connection. */
-  const reconnectLater = () => {
-    if (state === 'closed' || retry) return
-    state = 'reconnecting'
-    const delay = backoff.next()
-    log('info', `reconnecting in ${delay} ms`)
-    retry = setTimeout(() => {
-      retry = null
-      if (state !== 'closed') socket.connect()
-    }, delay)
-  }
+  connection.on('open', () => resolveConnected())
+  connection.on('beat', () => {
+    if (registered && sample && socket.connected) socket.emit('agent:metrics', sample(), () => {})
+  })
+  connection.on('state', ({ to, reason }) => {
+    if (to === 'error') finish({ reason: 'refused', message: `${reason} (check the agent token and registration)` })
+  })
 
   const run = async (task: Task) => {
     if (running.has(task.id)) return
@@ -223,7 +217,7 @@ export function createAgent(options: AgentOptions): SwarmAgent {
       event: E,
       message: Parameters<AgentsClientToServer[E]>[0],
     ) => {
-      if (!registered()) return
+      if (!registered || !socket.connected) return
       const emit = socket.emit.bind(socket) as (
         event: E,
         message: unknown,
@@ -264,29 +258,14 @@ export function createAgent(options: AgentOptions): SwarmAgent {
     }
   }
 
-  socket.on('connect', () => {
-    log('info', `connected to ${options.url}`)
-    register()
-  })
-
-  socket.on('connect_error', (error) => {
-    if (FATAL_CONNECT_ERRORS.has(error.message)) {
-      log('error', `connection refused: ${error.message}`)
-      finish({ reason: 'refused', message: `connection refused: ${error.message} (check the agent token)` })
-      return
-    }
-    if (state !== 'closed') state = 'reconnecting'
-    log('warn', `cannot connect: ${error.message}`)
-  })
-
   socket.on('agent:closed', ({ reason, message }) => {
     closedBy = reason
     log('warn', `the server closes this connection: ${reason}: ${message}`)
   })
 
   socket.on('disconnect', (reason) => {
-    stopHeartbeat()
-    if (state === 'closed') return
+    registered = false
+    if (finished) return
     // The server requeued everything this agent held the moment the link dropped.
     abortAll(`connection lost (${reason}); the server requeued the task`)
     if (closedBy === 'replaced') {
@@ -294,13 +273,10 @@ export function createAgent(options: AgentOptions): SwarmAgent {
       return
     }
     log('warn', `disconnected: ${reason}`)
-    state = 'reconnecting'
-    // socket.io-client retries by itself except when the server (or we) closed the socket.
-    if (reason === 'io server disconnect') reconnectLater()
   })
 
   socket.on('task:assign', ({ task }) => {
-    if (state !== 'registered') return
+    if (!registered) return
     void run(task)
   })
 
@@ -311,11 +287,19 @@ export function createAgent(options: AgentOptions): SwarmAgent {
     task.controller.abort(new Error('cancelled by the server'))
   })
 
-  return {
+  const agent: SwarmAgent = {
     id: options.id,
-    get state() {
-      return state
+    get state(): AgentState {
+      if (finished) return 'closed'
+      if (registered && socket.connected) return 'registered'
+      const { state } = connection.status
+      return state === 'connecting'
+        ? 'connecting'
+        : state === 'disconnected' || state === 'error'
+          ? 'closed'
+          : 'reconnecting'
     },
+    connection,
     connected,
     ended,
     get running() {
@@ -326,4 +310,6 @@ export function createAgent(options: AgentOptions): SwarmAgent {
       finish({ reason: 'closed', message: 'closed by the agent' })
     },
   }
+  connection.start()
+  return agent
 }
