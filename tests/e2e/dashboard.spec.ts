@@ -66,7 +66,7 @@ test('the indicator goes reconnecting when the server stops and connected when i
 
   await app.stop()
   await expect(page.locator(indicator)).toHaveAttribute('data-state', 'reconnecting')
-  await snap(page, `${SHOTS}/indicator-reconnecting.png`)
+  await snap(page, `${SHOTS}/dashboard-reconnecting.png`)
 
   await app.start()
   await expect(page.locator(indicator)).toHaveAttribute('data-state', 'connected', { timeout: 20_000 })

@@ -59,9 +59,13 @@ export class AppServer {
  * capture that takes over 10 s is reported and skipped instead of failing the
  * test at its timeout.
  */
-export async function snap(page: Page, path: string): Promise<void> {
+export async function snap(
+  page: Page,
+  path: string,
+  clip?: { x: number; y: number; width: number; height: number },
+): Promise<void> {
   try {
-    await page.screenshot({ path, timeout: 10_000 })
+    await page.screenshot({ path, timeout: 10_000, ...(clip ? { clip } : {}) })
   } catch (error) {
     const message = error instanceof Error ? error.message.split('\n')[0] : String(error)
     process.stderr.write(`screenshot ${path} not taken: ${message}\n`)
