@@ -22,11 +22,24 @@ import type { Agent, Alert, MetricsSample, Task } from '../../../shared/domain'
 import type { DomainEvent, LogLevel } from '../../../shared/events'
 import type { Snapshot } from '../../../shared/protocol'
 import { scheduleFrame } from './frame'
+import { LogTail } from './swarm.logs'
+import { ResourceHistory } from './swarm.resources'
+import { TaskOrder } from './swarm.tasks'
+import type { ResourcePoint } from './swarm.resources'
 import { createSwarmViews } from './swarm.views'
 
+export type { SwarmLogLine } from './swarm.logs'
+export type { ResourcePoint } from './swarm.resources'
+
 export const SWARM_LIMITS = {
-  /** Finished tasks kept besides every active one. */
+  /** Finished tasks kept besides every active one, unless `setFinishedLimit` says otherwise. */
   finishedTasks: 500,
+  /** The most `setFinishedLimit` accepts. */
+  maxFinishedTasks: 200_000,
+  /** Lines of the swarm-wide log tail. */
+  swarmLogLines: 5000,
+  /** Resource figures kept per agent (one per heartbeat). */
+  resourcePoints: 120,
   /** One hour of one-second samples. */
   metricsSamples: 3600,
   logLinesPerTask: 200,
@@ -51,6 +64,14 @@ export const useSwarmStore = defineStore('swarm', () => {
   /** Oldest first, bounded by `SWARM_LIMITS.metricsSamples`. */
   const metrics = shallowRef<MetricsSample[]>(markRaw([]))
   const alerts = shallowRef(markRaw(new Map<string, Alert>()))
+  /** The swarm-wide log tail, oldest first; the array is mutated in place and triggered per batch. */
+  const tail = markRaw(new LogTail(SWARM_LIMITS.swarmLogLines))
+  const swarmLogs = shallowRef(tail.lines)
+  const resources = markRaw(new ResourceHistory(SWARM_LIMITS.resourcePoints))
+  /** Bumped when an agent's resource history grows. */
+  const resourceVersion = ref(0)
+  /** Finished tasks kept; the oldest finished go first. */
+  const finishedLimit = ref<number>(SWARM_LIMITS.finishedTasks)
   const lastSeq = ref(0)
   const hasSnapshot = ref(false)
   /** Epoch ms (this machine's clock) when data last arrived, by push or by polling. */
@@ -64,10 +85,19 @@ export const useSwarmStore = defineStore('swarm', () => {
   // Bookkeeping, not state. Insertion order of `finishedOrder` is the order
   // tasks finished in, so the oldest finished task is always its first key.
   let finishedOrder = new Map<string, true>()
+  const order = new TaskOrder()
   let frameQueue: DomainEvent[] = []
   let flushScheduled = false
 
-  const touched = { agents: false, agentOrder: false, tasks: false, logs: false, metrics: false, alerts: false }
+  const touched = {
+    agents: false,
+    agentOrder: false,
+    tasks: false,
+    logs: false,
+    metrics: false,
+    alerts: false,
+    resources: false,
+  }
 
   /** Replaces the whole state with the server's (a fresh connection, or REST polling). */
   function applySnapshot(snapshot: Snapshot): void {
@@ -102,14 +132,18 @@ export const useSwarmStore = defineStore('swarm', () => {
     agentMap = markRaw(new Map(snapshot.agents.map((agent) => [agent.id, agent])))
     agents.value = agentMap
     agentOrderVersion.value++
+    resources.retain(new Set(agentMap.keys()))
+    for (const agent of snapshot.agents) resources.record(agent)
+    resourceVersion.value++
 
     const active: Task[] = []
     const finished: Task[] = []
     for (const task of snapshot.tasks) (isTerminalStatus(task.status) ? finished : active).push(task)
     finished.sort((a, b) => finishTime(a) - finishTime(b))
-    const keptFinished = finished.slice(-SWARM_LIMITS.finishedTasks)
+    const keptFinished = finished.slice(-finishedLimit.value)
     tasks.value = markRaw(new Map([...active, ...keptFinished].map((task) => [task.id, task])))
     finishedOrder = new Map(keptFinished.map((task) => [task.id, true]))
+    order.reset(tasks.value.values())
 
     const logs = new Map<string, LogLine[]>()
     for (const [taskId, lines] of taskLogs.value) if (tasks.value.has(taskId)) logs.set(taskId, lines)
@@ -146,10 +180,12 @@ export const useSwarmStore = defineStore('swarm', () => {
         if (previous?.name !== event.agent.name) touched.agentOrder = true
         agents.value.set(event.agent.id, event.agent)
         touched.agents = true
+        if (resources.record(event.agent)) touched.resources = true
         break
       }
       case 'agent:removed':
         if (agents.value.delete(event.agentId)) touched.agentOrder = true
+        resources.forget(event.agentId)
         touched.agents = true
         break
       case 'task:status':
@@ -157,7 +193,17 @@ export const useSwarmStore = defineStore('swarm', () => {
         touched.tasks = true
         break
       case 'task:log':
-        appendLog(event.taskId, { seq: event.seq, at: event.at, level: event.level, message: event.message })
+        if (event.taskId) {
+          appendLog(event.taskId, { seq: event.seq, at: event.at, level: event.level, message: event.message })
+        }
+        tail.push({
+          seq: event.seq,
+          at: event.at,
+          level: event.level,
+          message: event.message,
+          taskId: event.taskId,
+          agentId: event.agentId,
+        })
         touched.logs = true
         break
       case 'metrics':
@@ -172,19 +218,37 @@ export const useSwarmStore = defineStore('swarm', () => {
   }
 
   function upsertTask(task: Task): void {
+    const previous = tasks.value.get(task.id)
     tasks.value.set(task.id, task)
-    if (!isTerminalStatus(task.status)) {
-      finishedOrder.delete(task.id)
-      return
-    }
+    if (previous && previous.createdAt !== task.createdAt) order.remove(previous)
+    order.upsert(task)
     finishedOrder.delete(task.id)
+    if (!isTerminalStatus(task.status)) return
     finishedOrder.set(task.id, true)
-    while (finishedOrder.size > SWARM_LIMITS.finishedTasks) {
+    evictFinished()
+  }
+
+  /** Drops the oldest finished tasks beyond the limit. */
+  function evictFinished(): void {
+    while (finishedOrder.size > finishedLimit.value) {
       const oldest = finishedOrder.keys().next().value as string
       finishedOrder.delete(oldest)
+      const task = tasks.value.get(oldest)
+      if (task) order.remove(task)
       tasks.value.delete(oldest)
       if (taskLogs.value.delete(oldest)) touched.logs = true
     }
+  }
+
+  /** How many finished tasks to keep (besides every active one); lowering it drops the oldest now. */
+  function setFinishedLimit(limit: number): void {
+    const next = Math.max(1, Math.min(SWARM_LIMITS.maxFinishedTasks, Math.floor(limit)))
+    if (next === finishedLimit.value) return
+    finishedLimit.value = next
+    if (finishedOrder.size <= next) return
+    evictFinished()
+    touched.tasks = true
+    commit()
   }
 
   function appendLog(taskId: string, line: LogLine): void {
@@ -224,14 +288,36 @@ export const useSwarmStore = defineStore('swarm', () => {
     if (touched.logs) triggerRef(taskLogs)
     if (touched.metrics) triggerRef(metrics)
     if (touched.alerts) triggerRef(alerts)
-    touched.agents = touched.agentOrder = touched.tasks = touched.logs = touched.metrics = touched.alerts = false
+    if (touched.logs) triggerRef(swarmLogs)
+    if (touched.resources) resourceVersion.value++
+    for (const key of Object.keys(touched) as (keyof typeof touched)[]) touched[key] = false
     if (any) receivedAt.value = Date.now()
   }
 
-  const views = createSwarmViews({ agents, agentOrderVersion, untrackedAgents: () => agentMap, tasks, metrics, alerts })
+  const views = createSwarmViews({
+    agents,
+    agentOrderVersion,
+    untrackedAgents: () => agentMap,
+    tasks,
+    taskOrder: order,
+    metrics,
+    alerts,
+  })
 
   function logsOf(taskId: string): readonly LogLine[] {
     return taskLogs.value.get(taskId) ?? []
+  }
+
+  /** An agent's recent resource figures, oldest first (reactive through `resourceVersion`). */
+  function resourcesOf(agentId: string): readonly ResourcePoint[] {
+    void resourceVersion.value
+    return resources.of(agentId)
+  }
+
+  /** Empties the swarm-wide log tail (the per-task tails stay). */
+  function clearSwarmLogs(): void {
+    tail.clear()
+    triggerRef(swarmLogs)
   }
 
   return {
@@ -240,6 +326,9 @@ export const useSwarmStore = defineStore('swarm', () => {
     taskLogs,
     metrics,
     alerts,
+    swarmLogs,
+    resourceVersion,
+    finishedLimit,
     lastSeq,
     hasSnapshot,
     receivedAt,
@@ -248,6 +337,9 @@ export const useSwarmStore = defineStore('swarm', () => {
     applyEvents,
     enqueueEvents,
     logsOf,
+    resourcesOf,
+    clearSwarmLogs,
+    setFinishedLimit,
   }
 })
 

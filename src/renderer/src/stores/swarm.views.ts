@@ -7,7 +7,10 @@ import { computed } from 'vue'
 import type { Ref } from 'vue'
 import type { Agent, AgentStatus, Alert, MetricsSample, Task } from '../../../shared/domain'
 import { naturalCompare } from '../format'
+import { recentRates, taskDurations } from '../metrics'
+import type { Durations, RecentRates } from '../metrics'
 import { AGENT_STATUS_LIST } from '../statuses'
+import type { TaskOrder } from './swarm.tasks'
 
 export interface TaskTotals {
   queued: number
@@ -26,11 +29,21 @@ export interface SwarmSources {
   /** The agents without subscribing to them. */
   untrackedAgents: () => Map<string, Agent>
   tasks: Readonly<Ref<Map<string, Task>>>
+  /** The tasks' ids in creation order, maintained by the store. */
+  taskOrder: TaskOrder
   metrics: Readonly<Ref<MetricsSample[]>>
   alerts: Readonly<Ref<Map<string, Alert>>>
 }
 
-export function createSwarmViews({ agents, agentOrderVersion, untrackedAgents, tasks, metrics, alerts }: SwarmSources) {
+export function createSwarmViews({
+  agents,
+  agentOrderVersion,
+  untrackedAgents,
+  tasks,
+  taskOrder,
+  metrics,
+  alerts,
+}: SwarmSources) {
   const agentOrder = computed(() => {
     void agentOrderVersion.value
     // Untracked: status updates must not re-sort a thousand names, only the version.
@@ -50,10 +63,11 @@ export function createSwarmViews({ agents, agentOrderVersion, untrackedAgents, t
     return list
   })
 
-  /** Newest first. */
-  const taskList = computed(() =>
-    [...tasks.value.values()].sort((a, b) => b.createdAt - a.createdAt || naturalCompare(b.id, a.id)),
-  )
+  /** Newest first (by creation). */
+  const taskList = computed(() => {
+    void tasks.value // triggered once per batch that touched tasks; the order is kept alongside
+    return taskOrder.newestFirst()
+  })
 
   const agentCounts = computed(() => {
     const counts = Object.fromEntries(AGENT_STATUS_LIST.map((status) => [status, 0])) as Record<AgentStatus, number>
@@ -95,5 +109,43 @@ export function createSwarmViews({ agents, agentOrderVersion, untrackedAgents, t
   /** Newest first. */
   const alertList = computed(() => [...alerts.value.values()].sort((a, b) => b.at - a.at))
 
-  return { agentList, taskList, agentCounts, latestSample, totals, alertList }
+  /** Alerts whose condition still holds. */
+  const activeAlerts = computed(() => alertList.value.filter((alert) => !alert.resolvedAt))
+  const unacknowledgedAlerts = computed(() => activeAlerts.value.filter((alert) => !alert.acknowledged).length)
+
+  /** Succeeded and failed per minute and the success rate, over the last minute of samples. */
+  const lastMinute = computed<RecentRates | null>(() => {
+    void latestSample.value
+    return recentRates(metrics.value)
+  })
+
+  /** Task run time p50 / p95 over the last minute. */
+  const durations = computed<Durations>(() => {
+    const sample = latestSample.value
+    // Only from the tasks when the server does not send them: that pass is O(tasks).
+    if (sample && sample.durationP50Ms !== undefined) return taskDurations(sample, [], sample.at)
+    return taskDurations(sample, tasks.value.values(), sample?.at ?? Date.now())
+  })
+
+  /** Every capability some agent has, sorted. */
+  const capabilities = computed(() => {
+    void agentOrderVersion.value
+    const set = new Set<string>()
+    for (const agent of untrackedAgents().values()) for (const capability of agent.capabilities) set.add(capability)
+    return [...set].sort(naturalCompare)
+  })
+
+  return {
+    agentList,
+    taskList,
+    agentCounts,
+    latestSample,
+    totals,
+    alertList,
+    activeAlerts,
+    unacknowledgedAlerts,
+    lastMinute,
+    durations,
+    capabilities,
+  }
 }
