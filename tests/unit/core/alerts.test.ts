@@ -179,6 +179,18 @@ describe('alert rules on a fake clock', () => {
     expect(alerts()).toEqual([])
   })
 
+  it('counts from zero while the server is younger than the window', () => {
+    const { swarm, engine, alerts, samples } = rig()
+    // The first sample, a second after start, already holds the failures.
+    swarm.samples = samples([
+      { succeeded: 2, failed: 24 },
+      { succeeded: 3, failed: 24 },
+    ])
+    engine.evaluate()
+    expect(alerts()[0]).toMatchObject({ rule: 'error-rate', severity: 'critical' })
+    expect(alerts()[0]!.message).toMatch(/\(24 of 27\)/)
+  })
+
   it('raises a backlog alert when the queue keeps growing for N samples, and clears when it stops', () => {
     const { swarm, engine, alerts, samples } = rig({ backlogSamples: 10, backlogMinGrowth: 5 })
     swarm.samples = samples(Array.from({ length: 9 }, (_, i) => ({ queued: i * 3 })))

@@ -84,12 +84,14 @@ export const errorRate: Rule = ({ samples, active }, settings) => {
   const latest = samples.at(-1)
   if (!latest) return []
   const from = latest.at - settings.errorRateWindowMs
-  // The newest sample at or before the window's start; the oldest one while the history is shorter.
-  let base = samples[0]!
+  // The newest sample at or before the window's start. None: the server started
+  // within the window (the counters count from its start), so count from zero.
+  let base: Pick<MetricsSample, 'at' | 'failed' | 'succeeded'> | null = null
   for (const sample of samples) {
     if (sample.at > from) break
     base = sample
   }
+  base ??= { at: samples[0]!.at, failed: 0, succeeded: 0 }
   const failed = latest.failed - base.failed
   const finished = failed + latest.succeeded - base.succeeded
   if (finished < settings.errorRateMinFinished || finished <= 0) return []
@@ -97,7 +99,7 @@ export const errorRate: Rule = ({ samples, active }, settings) => {
   const key = 'error-rate'
   const threshold = active.has(key) ? settings.errorRateWarning * settings.clearRatio : settings.errorRateWarning
   if (rate < threshold) return []
-  const windowS = Math.round((latest.at - base.at) / 1000)
+  const windowS = Math.max(1, Math.round((latest.at - base.at) / 1000))
   return [
     {
       key,
