@@ -1,0 +1,84 @@
+import { expect, test } from './fixtures'
+import { openView } from './views.shared'
+
+test.use({ serverArgs: ['--demo-agents', '2', '--demo-rate', '1', '--local-agents', '1'] })
+
+test('tasks: submit a shell task from the form, watch it finish; cancel and retry ask first; filters narrow', async ({
+  page,
+  app,
+  consoleErrors,
+}) => {
+  await openView(page, app, 'tasks')
+  const drawer = page.locator('[data-testid="task-drawer"]')
+  const drawerStatus = page.locator('[data-testid="task-drawer-status"]')
+
+  // Submit: the form sends task:submit; the new task opens in the drawer and runs on the local agent.
+  await page.locator('[data-testid="new-task"]').click()
+  await page.locator('[data-testid="submit-command"]').fill('echo hello-from-e2e; sleep 0.3')
+  await page.locator('[data-testid="submit-name"]').fill('e2e hello')
+  await page.locator('[data-testid="submit-env"]').fill('GREETING=hi')
+  await page.locator('[data-testid="submit-send"]').click()
+  await expect(page.locator('[data-testid="submit-dialog"]')).toHaveCount(0)
+  await expect(drawer).toContainText('e2e hello')
+  await expect(drawerStatus).toHaveAttribute('data-status', 'succeeded', { timeout: 15_000 })
+  await expect(page.locator('[data-testid="task-log"]')).toContainText('hello-from-e2e')
+  await expect(page.locator('[data-testid="task-timeline"] li')).toHaveCount(4) // queued, assigned, running, succeeded
+  await expect(drawer).toContainText('GREETING set (values hidden)')
+  const helloRow = page.locator('[data-testid="task-row"]', { hasText: 'e2e hello' })
+  await expect(helloRow).toHaveAttribute('data-status', 'succeeded')
+
+  // The server's refusal is shown as it says it.
+  await page.keyboard.press('Escape')
+  await page.keyboard.press('n')
+  await page.locator('[data-testid="submit-command"]').fill('true')
+  await page.locator('[data-testid="submit-priority"]').fill('5000')
+  await page.locator('[data-testid="submit-send"]').click()
+  await expect(page.locator('[data-testid="submit-error"]')).toContainText(/priority/i)
+  await page.keyboard.press('Escape')
+  await expect(page.locator('[data-testid="submit-dialog"]')).toHaveCount(0)
+
+  // Cancel asks first; "Keep it" changes nothing.
+  await page.locator('[data-testid="new-task"]').click()
+  await page.locator('[data-testid="submit-command"]').fill('sleep 30')
+  await page.locator('[data-testid="submit-name"]').fill('e2e sleeper')
+  await page.locator('[data-testid="submit-send"]').click()
+  await expect(drawerStatus).toHaveAttribute('data-status', 'running', { timeout: 15_000 })
+  const confirm = page.locator('[data-testid="confirm-dialog"]')
+  await drawer.locator('[data-action="cancel"]').click()
+  await expect(confirm).toBeVisible()
+  await expect(confirm).toContainText('Cancel e2e sleeper?')
+  await page.locator('[data-testid="confirm-cancel"]').click()
+  await expect(confirm).toBeHidden()
+  await expect(drawerStatus).toHaveAttribute('data-status', 'running')
+  await drawer.locator('[data-action="cancel"]').click()
+  await page.locator('[data-testid="confirm-ok"]').click()
+  await expect(drawerStatus).toHaveAttribute('data-status', 'cancelled')
+  const sleeperRow = page.locator('[data-testid="task-row"]', { hasText: 'e2e sleeper' })
+  await expect(sleeperRow).toHaveAttribute('data-status', 'cancelled')
+
+  // Retry (also confirmed) runs it again as a new attempt; then cancel it from its row.
+  await drawer.locator('[data-action="retry"]').click()
+  await page.locator('[data-testid="confirm-ok"]').click()
+  await expect(drawerStatus).toHaveAttribute('data-status', /queued|assigned|running/)
+  await expect(drawerStatus).toHaveAttribute('data-status', 'running', { timeout: 15_000 })
+  await expect(drawer).toContainText('2 of 2')
+  await page.keyboard.press('Escape')
+  await sleeperRow.getByRole('button', { name: 'Cancel e2e sleeper' }).click()
+  await page.locator('[data-testid="confirm-ok"]').click()
+  await expect(sleeperRow).toHaveAttribute('data-status', 'cancelled')
+
+  // Filters narrow the list: by status, by text, by agent.
+  const rows = page.locator('[data-testid="task-row"]')
+  await page.locator('#task-status').selectOption('cancelled')
+  await expect(rows).toHaveCount(1)
+  await expect(rows.first()).toContainText('e2e sleeper')
+  await page.locator('#task-status').selectOption('all')
+  await page.locator('#task-text').fill('e2e')
+  await expect(rows).toHaveCount(2)
+  await page.locator('#task-text').fill('')
+  const local = await page.locator('#task-agent option', { hasText: 'local' }).getAttribute('value')
+  await page.locator('#task-agent').selectOption(local!)
+  await expect(rows).toHaveCount(2)
+  await expect(page.locator('[data-testid="tasks-count"]')).toContainText('2 of')
+  expect(consoleErrors).toEqual([])
+})
