@@ -112,6 +112,7 @@ export function createCore(config: Config, options: CoreOptions = {}): Core {
   const localAgents = new LocalAgents(coordinator, localAgentSpecs(config.localAgents, swarm?.agents))
 
   const secure = config.tlsCert !== null
+  let stopping = false
   const http = createHttpServer({
     state,
     tokens,
@@ -133,6 +134,8 @@ export function createCore(config: Config, options: CoreOptions = {}): Core {
     perMessageDeflate: false,
     cors: { origin: config.allowOrigin, credentials: false },
     allowRequest: (req, callback) => {
+      // While stopping: a browser's keep-alive connection would otherwise bring a new session in after close().
+      if (stopping) return callback('server shutting down', false)
       const allowed = originAllowed(req, config.allowOrigin, secure)
       if (!allowed) logger.warn({ origin: req.headers.origin, address: req.socket.remoteAddress }, 'origin refused')
       callback(allowed ? null : 'origin not allowed', allowed)
@@ -267,8 +270,13 @@ export function createCore(config: Config, options: CoreOptions = {}): Core {
       if (pruneTimer) clearInterval(pruneTimer)
       if (started) {
         remote.stop()
+        stopping = true
         io.disconnectSockets(true)
-        await new Promise<void>((resolve) => io.close(() => resolve()))
+        const closed = new Promise<void>((resolve) => io.close(() => resolve()))
+        // close() waits for every connection to end; one a client keeps busy must not hold the stop forever.
+        const force = setTimeout(() => http.server.closeAllConnections(), 2000)
+        await closed
+        clearTimeout(force)
         await http.close()
         started = false
         logger.info('stopped')
