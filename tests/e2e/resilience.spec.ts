@@ -72,10 +72,10 @@ test('server stopped: reconnecting with growing delays, restarted: connected, wi
   await expect
     .poll(
       async () => {
-        const [attempt, delay] = [
-          Number(await attr(page, 'data-attempt')),
-          Number(await attr(page, 'data-retry-delay')),
-        ]
+        // Both attributes in one read, so that they describe the same moment.
+        const [attempt, delay] = await page
+          .locator(indicator)
+          .evaluate((el: HTMLElement) => [Number(el.dataset.attempt), Number(el.dataset.retryDelay)])
         if (delay > 0 && delays.length < attempt) delays.push(delay)
         return delays.length
       },

@@ -255,8 +255,8 @@ export class ResilientConnection {
     this.attempt = 1
     this.failures = 0
     this.events.emit('close', reason)
-    this.setState('reconnecting', reason)
     this.scheduleRetry()
+    this.setState('reconnecting', reason)
   }
 
   private attemptFailed(reason: string, closeSocket: boolean): void {
@@ -266,20 +266,27 @@ export class ResilientConnection {
     if (this.state === 'connecting') {
       this.recordError(`cannot connect: ${reason}`)
       this.attempt = 1
+      this.scheduleRetry()
       this.setState('reconnecting', `cannot connect: ${reason}`)
-    } else {
-      this.recordError(`attempt ${this.attempt} failed: ${reason}`)
-      this.failures++
-      this.attempt++
-      const threshold = this.options.pollAfterFailures ?? null
-      if (threshold !== null && this.failures >= threshold && this.state === 'reconnecting') {
-        this.setState('polling', `no connection after ${this.failures} attempts: polling the REST API`)
-      }
+      return
     }
+    this.recordError(`attempt ${this.attempt} failed: ${reason}`)
+    this.failures++
+    this.attempt++
     this.scheduleRetry()
+    const threshold = this.options.pollAfterFailures ?? null
+    if (threshold !== null && this.failures >= threshold && this.state === 'reconnecting') {
+      this.setState('polling', `no connection after ${this.failures} attempts: polling the REST API`)
+    } else {
+      this.changed()
+    }
   }
 
-  /** The one place that waits before trying again. */
+  /**
+   * The one place that waits before trying again. It only sets the plan;
+   * the caller then reports it (a transition or a change), so that nobody
+   * ever sees a new attempt number with the previous attempt's delay.
+   */
   private scheduleRetry(): void {
     this.phase = 'waiting'
     const delay = this.backoff.next()
@@ -288,7 +295,6 @@ export class ResilientConnection {
     this.log('info', `attempt ${this.attempt} in ${delay} ms`)
     clearTimeout(this.retryTimer)
     this.retryTimer = setTimeout(() => this.openAttempt(), delay)
-    this.changed()
   }
 
   /** Stops everything: timers, heartbeat, socket. The caller sets the final state. */

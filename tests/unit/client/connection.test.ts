@@ -101,6 +101,26 @@ describe('ResilientConnection: the state machine', () => {
     expect(states()).toEqual(['connecting', 'connected', 'reconnecting', 'polling', 'connected'])
   })
 
+  it('never reports an attempt number with another attempt’s delay, transitions included', () => {
+    create({ pollAfterFailures: 2 })
+    const seen: string[] = []
+    connection.on('change', ({ attempt, retryDelayMs }) => {
+      if (retryDelayMs !== null) seen.push(`${attempt}:${retryDelayMs}`)
+    })
+    connection.start()
+    socket.refuse()
+    for (let i = 0; i < 3; i++) {
+      waitForAttempt()
+      socket.refuse()
+    }
+    const consistent = seen.every((entry) => {
+      const [attempt, delay] = entry.split(':').map(Number)
+      return delay === 1000 * 2 ** (attempt! - 1)
+    })
+    expect(consistent, seen.join(' ')).toBe(true)
+    expect(states()).toEqual(['connecting', 'reconnecting', 'polling'])
+  })
+
   it('resets the backoff only after a connection that lasted: a flapping link keeps backing off', () => {
     create({ stableAfterMs: 10_000 })
     connection.start()
