@@ -136,6 +136,10 @@ export const useConnectionStore = defineStore('connection', () => {
       createSocket: io,
       fetch: (input, init) => fetch(input, init),
       tuning: tuningFromHash(window.location.hash),
+      // Every transition and retry in the browser console too; never at error
+      // level: a lost connection is an expected condition, not a page bug.
+      log: (level, message) =>
+        (level === 'debug' ? console.debug : level === 'info' ? console.info : console.warn)(`[connection] ${message}`),
     })
     next.on('change', mirror)
     next.on('state', (transition) => {
