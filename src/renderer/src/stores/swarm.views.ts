@@ -52,6 +52,12 @@ export function createSwarmViews({
       .map((agent) => agent.id)
   })
 
+  /** Ids and names in name order, for pickers: changes only when agents join, leave or are renamed. */
+  const agentNames = computed(() => {
+    const map = untrackedAgents()
+    return agentOrder.value.map((id) => ({ id, name: map.get(id)?.name ?? id }))
+  })
+
   /** Sorted by name (natural order). */
   const agentList = computed(() => {
     const map = agents.value
@@ -136,6 +142,7 @@ export function createSwarmViews({
   })
 
   return {
+    agentNames,
     agentList,
     taskList,
     agentCounts,
