@@ -91,6 +91,7 @@ export const errorRate: Rule = ({ samples, active }, settings) => {
     if (sample.at > from) break
     base = sample
   }
+  const sinceStart = base === null
   base ??= { at: samples[0]!.at, failed: 0, succeeded: 0 }
   const failed = latest.failed - base.failed
   const finished = failed + latest.succeeded - base.succeeded
@@ -99,13 +100,15 @@ export const errorRate: Rule = ({ samples, active }, settings) => {
   const key = 'error-rate'
   const threshold = active.has(key) ? settings.errorRateWarning * settings.clearRatio : settings.errorRateWarning
   if (rate < threshold) return []
-  const windowS = Math.max(1, Math.round((latest.at - base.at) / 1000))
+  const when = sinceStart
+    ? 'since the server started'
+    : `in the last ${Math.max(1, Math.round((latest.at - base.at) / 1000))} s`
   return [
     {
       key,
       rule: 'error-rate',
       severity: rate >= settings.errorRateCritical ? 'critical' : 'warning',
-      message: `${Math.round(rate * 100)} % of the tasks that finished in the last ${windowS} s failed (${failed} of ${finished})`,
+      message: `${Math.round(rate * 100)} % of the tasks that finished ${when} failed (${failed} of ${finished})`,
       agentId: null,
       taskId: null,
     },
