@@ -131,7 +131,8 @@ export function createCore(config: Config, options: CoreOptions = {}): Core {
     serveClient: false,
     // A bigger message closes its connection: engine.io cannot refuse one message and keep the link.
     maxHttpBufferSize: limits.messageBytes,
-    perMessageDeflate: false,
+    // Off by default: deflate costs CPU per viewer (see docs/performance.md); --ws-compression turns it on.
+    perMessageDeflate: config.wsCompression ? { threshold: 1024 } : false,
     cors: { origin: config.allowOrigin, credentials: false },
     allowRequest: (req, callback) => {
       // While stopping: a browser's keep-alive connection would otherwise bring a new session in after close().

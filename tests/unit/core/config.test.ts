@@ -21,6 +21,12 @@ describe('loadConfig', () => {
     expect(config).toMatchObject({ port: 0, demo: false, allowOrigin: ['https://a.example', 'https://b.example'] })
   })
 
+  it('keeps WebSocket compression off unless asked for', () => {
+    expect(loadConfig([], env).wsCompression).toBe(false)
+    expect(loadConfig(['--ws-compression'], env).wsCompression).toBe(true)
+    expect(loadConfig([], { SWARM_MONITOR_WS_COMPRESSION: '1' }).wsCompression).toBe(true)
+  })
+
   it('takes environment variables, and flags win over them', () => {
     expect(loadConfig([], { SWARM_MONITOR_PORT: '9000', SWARM_MONITOR_NO_DEMO: '1' })).toMatchObject({
       port: 9000,

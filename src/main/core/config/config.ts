@@ -28,6 +28,7 @@ const ConfigSchema = z
     tlsKey: z.string().min(1).nullable(),
     allowOrigin: z.array(z.url()),
     allowRemoteShell: z.boolean(),
+    wsCompression: z.boolean(),
     rotateTokens: z.boolean(),
     logLevel: z.enum(LOG_LEVELS),
     retentionTasks: z.number().int().min(1).max(10_000_000),
@@ -120,6 +121,12 @@ function buildProgram(): Command {
       new Option(
         '--allow-remote-shell',
         'accept shell tasks from operators on other machines (they run commands here; default: loopback only)',
+      ),
+    )
+    .addOption(
+      new Option(
+        '--ws-compression',
+        'compress WebSocket messages (permessage-deflate): fewer bytes on slow links, more CPU per viewer (default: off)',
       ),
     )
     .addOption(
@@ -245,6 +252,7 @@ export function loadConfig(
     allowOrigin: opts.allowOrigin ?? [],
     allowRemoteShell: opts.allowRemoteShell,
     rotateTokens: opts.rotateTokens === true,
+    wsCompression: opts.wsCompression,
     logLevel: opts.logLevel,
     retentionTasks: opts.retentionTasks,
     retentionDays: opts.retentionDays,
@@ -262,6 +270,9 @@ export function loadConfig(
   // Flag, then environment, then file, then off.
   if (opts.allowRemoteShell === undefined) {
     settings.allowRemoteShell = envFlag(env[`${ENV}ALLOW_REMOTE_SHELL`]) ?? settings.allowRemoteShell ?? false
+  }
+  if (opts.wsCompression === undefined) {
+    settings.wsCompression = envFlag(env[`${ENV}WS_COMPRESSION`]) ?? settings.wsCompression ?? false
   }
   // The demo swarm is the default only when no swarm file is given.
   if (settings.demo === undefined) settings.demo = settings.swarm === null

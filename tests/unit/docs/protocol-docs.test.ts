@@ -1,0 +1,45 @@
+/**
+ * The docs follow the contract: every event name of the Socket.IO maps and
+ * every domain event type in src/shared appears in docs/protocol.md, and the
+ * agent messages in docs/agents.md too. Names are read from the source, so a
+ * new event without documentation fails here.
+ */
+import { readFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { describe, expect, it } from 'vitest'
+
+const ROOT = join(__dirname, '../../..')
+const read = (file: string) => readFileSync(join(ROOT, file), 'utf8')
+
+/** The member names of `interface <name> { … }` in a TypeScript source. */
+function members(source: string, name: string): string[] {
+  const start = source.indexOf(`interface ${name} {`)
+  if (start < 0) throw new Error(`interface ${name} not found`)
+  const body = source.slice(start, source.indexOf('\n}', start))
+  return [...body.matchAll(/^ {2}'?([\w:]+)'?\s*:/gm)].map((match) => match[1]!)
+}
+
+const protocol = read('src/shared/protocol.ts')
+const events = read('src/shared/events.ts')
+const protocolDoc = read('docs/protocol.md')
+const agentsDoc = read('docs/agents.md')
+
+describe('docs/protocol.md and docs/agents.md cover src/shared', () => {
+  const maps = ['DashboardServerToClient', 'DashboardClientToServer', 'AgentsServerToClient', 'AgentsClientToServer']
+
+  it.each(maps)('documents every event of %s in docs/protocol.md', (map) => {
+    const names = members(protocol, map)
+    expect(names.length).toBeGreaterThan(2)
+    for (const name of names) expect(protocolDoc, `${map}.${name}`).toContain(`\`${name}\``)
+  })
+
+  it.each(['AgentsServerToClient', 'AgentsClientToServer'])('documents every event of %s in docs/agents.md', (map) => {
+    for (const name of members(protocol, map)) expect(agentsDoc, `${map}.${name}`).toContain(`\`${name}\``)
+  })
+
+  it('documents every domain event type', () => {
+    const types = members(events, 'EventData')
+    expect(types).toEqual(expect.arrayContaining(['agent:status', 'task:status', 'metrics', 'alert']))
+    for (const type of types) expect(protocolDoc, type).toContain(`\`${type}\``)
+  })
+})
