@@ -7,6 +7,7 @@ import { swarmSources } from '../../../src/main/core/alerts/sources'
 import { Coordinator, type AgentDriver } from '../../../src/main/core/coordinator/coordinator'
 import { MetricsSampler } from '../../../src/main/core/metrics/sampler'
 import { runCommand } from '../../../src/main/core/server/operator-commands'
+import { sample } from '../../helpers/factories'
 
 const T0 = 1_700_000_000_000
 
@@ -47,19 +48,6 @@ function task(id: string, overrides: Partial<Task> = {}): Task {
     finishedAt: null,
     result: null,
     error: null,
-    ...overrides,
-  }
-}
-
-function sample(at: number, overrides: Partial<MetricsSample> = {}): MetricsSample {
-  return {
-    at,
-    agents: { idle: 0, busy: 0, paused: 0, error: 0, offline: 0 },
-    queued: 0,
-    running: 0,
-    succeeded: 0,
-    failed: 0,
-    throughput: 0,
     ...overrides,
   }
 }

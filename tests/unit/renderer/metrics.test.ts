@@ -1,21 +1,8 @@
 import { describe, expect, it } from 'vitest'
-import type { MetricsSample } from '../../../src/shared/domain'
 import { chartSeries, firstAtOrAfter, percentile, recentRates } from '../../../src/renderer/src/metrics'
+import { sample } from '../../helpers/factories'
 
 const T0 = 1_700_000_000_000
-
-function sample(at: number, overrides: Partial<MetricsSample> = {}): MetricsSample {
-  return {
-    at,
-    agents: { idle: 0, busy: 0, paused: 0, error: 0, offline: 0 },
-    queued: 0,
-    running: 0,
-    succeeded: 0,
-    failed: 0,
-    throughput: 0,
-    ...overrides,
-  }
-}
 
 describe('renderer metrics arithmetic', () => {
   const samples = Array.from({ length: 121 }, (_, i) =>

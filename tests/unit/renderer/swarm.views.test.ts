@@ -1,9 +1,10 @@
 import { createPinia, setActivePinia } from 'pinia'
 import { beforeEach, describe, expect, it } from 'vitest'
-import type { Agent, MetricsSample, Task, TaskStatus } from '../../../src/shared/domain'
+import type { Agent, Task, TaskStatus } from '../../../src/shared/domain'
 import type { DomainEvent } from '../../../src/shared/events'
 import type { Snapshot } from '../../../src/shared/protocol'
 import { SWARM_LIMITS, useSwarmStore } from '../../../src/renderer/src/stores/swarm'
+import { sample } from '../../helpers/factories'
 
 const T0 = 1_700_000_000_000
 
@@ -45,19 +46,6 @@ function task(id: string, status: TaskStatus, createdAt = T0, overrides: Partial
     finishedAt: finished ? createdAt : null,
     result: null,
     error: null,
-    ...overrides,
-  }
-}
-
-function sample(at: number, overrides: Partial<MetricsSample> = {}): MetricsSample {
-  return {
-    at,
-    agents: { idle: 0, busy: 0, paused: 0, error: 0, offline: 0 },
-    queued: 0,
-    running: 0,
-    succeeded: 0,
-    failed: 0,
-    throughput: 0,
     ...overrides,
   }
 }
