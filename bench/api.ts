@@ -1,0 +1,190 @@
+/**
+ * What the orchestrator asks of its two children — the server process and
+ * the load-client process — and what they answer. Plain data only (IPC).
+ */
+import type { Channel } from '../src/shared/events'
+
+export const BENCH_TOKENS = {
+  operator: 'bench-operator-token-0000000000',
+  viewer: 'bench-viewer-token-00000000000',
+  agent: 'bench-agent-token-000000000000',
+}
+
+export const BENCH_TOKEN_ENV = {
+  SWARM_MONITOR_OPERATOR_TOKEN: BENCH_TOKENS.operator,
+  SWARM_MONITOR_VIEWER_TOKEN: BENCH_TOKENS.viewer,
+  SWARM_MONITOR_AGENT_TOKEN: BENCH_TOKENS.agent,
+}
+
+export interface ServerSetup {
+  /** A bare Socket.IO server instead of the core: the floor of the latency figures. */
+  baseline?: boolean
+  /** Run the demo swarm (simulated agents and tasks at real pace). */
+  demo: boolean
+  demoAgents: number
+  /** Synthetic demo tasks per second. */
+  demoRate: number
+  /** Ask the core for WebSocket permessage-deflate (only effective once CoreOptions has the switch). */
+  compression: boolean
+  /** Agents the load injector registers for its own tasks, heartbeats and logs. */
+  injectorAgents: number
+}
+
+export interface ServerReady {
+  url: string
+  pid: number
+}
+
+/** Load put on the coordinator from inside the server process. */
+export interface LoadSpec {
+  /** `task:log` events (logs channel, 1 s window). */
+  logsPerS: number
+  /** Agent heartbeats, each an `agent:status` event (agents channel, 200 ms window, coalesced). */
+  heartbeatsPerS: number
+  /** Tasks submitted; each yields ~5 events and one immediate terminal event. */
+  tasksPerS: number
+  /** How long an injector agent works on a task. */
+  taskMs: number
+  durationMs: number
+}
+
+export interface LoadReport {
+  durationMs: number
+  logs: number
+  heartbeats: number
+  tasks: number
+  completed: number
+  /** Longest a tick of the injector was late: the server's event loop was busy. */
+  maxTickLateMs: number
+  /** Tasks still held or queued when the drain gave up (0: drained). */
+  undrained: number
+}
+
+export interface ProcessSample {
+  at: number
+  rssMb: number
+  heapUsedMb: number
+  externalMb: number
+  /** Cumulative CPU time of the process (user + system), ms. */
+  cpuMs: number
+}
+
+export interface ServerApi {
+  start: [ServerSetup, ServerReady]
+  runLoad: [LoadSpec, LoadReport]
+  /** Finishes `tasks` quick tasks on the injector's agents, then removes those agents: a server with its task history full. */
+  prefill: [{ tasks: number }, LoadReport]
+  sample: [{ gc: boolean }, ProcessSample]
+  stop: [null, null]
+}
+
+export interface ConnectRequest {
+  url: string
+  token: string
+  count: number
+  /** Connections opened at once. */
+  wave: number
+  timeoutMs: number
+}
+
+export interface ConnectReport {
+  connected: number
+  failed: number
+  ms: number
+  /** Whether the WebSocket negotiated permessage-deflate. */
+  deflate: boolean
+  errors: string[]
+}
+
+export interface Distribution {
+  count: number
+  mean: number
+  p50: number
+  p95: number
+  p99: number
+  max: number
+}
+
+export interface ClientStats {
+  clients: number
+  connected: number
+  disconnects: number
+  messages: number
+  events: number
+  /** Snapshots after the first: the server resynced a client that fell behind. */
+  resyncs: number
+  /** Events whose seq was not above the last applied one (duplicates or reordering). */
+  outOfOrder: number
+  /** Arrival − `at` of terminal task events (immediate), ms. */
+  immediate: Distribution
+  /** Arrival − `at` per channel of non-immediate events, ms. */
+  channels: Record<Channel, Distribution>
+  /** The same, counting each event once, at the first client it reached. */
+  firstImmediate: Distribution
+  firstChannels: Record<Channel, Distribution>
+  elapsedMs: number
+}
+
+export interface ConvergeRequest {
+  url: string
+  token: string
+  timeoutMs: number
+}
+
+export interface ConvergeReport {
+  /** The server's seq in `GET /api/snapshot`. */
+  seq: number
+  clients: number
+  /** Clients whose last applied seq reached the snapshot's. */
+  reachedSeq: number
+  minLastSeq: number
+  /** Clients whose agents and tasks equal the snapshot's. */
+  stateEqual: number
+  mismatches: string[]
+  waitedMs: number
+}
+
+export interface BytesRequest {
+  url: string
+  token: string
+  durationMs: number
+  pollIntervalMs: number
+}
+
+export interface TrafficCount {
+  /** Bytes server → client, counted on the TCP stream. */
+  down: number
+  /** Bytes client → server. */
+  up: number
+}
+
+export interface BytesReport {
+  durationMs: number
+  push: TrafficCount & {
+    messages: number
+    payloadBytes: number
+    /** Estimated bytes down with permessage-deflate (threshold 1 KiB, context takeover). */
+    deflateEstimate: number
+    /** Whether this connection negotiated permessage-deflate (then `down` is already compressed). */
+    deflate: boolean
+  }
+  poll: TrafficCount & {
+    requests: number
+    failed: number
+    meanBodyBytes: number
+    /** Estimated bytes down if the responses were gzip-encoded. */
+    gzipEstimate: number
+  }
+}
+
+export interface ClientsApi {
+  connect: [ConnectRequest, ConnectReport]
+  reset: [null, null]
+  stats: [null, ClientStats]
+  converge: [ConvergeRequest, ConvergeReport]
+  disconnect: [null, null]
+  sample: [null, ProcessSample]
+  bytes: [BytesRequest, BytesReport]
+  /** Records what one more viewer receives for a while: Engine.IO message frames as sent. */
+  record: [{ url: string; token: string; durationMs: number }, { messages: string[] }]
+}

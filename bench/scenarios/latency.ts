@@ -1,0 +1,148 @@
+/**
+ * Immediate events: a steady stream of short tasks; every terminal task
+ * event is flushed at once, and each client records arrival − `at` (the
+ * coordinator's clock, same machine). At 10, 100 and 1,000 connected clients.
+ */
+import { BENCH_TOKENS, type Distribution, type LoadSpec, type ServerSetup } from '../api'
+import { sleep } from '../child'
+import { NO_DEMO, withProcesses, type RunSettings } from '../harness'
+import { cpuMeter, type Scenario, type ScenarioOutcome } from '../scenario'
+import { median, table } from '../table'
+
+const COUNTS = [10, 100, 1000]
+
+/** Tasks only, so that the bare Socket.IO baseline can send the same messages: ~20 per second, ~6 events each. */
+export function latencyLoad(durationMs: number): LoadSpec {
+  return { tasksPerS: 20, taskMs: 50, heartbeatsPerS: 0, logsPerS: 0, durationMs }
+}
+
+export interface LatencyRow {
+  clients: number
+  runs: (Distribution & { serverCpuPct: number; clientsCpuPct: number })[]
+  median: { p50: number; p95: number; p99: number; max: number }
+  /** Median over runs of the p50 / p99 at the first client each event reached. */
+  first: { p50: number; p99: number }
+  disconnects: number
+}
+
+export async function measureLatency(
+  settings: RunSettings,
+  counts: readonly number[],
+  setup: ServerSetup,
+  repeats = settings.quick ? 1 : 3,
+): Promise<{ rows: LatencyRow[]; deflate: boolean }> {
+  const durationMs = settings.quick ? 3000 : 8000
+  return withProcesses(setup, async (server, clients) => {
+    const rows: LatencyRow[] = []
+    let connected = 0
+    let deflate = false
+    for (const count of counts) {
+      const connect = await clients.caller.call(
+        'connect',
+        { url: server.url, token: BENCH_TOKENS.viewer, count: count - connected, wave: 100, timeoutMs: 20_000 },
+        180_000,
+      )
+      if (connect.failed > 0)
+        throw new Error(`${connect.failed} clients failed to connect: ${connect.errors.join('; ')}`)
+      connected += connect.connected
+      deflate = connect.deflate
+      // Settle, then a short discarded run: connection set-up, JIT and first GCs stay out of the figures.
+      await sleep(settings.quick ? 1000 : 2000)
+      await server.child.caller.call('runLoad', latencyLoad(settings.quick ? 1000 : 2000), 40_000)
+      await sleep(500)
+      const runs: LatencyRow['runs'] = []
+      const firsts: { p50: number; p99: number }[] = []
+      let disconnects = 0
+      for (let run = 0; run < repeats; run++) {
+        await clients.caller.call('reset', null)
+        const cpu = await cpuMeter(server, clients)
+        await server.child.caller.call('runLoad', latencyLoad(durationMs), durationMs + 30_000)
+        await sleep(1000)
+        const usage = await cpu()
+        const stats = await clients.caller.call('stats', null)
+        disconnects += stats.disconnects
+        firsts.push(stats.firstImmediate)
+        runs.push({ ...stats.immediate, serverCpuPct: usage.serverPct, clientsCpuPct: usage.clientsPct })
+      }
+      const pick = (key: 'p50' | 'p95' | 'p99' | 'max') => median(runs.map((run) => run[key]))
+      rows.push({
+        clients: connected,
+        runs,
+        median: { p50: pick('p50'), p95: pick('p95'), p99: pick('p99'), max: pick('max') },
+        first: { p50: median(firsts.map((f) => f.p50)), p99: median(firsts.map((f) => f.p99)) },
+        disconnects,
+      })
+    }
+    return { rows, deflate }
+  })
+}
+
+export function latencyTable(title: string, rows: LatencyRow[], baseline: LatencyRow[] = []): string {
+  const floor = (clients: number) => baseline.find((row) => row.clients === clients)?.median ?? null
+  return table(
+    title,
+    [
+      'clients',
+      'samples',
+      'p50 ms',
+      'p95 ms',
+      'p99 ms',
+      'max ms',
+      'server CPU %',
+      'clients CPU %',
+      'runs',
+      'first client p50',
+      'p99',
+      ...(baseline.length ? ['bare Socket.IO p50', 'p99'] : []),
+    ],
+    rows.map((row) => [
+      row.clients,
+      row.runs.reduce((sum, run) => sum + run.count, 0),
+      row.median.p50,
+      row.median.p95,
+      row.median.p99,
+      row.median.max,
+      median(row.runs.map((run) => run.serverCpuPct)),
+      median(row.runs.map((run) => run.clientsCpuPct)),
+      row.runs.length,
+      row.first.p50,
+      row.first.p99,
+      ...(baseline.length ? [floor(row.clients)?.p50 ?? null, floor(row.clients)?.p99 ?? null] : []),
+    ]),
+  )
+}
+
+export const latency: Scenario = {
+  name: 'latency',
+  summary: 'immediate-event latency p50/p95/p99 at 10/100/1,000 clients',
+  async run(settings): Promise<ScenarioOutcome> {
+    // A quick run measures at 100 only (the SPEC's figure): it checks that the scenario works.
+    const counts = settings.quick ? [100] : COUNTS
+    const { rows } = await measureLatency(settings, counts, NO_DEMO)
+    // The same clients against a bare Socket.IO server: what the machine and Socket.IO cost by themselves.
+    const baseline = (await measureLatency(settings, counts, { ...NO_DEMO, baseline: true }, 1)).rows
+    const at100 = rows.find((row) => row.clients === 100)
+    return {
+      result: { load: latencyLoad(0), rows, baseline },
+      report: latencyTable(
+        'Immediate events: arrival − at (terminal task events, medians of runs), core vs bare Socket.IO',
+        rows,
+        baseline,
+      ),
+      verdicts: at100
+        ? [
+            {
+              target: 'immediate event → 100 clients: p50 ≤ 2 ms',
+              measured: `p50 ${at100.median.p50} ms`,
+              met: at100.median.p50 <= 2,
+            },
+            {
+              target: 'immediate event → 100 clients: p99 ≤ 20 ms',
+              measured: `p99 ${at100.median.p99} ms`,
+              met: at100.median.p99 <= 20,
+            },
+          ]
+        : [],
+    }
+  },
+}

@@ -1,0 +1,88 @@
+/**
+ * The server under test, in its own process: a real core (createCore) on
+ * 127.0.0.1, port 0, a temporary data dir, fixed bench tokens, console
+ * logging off; plus the load injector. Driven by the orchestrator over IPC.
+ */
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { createCore, loadConfig, type Core, type CoreOptions } from '../src/main/core'
+import { BENCH_TOKEN_ENV, type ServerApi, type ServerSetup } from './api'
+import { Baseline } from './baseline'
+import { Injector } from './injector'
+import { collectGarbage, sampleProcess } from './process-sample'
+import { serve } from './rpc'
+
+let core: Core | null = null
+let injector: Injector | null = null
+let dataDir: string | null = null
+let baseline: Baseline | null = null
+
+function argvFor(setup: ServerSetup, dir: string): string[] {
+  return [
+    ...['--host', '127.0.0.1', '--port', '0', '--data-dir', dir, '--log-level', 'warn', '--local-agents', '0'],
+    ...(setup.demo ? ['--demo', '--demo-agents', String(setup.demoAgents), '--demo-rate', String(setup.demoRate)] : []),
+    ...(setup.demo ? [] : ['--no-demo']),
+  ]
+}
+
+serve<ServerApi>({
+  async start(setup) {
+    if (core || baseline) throw new Error('already started')
+    if (setup.baseline) {
+      baseline = new Baseline()
+      return { url: await baseline.start(), pid: process.pid }
+    }
+    dataDir = mkdtempSync(join(tmpdir(), 'sm-bench-'))
+    const config = loadConfig(argvFor(setup, dataDir), {})
+    // `perMessageDeflate` is not (yet) a CoreOptions field; passed through a wider type so the
+    // bench turns compression on by itself once the core accepts the switch. Clients report
+    // whether it was negotiated.
+    const options: CoreOptions & { perMessageDeflate?: boolean } = {
+      console: false,
+      env: BENCH_TOKEN_ENV,
+      perMessageDeflate: setup.compression,
+    }
+    core = createCore(config, options)
+    await core.start()
+    injector = new Injector(core.coordinator, setup.injectorAgents)
+    return { url: core.url, pid: process.pid }
+  },
+
+  async runLoad(spec) {
+    if (baseline) return baseline.run(spec)
+    if (!injector) throw new Error('not started')
+    return injector.run(spec)
+  },
+
+  async prefill({ tasks }) {
+    if (!injector) throw new Error('not started')
+    const report = await injector.run({
+      tasksPerS: tasks * 2,
+      taskMs: 0,
+      heartbeatsPerS: 0,
+      logsPerS: 0,
+      durationMs: 500,
+    })
+    injector.removeAgents()
+    return report
+  },
+
+  async sample({ gc }) {
+    if (gc) {
+      collectGarbage()
+      await new Promise((resolve) => setTimeout(resolve, 200))
+    }
+    return sampleProcess()
+  },
+
+  async stop() {
+    injector?.stop()
+    await core?.stop()
+    await baseline?.stop()
+    core = null
+    if (dataDir) rmSync(dataDir, { recursive: true, force: true })
+    setTimeout(() => process.exit(0), 50).unref()
+    return null
+  },
+})
