@@ -24,7 +24,7 @@ export interface ServerSetup {
   demoAgents: number
   /** Synthetic demo tasks per second. */
   demoRate: number
-  /** Ask the core for WebSocket permessage-deflate (only effective once CoreOptions has the switch). */
+  /** WebSocket permessage-deflate (`--ws-compression`); clients report whether it was negotiated. */
   compression: boolean
   /** Agents the load injector registers for its own tasks, heartbeats and logs. */
   injectorAgents: number

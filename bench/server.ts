@@ -6,7 +6,7 @@
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { createCore, loadConfig, type Core, type CoreOptions } from '../src/main/core'
+import { createCore, loadConfig, type Core } from '../src/main/core'
 import { BENCH_TOKEN_ENV, type ServerApi, type ServerSetup } from './api'
 import { Baseline } from './baseline'
 import { Injector } from './injector'
@@ -23,6 +23,7 @@ function argvFor(setup: ServerSetup, dir: string): string[] {
     ...['--host', '127.0.0.1', '--port', '0', '--data-dir', dir, '--log-level', 'warn', '--local-agents', '0'],
     ...(setup.demo ? ['--demo', '--demo-agents', String(setup.demoAgents), '--demo-rate', String(setup.demoRate)] : []),
     ...(setup.demo ? [] : ['--no-demo']),
+    ...(setup.compression ? ['--ws-compression'] : []),
   ]
 }
 
@@ -35,15 +36,7 @@ serve<ServerApi>({
     }
     dataDir = mkdtempSync(join(tmpdir(), 'sm-bench-'))
     const config = loadConfig(argvFor(setup, dataDir), {})
-    // `perMessageDeflate` is not (yet) a CoreOptions field; passed through a wider type so the
-    // bench turns compression on by itself once the core accepts the switch. Clients report
-    // whether it was negotiated.
-    const options: CoreOptions & { perMessageDeflate?: boolean } = {
-      console: false,
-      env: BENCH_TOKEN_ENV,
-      perMessageDeflate: setup.compression,
-    }
-    core = createCore(config, options)
+    core = createCore(config, { console: false, env: BENCH_TOKEN_ENV })
     await core.start()
     injector = new Injector(core.coordinator, setup.injectorAgents)
     return { url: core.url, pid: process.pid }

@@ -39,7 +39,7 @@ export const batched: Scenario = {
   name: 'batched',
   summary: 'per-channel delay of batched events against the window (+10 ms)',
   async run(settings): Promise<ScenarioOutcome> {
-    const durationMs = settings.quick ? 3000 : 12_000
+    const durationMs = settings.quick ? 3000 : 10_000
     const rows = await withProcesses(NO_DEMO, async (server, clients) => {
       const connect = await clients.caller.call(
         'connect',

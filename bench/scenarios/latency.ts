@@ -31,7 +31,7 @@ export async function measureLatency(
   setup: ServerSetup,
   repeats = settings.quick ? 1 : 3,
 ): Promise<{ rows: LatencyRow[]; deflate: boolean }> {
-  const durationMs = settings.quick ? 3000 : 8000
+  const durationMs = settings.quick ? 3000 : 6000
   return withProcesses(setup, async (server, clients) => {
     const rows: LatencyRow[] = []
     let connected = 0
@@ -120,7 +120,10 @@ export const latency: Scenario = {
     const counts = settings.quick ? [100] : COUNTS
     const { rows } = await measureLatency(settings, counts, NO_DEMO)
     // The same clients against a bare Socket.IO server: what the machine and Socket.IO cost by themselves.
-    const baseline = (await measureLatency(settings, counts, { ...NO_DEMO, baseline: true }, 1)).rows
+    // (Skipped in a quick run.)
+    const baseline = settings.quick
+      ? []
+      : (await measureLatency(settings, counts, { ...NO_DEMO, baseline: true }, 1)).rows
     const at100 = rows.find((row) => row.clients === 100)
     return {
       result: { load: latencyLoad(0), rows, baseline },
