@@ -47,12 +47,14 @@ afterAll(async () => {
 })
 
 describe('app.asar (packaging layout, stand-in Electron)', () => {
-  it('holds the built main, preload and renderer, and package.json', () => {
+  it('holds the built main, preload and renderer with its icons, and package.json', () => {
     for (const file of [
       '/out/main/index.js',
       '/out/main/cli.js',
       '/out/preload/index.js',
       '/out/renderer/index.html',
+      '/out/renderer/favicon.svg',
+      '/out/renderer/icon-256.png',
       '/package.json',
     ]) {
       expect(files, file).toContain(file)
@@ -78,6 +80,8 @@ describe('app.asar (packaging layout, stand-in Electron)', () => {
       'playwright-core',
       'socket.io-client',
       'eslint',
+      'sharp',
+      'icon-gen',
     ]) {
       expect(files, name).not.toContain(`/node_modules/${name}/package.json`)
     }

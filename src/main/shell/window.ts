@@ -11,6 +11,8 @@ export interface MainWindowOptions {
 
 // out/main/index.js → out/preload/index.js (electron-vite's layout; CommonJS, as a sandboxed preload must be).
 const PRELOAD_PATH = join(__dirname, '../preload/index.js')
+// Made from assets/icon.svg by `npm run icons`; the taskbar's icon on Linux and Windows (macOS ignores it).
+const WINDOW_ICON = join(__dirname, '../renderer/icon-256.png')
 
 export function createMainWindow({ coreUrl, onFirstLoad }: MainWindowOptions): BrowserWindow {
   restrictPermissions(coreUrl)
@@ -23,6 +25,7 @@ export function createMainWindow({ coreUrl, onFirstLoad }: MainWindowOptions): B
     minHeight: 500,
     show: false,
     backgroundColor: '#0f1419',
+    icon: WINDOW_ICON,
     webPreferences: secureWebPreferences(PRELOAD_PATH),
   })
 
