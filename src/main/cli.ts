@@ -3,7 +3,7 @@
  * browsers. `npm run serve -- --help` lists the flags.
  */
 import { resolve } from 'node:path'
-import { ConfigError, createCore, loadConfig, StartError } from './core'
+import { ConfigError, createCore, loadConfig, StartError, tokenSource } from './core'
 
 /** Where the built renderer sits next to this file (out/main → out/renderer). */
 const RENDERER_DIR = resolve(__dirname, '../renderer')
@@ -49,6 +49,7 @@ export async function runHeadless(argv: readonly string[]): Promise<void> {
       `Swarm Monitor listening on ${core.url}`,
       `  operator: ${core.url}/#token=${core.tokens.operator}`,
       `  viewer:   ${core.url}/#token=${core.tokens.viewer}`,
+      `  agents:   ${core.url} (namespace /agents), token ${tokenSource('agent', config.dataDir)}`,
       '',
     ].join('\n'),
   )

@@ -1,4 +1,4 @@
-import { mkdtempSync, statSync } from 'node:fs'
+import { mkdtempSync, readFileSync, statSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
@@ -13,18 +13,31 @@ afterEach(async () => {
 const dataDir = () => mkdtempSync(join(tmpdir(), 'sm-cli-'))
 
 describe('headless CLI (built out/main/cli.js)', () => {
-  it('prints one "listening on" line with operator and viewer links, serves the dashboard, stops on SIGTERM', async () => {
+  it('prints one "listening on" line with operator and viewer links and where agents connect, serves the dashboard, stops on SIGTERM', async () => {
     const dir = dataDir()
     const server = run(builtEntry('cli'), ['--port', '0', '--data-dir', dir], TOKEN_ENV)
     running.push(server)
     const [, url] = await server.waitFor(/listening on (http:\/\/127\.0\.0\.1:\d+)/)
     expect(server.stdout().match(/listening on/g)).toHaveLength(1)
     expect(server.stdout()).toContain(`${url}/#token=${TEST_TOKENS.viewer}`)
+    expect(server.stdout()).toContain(`agents:   ${url} (namespace /agents), token $SWARM_MONITOR_AGENT_TOKEN`)
+    expect(server.stdout()).not.toContain(TEST_TOKENS.agent)
     const page = await fetch(`${url}/`)
     expect(page.status).toBe(200)
     expect(await page.text()).toMatch(/<div id="app">/)
     expect(await server.stop()).toBe(0)
     expect(server.stderr()).toMatch(/server started/)
+  })
+
+  it("names the tokens file as the agent token's place when no variable fixes it", async () => {
+    const dir = dataDir()
+    const env = { SWARM_MONITOR_OPERATOR_TOKEN: '', SWARM_MONITOR_VIEWER_TOKEN: '', SWARM_MONITOR_AGENT_TOKEN: '' }
+    const server = run(builtEntry('cli'), ['--port', '0', '--data-dir', dir, '--no-demo', '--local-agents', '0'], env)
+    running.push(server)
+    await server.waitFor(/listening on/)
+    const tokens = JSON.parse(readFileSync(join(dir, 'tokens.json'), 'utf8')) as { agent: string }
+    expect(server.stdout()).toContain(`token "agent" in ${join(dir, 'tokens.json')}`)
+    expect(server.stdout()).not.toContain(tokens.agent)
   })
 
   it('exits non-zero with "port N is already in use" when the port is taken', async () => {

@@ -43,6 +43,11 @@ function writeTokensFile(file: string, tokens: Tokens): void {
   renameSync(temporary, file)
 }
 
+/** Where a role's token comes from, for the people who need it: its variable, or the tokens file. */
+export function tokenSource(role: Role, dataDir: string, env: NodeJS.ProcessEnv = process.env): string {
+  return env[ENV_NAMES[role]] ? `$${ENV_NAMES[role]}` : `"${role}" in ${join(dataDir, TOKENS_FILE)}`
+}
+
 /** The roles whose token the environment fixes: rotation does not touch those. */
 export function tokensFromEnv(env: NodeJS.ProcessEnv = process.env): Role[] {
   return ROLES_IN_FILE.filter((role) => Boolean(env[ENV_NAMES[role]]))
