@@ -1,0 +1,192 @@
+/**
+ * A task's attempts on agents, from assignment to their end: the agent's
+ * reports (started, progress, succeeded, failed, log lines), the timeout,
+ * retries after an exponential backoff, requeueing when the agent goes, and
+ * the operator's cancel. Reports about a task the agent no longer holds
+ * (it timed out, was cancelled or requeued meanwhile) are stale and ignored.
+ */
+import type { Agent, Task } from '../../../shared/domain'
+import { isTerminal } from '../../../shared/domain'
+import type { LogLevel, UnsequencedEvent } from '../../../shared/events'
+import type { AgentEntry, AgentRoster } from './agent-roster'
+import { CoordinatorError } from './errors'
+import type { TaskBook } from './task-book'
+import type { TaskQueue } from './task-queue'
+
+export interface AttemptsOptions {
+  roster: AgentRoster
+  book: TaskBook
+  queue: TaskQueue
+  emit(event: UnsequencedEvent): void
+  now(): number
+  /** Asks for a scheduling pass: an agent or a queued task may be free now. */
+  schedule(): void
+  /** First retry delay; doubles per attempt up to `retryMaxMs`. */
+  retryBaseMs: number
+  retryMaxMs: number
+}
+
+export class Attempts {
+  /** A task's pending timer: its attempt's timeout, or the backoff before its retry. */
+  private readonly timers = new Map<string, NodeJS.Timeout>()
+  private readonly roster: AgentRoster
+  private readonly book: TaskBook
+
+  constructor(private readonly options: AttemptsOptions) {
+    this.roster = options.roster
+    this.book = options.book
+  }
+
+  /** Gives a queued task to an agent: a new attempt, timed if the task has a timeout. */
+  start(task: Task, entry: AgentEntry): void {
+    task.status = 'assigned'
+    task.agentId = entry.agent.id
+    task.attempts++
+    task.progress = 0
+    task.updatedAt = this.options.now()
+    this.roster.hold(entry, task.id)
+    this.book.publish(task)
+    if (task.timeoutMs !== null) {
+      const attempt = task.attempts
+      this.timers.set(
+        task.id,
+        setTimeout(() => this.timeOut(task.id, attempt), task.timeoutMs),
+      )
+    }
+    entry.driver.assign({ ...task })
+  }
+
+  cancel(taskId: string): Task {
+    const task = this.book.require(taskId)
+    if (isTerminal(task.status)) {
+      throw new CoordinatorError('conflict', `task ${taskId} is already ${task.status}`)
+    }
+    this.options.queue.remove(taskId)
+    this.clearTimer(taskId)
+    const entry = task.agentId ? this.roster.get(task.agentId) : undefined
+    if (entry) {
+      this.roster.release(entry, taskId)
+      entry.driver.cancel(taskId)
+    }
+    this.finish(task, 'cancelled', { error: 'cancelled by operator' })
+    return task
+  }
+
+  /** Takes back every task an agent holds and queues it again; `reason` goes on the task. */
+  requeueHeldBy(entry: AgentEntry, reason: string): void {
+    for (const taskId of [...entry.agent.currentTaskIds]) {
+      const task = this.book.get(taskId)
+      this.roster.release(entry, taskId)
+      this.clearTimer(taskId)
+      if (!task || isTerminal(task.status)) continue
+      Object.assign(task, { status: 'queued', agentId: null, progress: 0, error: `requeued: ${reason}` })
+      task.updatedAt = this.options.now()
+      this.book.admit(task)
+    }
+    this.options.schedule()
+  }
+
+  /** Stops every timer: no timeout fires and no retry comes back. */
+  stop(): void {
+    for (const timer of this.timers.values()) clearTimeout(timer)
+    this.timers.clear()
+  }
+
+  // ---- reports from agents ------------------------------------------------
+
+  reportStarted(agentId: string, taskId: string): void {
+    const task = this.heldTask(agentId, taskId)
+    if (!task || task.status !== 'assigned') return
+    task.status = 'running'
+    task.startedAt = this.options.now()
+    task.updatedAt = task.startedAt
+    this.book.publish(task)
+  }
+
+  reportProgress(agentId: string, taskId: string, progress: number, message?: string): void {
+    const task = this.heldTask(agentId, taskId)
+    if (!task) return
+    if (task.status === 'assigned') this.reportStarted(agentId, taskId)
+    task.progress = Math.min(1, Math.max(0, progress))
+    task.updatedAt = this.options.now()
+    this.book.publish(task)
+    if (message) this.reportLog(agentId, taskId, 'info', message)
+  }
+
+  reportSucceeded(agentId: string, taskId: string, result?: unknown): void {
+    const task = this.endReported(agentId, taskId, 'done')
+    if (task) this.finish(task, 'succeeded', { result: result ?? null, progress: 1 })
+  }
+
+  reportFailed(agentId: string, taskId: string, error: string): void {
+    const task = this.endReported(agentId, taskId, 'failed')
+    if (task) this.failOrRetry(task, 'failed', error)
+  }
+
+  reportLog(agentId: string | null, taskId: string | null, level: LogLevel, message: string): void {
+    if (taskId !== null && !this.book.has(taskId)) return
+    this.options.emit({ type: 'task:log', at: this.options.now(), taskId: taskId ?? '', agentId, level, message })
+  }
+
+  // ---- internals ----------------------------------------------------------
+
+  private timeOut(taskId: string, attempt: number): void {
+    this.timers.delete(taskId)
+    const task = this.book.get(taskId)
+    if (!task || task.attempts !== attempt || isTerminal(task.status) || task.status === 'queued') return
+    const entry = task.agentId ? this.roster.get(task.agentId) : undefined
+    if (entry) {
+      this.roster.release(entry, taskId)
+      entry.driver.cancel(taskId)
+    }
+    this.failOrRetry(task, 'timed_out', `timed out after ${task.timeoutMs} ms`)
+  }
+
+  private failOrRetry(task: Task, status: 'failed' | 'timed_out', error: string): void {
+    if (task.attempts <= task.maxRetries) {
+      const delay = Math.min(this.options.retryMaxMs, this.options.retryBaseMs * 2 ** (task.attempts - 1))
+      Object.assign(task, { status: 'queued', agentId: null, progress: 0, error: `attempt ${task.attempts}: ${error}` })
+      task.updatedAt = this.options.now()
+      this.book.publish(task)
+      this.timers.set(
+        task.id,
+        setTimeout(() => {
+          this.timers.delete(task.id)
+          if (task.status !== 'queued') return
+          this.options.queue.enqueue(task)
+          this.options.schedule()
+        }, delay),
+      )
+      return
+    }
+    this.finish(task, status, { error })
+  }
+
+  private finish(task: Task, status: Task['status'], fields: Partial<Task>): void {
+    this.book.finish(task, status, fields)
+    this.options.schedule()
+  }
+
+  /** Ends the attempt an agent reported the end of, counted on the agent; undefined when the report is stale. */
+  private endReported(agentId: string, taskId: string, outcome: keyof Agent['counters']): Task | undefined {
+    const task = this.heldTask(agentId, taskId)
+    if (!task) return undefined
+    const entry = this.roster.get(agentId)!
+    entry.agent.counters[outcome]++
+    this.roster.release(entry, taskId)
+    this.clearTimer(taskId)
+    return task
+  }
+
+  private heldTask(agentId: string, taskId: string): Task | undefined {
+    const task = this.book.get(taskId)
+    if (!task || task.agentId !== agentId || isTerminal(task.status) || task.status === 'queued') return undefined
+    return task
+  }
+
+  private clearTimer(taskId: string): void {
+    const timer = this.timers.get(taskId)
+    if (timer) clearTimeout(timer)
+    this.timers.delete(taskId)
+  }
+}

@@ -1,0 +1,32 @@
+/**
+ * Takes back tasks from storage after a restart: finished ones as history,
+ * unfinished ones queued again (their agent is gone), oldest first.
+ */
+import type { Task } from '../../../shared/domain'
+import { isTerminal } from '../../../shared/domain'
+import type { TaskBook } from './task-book'
+
+export interface Restored {
+  requeued: number
+  /** Finished tasks found in storage, including those beyond what memory keeps. */
+  finished: number
+}
+
+export function restoreTasks(book: TaskBook, stored: readonly Task[], now: () => number): Restored {
+  let requeued = 0
+  const finished = stored
+    .filter((task) => isTerminal(task.status))
+    .sort((a, b) => (a.finishedAt ?? 0) - (b.finishedAt ?? 0))
+  for (const task of finished.slice(-book.maxFinished)) book.keepFinished({ ...task })
+  for (const row of stored) {
+    if (isTerminal(row.status) || book.has(row.id)) continue
+    const task: Task = { ...row, agentId: null, progress: 0, updatedAt: now() }
+    if (row.status !== 'queued') {
+      task.status = 'queued'
+      task.error = `requeued: the server restarted while the task was ${row.status}`
+    }
+    book.admit(task)
+    requeued++
+  }
+  return { requeued, finished: finished.length }
+}

@@ -1,0 +1,160 @@
+/**
+ * Every task in memory: the unfinished ones and a bounded history of finished
+ * ones (the oldest leave first, so a long run does not grow without bound),
+ * the running totals, and the `task:status` event that announces each change.
+ */
+import type { Task } from '../../../shared/domain'
+import { isTerminal } from '../../../shared/domain'
+import type { UnsequencedEvent } from '../../../shared/events'
+import type { TaskSubmit } from '../../../shared/commands'
+import { requiredCapabilities } from './capabilities'
+import { CoordinatorError } from './errors'
+import type { TaskQueue } from './task-queue'
+import type { TaskQuery, Totals } from './types'
+
+export interface TaskBookOptions {
+  emit(event: UnsequencedEvent): void
+  now(): number
+  /** Finished tasks kept in memory. */
+  maxFinished: number
+}
+
+export class TaskBook {
+  private readonly tasks = new Map<string, Task>()
+  private readonly finishedOrder: string[] = []
+  private nextTaskNumber = 1
+  readonly totals: Totals = { succeeded: 0, failed: 0, finished: 0 }
+  readonly maxFinished: number
+
+  constructor(
+    private readonly queue: TaskQueue,
+    private readonly options: TaskBookOptions,
+  ) {
+    this.maxFinished = options.maxFinished
+  }
+
+  /** A new task from a request, queued and announced; returns the live task. */
+  create(request: TaskSubmit): Task {
+    const now = this.options.now()
+    const task: Task = {
+      id: this.newTaskId(now),
+      name: request.name,
+      kind: request.kind,
+      payload: request.payload,
+      priority: request.priority,
+      capabilities: requiredCapabilities(request),
+      status: 'queued',
+      agentId: null,
+      attempts: 0,
+      maxRetries: request.maxRetries,
+      timeoutMs: request.timeoutMs,
+      progress: 0,
+      createdAt: now,
+      updatedAt: now,
+      startedAt: null,
+      finishedAt: null,
+      result: null,
+      error: null,
+    }
+    this.admit(task)
+    return task
+  }
+
+  /** Keeps a queued task (new, or back in the queue), puts it in the queue and announces it. */
+  admit(task: Task): void {
+    this.tasks.set(task.id, task)
+    this.queue.enqueue(task)
+    this.publish(task)
+  }
+
+  /** Keeps a finished task as history, without announcing it (a restored one). */
+  keepFinished(task: Task): void {
+    this.tasks.set(task.id, task)
+    this.finishedOrder.push(task.id)
+  }
+
+  /** Queues a finished task again, as a new attempt. */
+  reopen(taskId: string): Task {
+    const task = this.require(taskId)
+    if (!isTerminal(task.status) || task.status === 'succeeded') {
+      throw new CoordinatorError(
+        'conflict',
+        `only failed, cancelled or timed-out tasks can be retried; ${taskId} is ${task.status}`,
+      )
+    }
+    const index = this.finishedOrder.indexOf(taskId)
+    if (index >= 0) this.finishedOrder.splice(index, 1)
+    Object.assign(task, { status: 'queued', agentId: null, progress: 0, finishedAt: null, error: null, result: null })
+    task.maxRetries = Math.max(task.maxRetries, task.attempts)
+    task.updatedAt = this.options.now()
+    this.admit(task)
+    return task
+  }
+
+  /** Ends a task, counts it and announces it; the oldest finished tasks beyond the bound leave memory. */
+  finish(task: Task, status: Task['status'], fields: Partial<Task>): void {
+    Object.assign(task, fields, { status, finishedAt: this.options.now() })
+    task.updatedAt = task.finishedAt!
+    if (status === 'succeeded') this.totals.succeeded++
+    else if (status !== 'cancelled') this.totals.failed++
+    this.totals.finished++
+    this.finishedOrder.push(task.id)
+    this.publish(task)
+    while (this.finishedOrder.length > this.maxFinished) {
+      const old = this.finishedOrder.shift()!
+      this.tasks.delete(old)
+      this.queue.forget(old)
+    }
+  }
+
+  get(taskId: string): Task | undefined {
+    return this.tasks.get(taskId)
+  }
+
+  has(taskId: string): boolean {
+    return this.tasks.has(taskId)
+  }
+
+  require(taskId: string): Task {
+    const task = this.tasks.get(taskId)
+    if (!task) throw new CoordinatorError('not_found', `no task ${taskId}`)
+    return task
+  }
+
+  /** Newest first, filtered, with the count before the limit. */
+  list(query: TaskQuery): { tasks: Task[]; total: number } {
+    const matches: Task[] = []
+    for (const task of this.tasks.values()) {
+      if (query.status && task.status !== query.status) continue
+      if (query.agentId && task.agentId !== query.agentId) continue
+      matches.push(task)
+    }
+    matches.sort((a, b) => b.createdAt - a.createdAt || (b.id > a.id ? 1 : -1))
+    return { tasks: matches.slice(0, query.limit ?? 100).map((task) => ({ ...task })), total: matches.length }
+  }
+
+  /** Active tasks and the most recently finished ones: what a viewer starts from. */
+  snapshot(finishedLimit: number): Task[] {
+    const active: Task[] = []
+    for (const task of this.tasks.values()) if (!isTerminal(task.status)) active.push({ ...task })
+    const finished = this.finishedOrder.slice(-finishedLimit).map((id) => ({ ...this.tasks.get(id)! }))
+    return [...active, ...finished]
+  }
+
+  /** Tasks an agent holds: assigned or running. */
+  countRunning(): number {
+    let running = 0
+    for (const task of this.tasks.values()) if (task.status === 'running' || task.status === 'assigned') running++
+    return running
+  }
+
+  publish(task: Task): void {
+    this.options.emit({ type: 'task:status', at: task.updatedAt, task: { ...task } })
+  }
+
+  /** Unique across restarts and roughly sortable by creation time. */
+  private newTaskId(now: number): string {
+    const counter = (this.nextTaskNumber++ % 1296).toString(36).padStart(2, '0')
+    return `t-${now.toString(36)}${counter}-${Math.random().toString(36).slice(2, 6)}`
+  }
+}
