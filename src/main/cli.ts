@@ -28,10 +28,10 @@ export async function runHeadless(argv: readonly string[]): Promise<void> {
   try {
     core = createCore(config)
   } catch (error) {
-    // An invalid swarm file: refused before anything starts, like a bad flag.
-    if (error instanceof ConfigError) {
+    // An invalid swarm file: refused before anything starts, like a bad flag; a history that cannot be opened.
+    if (error instanceof ConfigError || error instanceof StartError) {
       process.stderr.write(`swarm-monitor: ${error.message}\n`)
-      process.exit(error.exitCode)
+      process.exit(error instanceof ConfigError ? error.exitCode : 1)
     }
     throw error
   }

@@ -5,6 +5,7 @@
 import { resolve } from 'node:path'
 import { app, dialog, type BrowserWindow } from 'electron'
 import { ConfigError, createCore, loadConfig, StartError, type Core } from './core'
+import { ADDON_ENV } from './electron-sqlite'
 import { START_FAILED_LINE, WINDOW_READY_LINE } from './launch-mode'
 import { userArgs, withDefaultDataDir, withFreePortDefault } from './shell/argv'
 import { registerIpc } from './shell/ipc'
@@ -57,7 +58,8 @@ async function start(): Promise<void> {
   if (app.isPackaged) args = withDefaultDataDir(args, process.env, app.getPath('userData'))
 
   const config = loadConfig(args, process.env, RENDERER_DIR)
-  const started = createCore(config)
+  // From a checkout, `npm start` hands over a SQLite addon built for this Electron (src/main/electron-sqlite.ts).
+  const started = createCore(config, { sqliteBinding: app.isPackaged ? undefined : process.env[ADDON_ENV] })
   core = started
   await started.start()
 

@@ -11,6 +11,7 @@ import { existsSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import { constants } from 'node:os'
 import { resolve } from 'node:path'
+import { ADDON_ENV, electronVersionOf, ensureElectronAddon } from './electron-sqlite'
 import {
   chooseMode,
   fallbackMessage,
@@ -41,7 +42,20 @@ async function main(): Promise<void> {
     return serveHeadless(args)
   }
 
-  const outcome = await runElectron(decision.binary, args)
+  let addon: string
+  try {
+    addon = await ensureElectronAddon({
+      root: APP_DIR,
+      electronVersion: electronVersionOf(decision.binary, APP_DIR),
+      platform: process.platform,
+      arch: process.arch,
+    })
+  } catch (error) {
+    process.stderr.write(`${fallbackMessage(error instanceof Error ? error.message : String(error))}\n`)
+    return serveHeadless(args)
+  }
+
+  const outcome = await runElectron(decision.binary, args, addon)
   const reason = fallbackReason(outcome)
   if (reason) {
     process.stderr.write(`${fallbackMessage(reason)}\n`)
@@ -90,10 +104,13 @@ function isFailure(value: unknown): value is { ok: false; message: string } {
   return typeof value === 'object' && value !== null && 'message' in value && typeof value.message === 'string'
 }
 
-/** Runs Electron on the app, echoing its stdout while watching for the window-ready and start-failed lines. */
-function runElectron(binary: string, args: readonly string[]): Promise<ElectronOutcome> {
+/**
+ * Runs Electron on the app, echoing its stdout while watching for the
+ * window-ready and start-failed lines; `addon` is the SQLite build for it.
+ */
+function runElectron(binary: string, args: readonly string[], addon: string): Promise<ElectronOutcome> {
   return new Promise((resolveOutcome) => {
-    const env = { ...process.env }
+    const env: NodeJS.ProcessEnv = { ...process.env, [ADDON_ENV]: addon }
     // Inherited from an Electron-based tool (an editor's terminal, say), it would make the binary a plain Node.
     delete env.ELECTRON_RUN_AS_NODE
 

@@ -1,4 +1,8 @@
+import { mkdtempSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { StartError } from '../../src/main/core'
 import type { Agent, Task } from '../../src/shared/domain'
 import type { DomainEvent } from '../../src/shared/events'
 import type { Health, Snapshot } from '../../src/shared/protocol'
@@ -282,5 +286,15 @@ describe('HTTP API', () => {
   it('says "port N is already in use" when the port is taken', async () => {
     const port = new URL(core.url).port
     await expect(startCore(['--port', port])).rejects.toThrow(`port ${port} is already in use`)
+  })
+
+  it('refuses to start, naming both, when the SQLite addon it is given cannot be loaded', async () => {
+    const addon = join(mkdtempSync(join(tmpdir(), 'sm-addon-')), 'better_sqlite3.node')
+    writeFileSync(addon, 'not an addon')
+    const started = startCore([], { sqliteBinding: addon })
+    await expect(started).rejects.toBeInstanceOf(StartError)
+    await expect(started).rejects.toThrow(
+      /^cannot open the task history \S+swarm\.db with the SQLite addon \S+better_sqlite3\.node: /,
+    )
   })
 })

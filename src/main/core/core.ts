@@ -51,6 +51,8 @@ export interface CoreOptions {
   agentOfflineGraceMs?: number
   /** Message size, nesting and rate limits (defaults in server/limits.ts; docs/security.md). */
   limits?: Partial<Limits>
+  /** The SQLite addon to load instead of better-sqlite3's own build (see StoreOptions.nativeBinding). */
+  sqliteBinding?: string
 }
 
 export interface Core {
@@ -71,6 +73,23 @@ export class StartError extends Error {
   override name = 'StartError'
 }
 
+/** The task history; a database or an addon that cannot be opened is a StartError naming both. */
+function openStore(config: Config, nativeBinding: string | undefined, closeLog: () => Promise<void>): TaskStore {
+  const file = join(config.dataDir, 'swarm.db')
+  try {
+    return new TaskStore({
+      file,
+      retention: { maxTasks: config.retentionTasks, maxAgeMs: config.retentionDays * 24 * 3600 * 1000 },
+      ephemeral: isDemoTask,
+      nativeBinding,
+    })
+  } catch (error) {
+    void closeLog()
+    const addon = nativeBinding ? ` with the SQLite addon ${nativeBinding}` : ''
+    throw new StartError(`cannot open the task history ${file}${addon}: ${(error as Error).message.split('\n')[0]}`)
+  }
+}
+
 export function createCore(config: Config, options: CoreOptions = {}): Core {
   // Read before anything else: an invalid swarm file throws a SwarmFileError (a ConfigError) and nothing starts.
   const swarm = config.swarm ? loadSwarmFile(config.swarm) : null
@@ -89,11 +108,7 @@ export function createCore(config: Config, options: CoreOptions = {}): Core {
   }
   const tokens = loadTokens(config.dataDir, options.env ?? process.env)
   const log = new EventLog(options.replayBuffer)
-  const store = new TaskStore({
-    file: join(config.dataDir, 'swarm.db'),
-    retention: { maxTasks: config.retentionTasks, maxAgeMs: config.retentionDays * 24 * 3600 * 1000 },
-    ephemeral: isDemoTask,
-  })
+  const store = openStore(config, options.sqliteBinding, closeLog)
   const unsubscribeStore = log.subscribe((event) => store.record(event))
   const coordinator = new Coordinator({ emit: (event) => log.append(event) })
   const sampler = new MetricsSampler(coordinator, { emit: (event) => log.append(event) })

@@ -1,4 +1,4 @@
-import { mkdtempSync } from 'node:fs'
+import { copyFileSync, mkdtempSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterEach, describe, expect, it, vi } from 'vitest'
@@ -55,6 +55,23 @@ const logLine = (taskId: string, message: string): DomainEvent => ({
 })
 
 describe('TaskStore', () => {
+  it('loads the SQLite addon it is given instead of its own build', () => {
+    // A copy elsewhere works like the original, so the path given is the one loaded; a file that is no addon fails.
+    const addon = join(mkdtempSync(join(tmpdir(), 'sm-addon-')), 'better_sqlite3.node')
+    copyFileSync(join(__dirname, '../../../node_modules/better-sqlite3/build/Release/better_sqlite3.node'), addon)
+    const file = dbFile()
+    open(file, { nativeBinding: addon }).record(status(task({ id: 'on-the-copy' })))
+    expect(
+      open(file)
+        .loadTasks()
+        .map((row) => row.task.id),
+    ).toEqual(['on-the-copy'])
+    // Another file: overwriting the loaded addon would pull its code from under this process.
+    const bogus = join(mkdtempSync(join(tmpdir(), 'sm-addon-')), 'better_sqlite3.node')
+    writeFileSync(bogus, 'not an addon')
+    expect(() => open(dbFile(), { nativeBinding: bogus })).toThrow(/invalid ELF header|better_sqlite3\.node/)
+  })
+
   it('commits an accepted task at once, before any timer runs', () => {
     vi.useFakeTimers()
     const file = dbFile()

@@ -29,6 +29,12 @@ export interface StoreOptions {
   /** Tasks not to store (the demo swarm's synthetic ones). */
   ephemeral?: (task: Task) => boolean
   now?: () => number
+  /**
+   * better-sqlite3's compiled addon (`better_sqlite3.node`) to load instead of
+   * its own build: the desktop app from a checkout runs in Electron, whose
+   * Node ABI differs from the Node that `npm install` built it for.
+   */
+  nativeBinding?: string
 }
 
 export interface RetentionReport {
@@ -93,7 +99,7 @@ export class TaskStore {
 
   constructor(private readonly options: StoreOptions) {
     mkdirSync(dirname(options.file), { recursive: true, mode: 0o700 })
-    this.db = new Database(options.file)
+    this.db = new Database(options.file, options.nativeBinding ? { nativeBinding: options.nativeBinding } : {})
     this.db.pragma('journal_mode = WAL')
     // WAL + NORMAL: a commit survives the process being killed; only an OS crash can lose the last commits.
     this.db.pragma('synchronous = NORMAL')
