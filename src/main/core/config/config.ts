@@ -171,6 +171,33 @@ generated on first start and kept in <data-dir>/tokens.json (mode 0600).`,
 
 const FILE_KEYS = new Set<string>(Object.keys(ConfigSchema.shape))
 
+export interface ConfigOption {
+  /** As in `--help`, e.g. `-p, --port <port>`. */
+  flags: string
+  long: string
+  /** The environment variable commander reads for it; the boolean flags' variables are read by `loadConfig`. */
+  env: string | null
+  /** Its key in a config file, or null when a file cannot set it. */
+  fileKey: string | null
+  default: unknown
+  description: string
+}
+
+/** The program's options as data, for the documentation and the test that keeps it in step. */
+export function configOptions(): ConfigOption[] {
+  return buildProgram().options.map((option) => {
+    const key = option.attributeName()
+    return {
+      flags: option.flags,
+      long: option.long ?? option.flags,
+      env: option.envVar ?? null,
+      fileKey: FILE_KEYS.has(key) && key !== 'rendererDir' && key !== 'rotateTokens' ? key : null,
+      default: option.defaultValue,
+      description: option.description,
+    }
+  })
+}
+
 function envFlag(value: string | undefined): boolean | undefined {
   if (value === undefined || value === '') return undefined
   return !/^(0|false|no|off)$/i.test(value)
