@@ -4,6 +4,7 @@
  */
 import { resolve } from 'node:path'
 import { ConfigError, createCore, loadConfig, StartError, tokenSource } from './core'
+import { ADDON_ENV } from './electron-sqlite'
 
 /** Where the built renderer sits next to this file (out/main → out/renderer). */
 const RENDERER_DIR = resolve(__dirname, '../renderer')
@@ -26,7 +27,7 @@ export async function runHeadless(argv: readonly string[]): Promise<void> {
 
   let core
   try {
-    core = createCore(config)
+    core = createCore(config, { sqliteBinding: process.env[ADDON_ENV] || undefined })
   } catch (error) {
     // An invalid swarm file: refused before anything starts, like a bad flag; a history that cannot be opened.
     if (error instanceof ConfigError || error instanceof StartError) {

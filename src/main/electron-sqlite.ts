@@ -12,8 +12,10 @@
  * a prebuilt addon for Electron from its releases (prebuild-install), else a
  * compile against Electron's headers (node-gyp). Both need the network.
  *
- * Installed apps do not come here: `npm run dist` rebuilds the addon for
- * Electron inside the package (electron-builder's npmRebuild).
+ * `npm run dist` takes the same addon for each platform and architecture it
+ * packs (scripts/electron-builder/after-pack.cjs) and puts it in the app's
+ * resources (PACKED_ADDON), so the project's own build is never rebuilt in
+ * place, and a cross-build gets the target's prebuilt addon.
  */
 import { spawn } from 'node:child_process'
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync } from 'node:fs'
@@ -28,7 +30,10 @@ export interface AddonTarget {
   arch: string
 }
 
-export const ADDON_ENV = 'SWARM_MONITOR_ELECTRON_SQLITE_BINDING'
+/** A better-sqlite3 addon to load instead of node_modules' own (both entries honour it; the launcher sets it). */
+export const ADDON_ENV = 'SWARM_MONITOR_SQLITE_ADDON'
+/** Where an installed app keeps its addon for Electron, under its resources folder (scripts/electron-builder/after-pack.cjs). */
+export const PACKED_ADDON = ['sqlite', 'better_sqlite3.node'] as const
 const DOWNLOAD_TIMEOUT_MS = 2 * 60_000
 const COMPILE_TIMEOUT_MS = 10 * 60_000
 
@@ -159,6 +164,13 @@ export async function ensureElectronAddon(
       },
     ]
     const failures: string[] = []
+    // node-gyp builds for the machine it runs on: another platform's addon can only be downloaded.
+    if (target.platform !== process.platform || target.arch !== process.arch) {
+      steps.pop()
+      failures.push(
+        `compile: not possible for ${target.platform}-${target.arch} on ${process.platform}-${process.arch}`,
+      )
+    }
     for (const step of steps) {
       if (step.what === 'compile') say('  no prebuilt addon could be downloaded; compiling it (a minute or two)…')
       const failure = await runStep(step, copy)
@@ -170,6 +182,8 @@ export async function ensureElectronAddon(
       }
       failures.push(`${step.what} failed: ${failure ?? 'no addon was produced'}`)
     }
+    const order = (failure: string) => (failure.startsWith('download') ? 0 : 1)
+    failures.sort((a, b) => order(a) - order(b))
     throw new Error(`no SQLite addon for Electron ${target.electronVersion}: ${failures.join('; ')}`)
   } finally {
     rmSync(stage, { recursive: true, force: true })

@@ -2,10 +2,10 @@
  * The Electron entry: start the core, open one window on it, stop the core on quit.
  * Everything else lives in ./core (Electron-free) and ./shell.
  */
-import { resolve } from 'node:path'
+import { join, resolve } from 'node:path'
 import { app, dialog, type BrowserWindow } from 'electron'
 import { ConfigError, createCore, loadConfig, StartError, type Core } from './core'
-import { ADDON_ENV } from './electron-sqlite'
+import { ADDON_ENV, PACKED_ADDON } from './electron-sqlite'
 import { START_FAILED_LINE, WINDOW_READY_LINE } from './launch-mode'
 import { userArgs, withDefaultDataDir, withFreePortDefault } from './shell/argv'
 import { registerIpc } from './shell/ipc'
@@ -58,8 +58,10 @@ async function start(): Promise<void> {
   if (app.isPackaged) args = withDefaultDataDir(args, process.env, app.getPath('userData'))
 
   const config = loadConfig(args, process.env, RENDERER_DIR)
-  // From a checkout, `npm start` hands over a SQLite addon built for this Electron (src/main/electron-sqlite.ts).
-  const started = createCore(config, { sqliteBinding: app.isPackaged ? undefined : process.env[ADDON_ENV] })
+  // The SQLite addon built for Electron (src/main/electron-sqlite.ts): from a checkout `npm start` hands it
+  // over; an installed app carries it in its resources.
+  const packed = app.isPackaged ? join(process.resourcesPath, ...PACKED_ADDON) : undefined
+  const started = createCore(config, { sqliteBinding: process.env[ADDON_ENV] || packed })
   core = started
   await started.start()
 

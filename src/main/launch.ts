@@ -44,12 +44,14 @@ async function main(): Promise<void> {
 
   let addon: string
   try {
-    addon = await ensureElectronAddon({
-      root: APP_DIR,
-      electronVersion: electronVersionOf(decision.binary, APP_DIR),
-      platform: process.platform,
-      arch: process.arch,
-    })
+    addon =
+      process.env[ADDON_ENV] ||
+      (await ensureElectronAddon({
+        root: APP_DIR,
+        electronVersion: electronVersionOf(decision.binary, APP_DIR),
+        platform: process.platform,
+        arch: process.arch,
+      }))
   } catch (error) {
     process.stderr.write(`${fallbackMessage(error instanceof Error ? error.message : String(error))}\n`)
     return serveHeadless(args)

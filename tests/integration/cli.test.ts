@@ -40,6 +40,17 @@ describe('headless CLI (built out/main/cli.js)', () => {
     expect(server.stdout()).not.toContain(tokens.agent)
   })
 
+  it('exits 1 naming the SQLite addon SWARM_MONITOR_SQLITE_ADDON points at when it cannot be loaded', async () => {
+    const dir = dataDir()
+    const server = run(builtEntry('cli'), ['--port', '0', '--data-dir', dir], {
+      ...TOKEN_ENV,
+      SWARM_MONITOR_SQLITE_ADDON: join(dir, 'missing.node'),
+    })
+    expect(await server.exited).toBe(1)
+    expect(server.stderr()).toContain(`with the SQLite addon ${join(dir, 'missing.node')}: `)
+    expect(server.stdout()).not.toContain('listening on')
+  })
+
   it('exits non-zero with "port N is already in use" when the port is taken', async () => {
     const first = run(builtEntry('cli'), ['--port', '0', '--data-dir', dataDir()], TOKEN_ENV)
     running.push(first)

@@ -33,7 +33,7 @@ function standInRuntime(version: string): { dist: string; report: string } {
     `#!${process.execPath}
 require('node:fs').writeFileSync(${JSON.stringify(report)}, JSON.stringify({
   args: process.argv.slice(2),
-  addon: process.env.SWARM_MONITOR_ELECTRON_SQLITE_BINDING ?? null,
+  addon: process.env.SWARM_MONITOR_SQLITE_ADDON ?? null,
 }))
 console.log('window ready')
 process.on('SIGTERM', () => process.exit(0))
@@ -88,6 +88,20 @@ describe('npm start (built out/main/launch.js)', () => {
     expect(fallbackLines(launcher)).toEqual([])
     expect(launcher.stdout()).not.toMatch(/listening on/)
     expect(await launcher.stop()).toBe(0)
+  })
+
+  it('hands over the SQLite addon the environment names, without preparing one', async () => {
+    const { dist, report } = standInRuntime('0.0.4-test')
+    const launcher = launch(['--port', '0'], {
+      DISPLAY: ':99',
+      ELECTRON_OVERRIDE_DIST_PATH: dist,
+      SWARM_MONITOR_SQLITE_ADDON: '/opt/addons/better_sqlite3.node',
+    })
+    await launcher.waitFor(/^window ready$/m)
+    expect((JSON.parse(readFileSync(report, 'utf8')) as { addon: string }).addon).toBe(
+      '/opt/addons/better_sqlite3.node',
+    )
+    expect(launcher.stderr()).not.toContain('Preparing SQLite')
   })
 
   it('serves headless, saying why, when no SQLite addon can be had for that Electron', async () => {

@@ -1,17 +1,21 @@
 /**
  * Packaging layout check. Electron's runtime cannot be downloaded here, so
  * electron-builder packs the app around a stand-in `electron` file
- * (`--linux dir`, `electronDist`) and without rebuilding native modules for
- * Electron's ABI (`npmRebuild=false`; a real `npm run dist` does that on a
- * connected machine). This proves what is ours — what goes into app.asar, and
- * that the packed core runs — not that the Electron runtime starts.
+ * (`--linux dir`, `electronDist`), and the afterPack hook packs a stand-in
+ * SQLite addon (SWARM_MONITOR_PACK_SQLITE_ADDON: the project's build for
+ * plain Node) where a real `npm run dist` puts the one built for Electron.
+ * This proves what is ours — what goes into app.asar and resources/, and that
+ * the packed core runs on the packed addon — not that the Electron runtime
+ * starts or loads it.
  */
 import { execFileSync } from 'node:child_process'
-import { chmodSync, cpSync, existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs'
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { extractAll, listPackage } from '@electron/asar'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { PACK_ADDON_ENV } from '../../scripts/electron-builder/after-pack'
+import { ADDON_ENV, PACKED_ADDON } from '../../src/main/electron-sqlite'
 import { TOKEN_ENV } from '../helpers/core'
 import { ROOT, builtEntry, run, type RunningProcess } from '../helpers/process'
 
@@ -19,6 +23,7 @@ const work = mkdtempSync(join(tmpdir(), 'sm-pack-'))
 const resources = join(work, 'dist', 'linux-unpacked', 'resources')
 let files: string[] = []
 const running: RunningProcess[] = []
+const NODE_ADDON = join(ROOT, 'node_modules', 'better-sqlite3', 'build', 'Release', 'better_sqlite3.node')
 
 beforeAll(() => {
   builtEntry('cli') // fails clearly when out/ is missing
@@ -34,10 +39,13 @@ beforeAll(() => {
       '--linux',
       'dir',
       `-c.electronDist=${standIn}`,
-      '-c.npmRebuild=false',
       `-c.directories.output=${join(work, 'dist')}`,
     ],
-    { cwd: ROOT, stdio: 'pipe', env: { ...process.env, ELECTRON_BUILDER_OFFLINE: 'true' } },
+    {
+      cwd: ROOT,
+      stdio: 'pipe',
+      env: { ...process.env, ELECTRON_BUILDER_OFFLINE: 'true', [PACK_ADDON_ENV]: NODE_ADDON },
+    },
   )
   files = listPackage(join(resources, 'app.asar'), { isPack: false }).map((file) => file.replaceAll('\\', '/'))
 }, 120_000)
@@ -87,18 +95,20 @@ describe('app.asar (packaging layout, stand-in Electron)', () => {
     }
   })
 
-  it('keeps the native SQLite binding outside the archive, where it can be loaded', () => {
-    expect(existsSync(join(resources, 'app.asar.unpacked', 'node_modules', 'better-sqlite3'))).toBe(true)
+  it("carries the SQLite addon in resources/, not better-sqlite3's sources or its build for plain Node", () => {
+    expect(readFileSync(join(resources, ...PACKED_ADDON)).equals(readFileSync(NODE_ADDON))).toBe(true)
+    expect(files).toContain('/node_modules/better-sqlite3/lib/index.js')
+    expect(files.filter((file) => /^\/node_modules\/better-sqlite3\/(build|deps|src)\//.test(file))).toEqual([])
+    expect(existsSync(join(resources, 'app.asar.unpacked'))).toBe(false)
   })
 
-  it('runs its headless core from the packed files', async () => {
+  it('runs its headless core from the packed files, on the packed addon', async () => {
     const app = join(work, 'app')
     extractAll(join(resources, 'app.asar'), app)
-    cpSync(join(resources, 'app.asar.unpacked'), app, { recursive: true })
     const server = run(
       join(app, 'out', 'main', 'cli.js'),
       ['--port', '0', '--data-dir', join(work, 'data'), '--no-demo', '--local-agents', '0'],
-      TOKEN_ENV,
+      { ...TOKEN_ENV, [ADDON_ENV]: join(resources, ...PACKED_ADDON) },
     )
     running.push(server)
     const [, url] = await server.waitFor(/listening on (http:\S+)/)

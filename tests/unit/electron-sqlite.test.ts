@@ -55,7 +55,7 @@ function scratchProject(tools: { download: boolean; compile: boolean }) {
   standIn(download, tools.download)
   standIn(compile, tools.compile)
   vi.stubEnv('npm_config_node_gyp', undefined)
-  const target: AddonTarget = { root, electronVersion: '45.4.1', platform: 'linux', arch: 'x64' }
+  const target: AddonTarget = { root, electronVersion: '45.4.1', platform: process.platform, arch: process.arch }
   return { root, target, download, compile }
 }
 
@@ -157,6 +157,15 @@ describe('ensureElectronAddon', () => {
       'no SQLite addon for Electron 45.4.1: download failed: ERR! stand-in cannot reach the network; compile failed: ERR! stand-in cannot reach the network',
     )
     expect(readdirSync(dirname(addonPath(target)))).toEqual([])
+  })
+
+  it("only downloads another platform's addon: a compile here would build this machine's", async () => {
+    const { target, compile } = scratchProject({ download: false, compile: true })
+    const other = process.platform === 'win32' ? 'linux' : 'win32'
+    await expect(ensureElectronAddon({ ...target, platform: other }, () => {})).rejects.toThrow(
+      `no SQLite addon for Electron 45.4.1: download failed: ERR! stand-in cannot reach the network; compile: not possible for ${other}-x64 on ${process.platform}-${process.arch}`,
+    )
+    expect(calls(compile)).toEqual([])
   })
 
   it('fails with the real tools for an Electron that does not exist, online or not', async () => {

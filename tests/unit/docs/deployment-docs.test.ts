@@ -16,6 +16,8 @@ import { describe, expect, it } from 'vitest'
 import { ENV_NAMES } from '../../../src/main/core/auth/tokens'
 import { configOptions, ConfigError, loadConfig, type Config } from '../../../src/main/core/config/config'
 import { DEFAULT_LIMITS } from '../../../src/main/core/server/limits'
+import { ADDON_ENV } from '../../../src/main/electron-sqlite'
+import { PACK_ADDON_ENV } from '../../../scripts/electron-builder/after-pack'
 
 const ROOT = join(__dirname, '../../..')
 const read = (file: string) => readFileSync(join(ROOT, file), 'utf8')
@@ -129,6 +131,9 @@ describe('SWARM_MONITOR_* variables named in the docs and deploy files', () => {
   const known = new Set<string>([
     ...options.flatMap((option) => (option.env ? [option.env] : [])),
     ...Object.values(ENV_NAMES),
+    // The SQLite addon for Electron (src/main/electron-sqlite.ts, scripts/electron-builder/after-pack.ts).
+    ADDON_ENV,
+    PACK_ADDON_ENV,
   ])
   const files = [
     'docs/deployment.md',
