@@ -42,6 +42,11 @@ describe('loadConfig', () => {
     expect(loadConfig(['--config', file], env)).toMatchObject({ port: 8100, demo: false, demoAgents: 3 })
     expect(loadConfig(['--config', file, '--host', '127.0.0.9'], env).host).toBe('127.0.0.9')
     expect(loadConfig(['--config', file], { SWARM_MONITOR_DEMO_AGENTS: '7' }).demoAgents).toBe(7)
+    // The negatable flag too: environment over file, flag over both.
+    expect(loadConfig(['--config', file], { SWARM_MONITOR_DEMO: '1' }).demo).toBe(true)
+    expect(loadConfig(['--config', file], { SWARM_MONITOR_NO_DEMO: 'no' }).demo).toBe(true)
+    expect(loadConfig(['--config', file, '--demo'], {}).demo).toBe(true)
+    expect(loadConfig(['--no-demo'], { SWARM_MONITOR_DEMO: '1' }).demo).toBe(false)
   })
 
   it.each([

@@ -292,8 +292,10 @@ export function loadConfig(
       if (from === undefined || from === 'default') settings[key] = value
     }
   }
-  // commander leaves `demo` undefined when neither --demo nor --no-demo is given.
-  if (settings.demo === undefined) settings.demo = envFlag(env[`${ENV}DEMO`]) ?? negate(envFlag(env[`${ENV}NO_DEMO`]))
+  // commander leaves `demo` undefined when neither --demo nor --no-demo is given: environment, then file.
+  if (opts.demo === undefined) {
+    settings.demo = envFlag(env[`${ENV}DEMO`]) ?? negate(envFlag(env[`${ENV}NO_DEMO`])) ?? settings.demo
+  }
   // Flag, then environment, then file, then off.
   if (opts.allowRemoteShell === undefined) {
     settings.allowRemoteShell = envFlag(env[`${ENV}ALLOW_REMOTE_SHELL`]) ?? settings.allowRemoteShell ?? false
