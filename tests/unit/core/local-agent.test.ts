@@ -87,6 +87,23 @@ describe('LocalAgent (real child processes)', () => {
     expect(lines(id)).toEqual([`hello ${process.env.HOME}`, dir])
   })
 
+  it("keeps the server's access tokens out of a command's environment; a payload may still set its own", async () => {
+    addAgent('local-1', 1, {
+      env: { ...process.env, SWARM_MONITOR_OPERATOR_TOKEN: 'op-secret', SWARM_MONITOR_AGENT_TOKEN: 'agent-secret' },
+    })
+    const { id } = coordinator.submit({
+      ...shell('true'),
+      payload: {
+        command: 'echo "[$SWARM_MONITOR_OPERATOR_TOKEN][$SWARM_MONITOR_AGENT_TOKEN][$SWARM_MONITOR_VIEWER_TOKEN]"; env',
+        env: { SWARM_MONITOR_VIEWER_TOKEN: 'chosen-by-the-task' },
+      },
+    })
+    await finished(id)
+    expect(lines(id)[0]).toBe('[][][chosen-by-the-task]')
+    expect(lines(id).join('\n')).not.toMatch(/op-secret|agent-secret/)
+    expect(lines(id)).toContain(`HOME=${process.env.HOME}`)
+  })
+
   it('fails an invalid payload or a missing cwd with a clear message, and runs nothing', async () => {
     addAgent()
     const invalid = coordinator.submit({ ...shell('true'), payload: { command: 42 } })

@@ -2,7 +2,8 @@
  * A local agent: runs `shell` tasks as child processes on this machine.
  *
  * Each attempt is `/bin/sh -c command` in its own process group, with the
- * server's environment plus the payload's `env`. stdout and stderr become the
+ * server's environment (less the access tokens: a command could print them
+ * into its log, which every viewer reads) plus the payload's `env`. stdout and stderr become the
  * task's log lines (info and warn), bounded per attempt; the exit code
  * decides success. Cancel, timeout and stop end the whole process group
  * (SIGTERM, then SIGKILL after a grace period), and so does the command's
@@ -13,6 +14,7 @@ import type { ChildProcess } from 'node:child_process'
 import { describeIssues, ShellPayloadSchema } from '../../../shared/commands'
 import type { Task } from '../../../shared/domain'
 import type { AgentDriver, Coordinator } from '../coordinator/coordinator'
+import { ENV_NAMES } from '../auth/tokens'
 import { LogBudget, splitLines } from './output-lines'
 import { groupExists, killGroup, spawnShell } from './process-group'
 
@@ -57,7 +59,7 @@ export class LocalAgent implements AgentDriver {
     this.maxLogLines = options.maxLogLines ?? 1000
     this.maxLineLength = options.maxLineLength ?? 4096
     this.killGraceMs = options.killGraceMs ?? 2000
-    this.env = options.env ?? process.env
+    this.env = withoutTokens(options.env ?? process.env)
   }
 
   /** Child processes running now (cancelled ones that are still dying included). */
@@ -167,4 +169,9 @@ function checkDirectory(cwd: string): string | null {
   } catch {
     return `cwd ${cwd} does not exist or cannot be read`
   }
+}
+
+function withoutTokens(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  const tokens = new Set<string>(Object.values(ENV_NAMES))
+  return Object.fromEntries(Object.entries(env).filter(([name]) => !tokens.has(name)))
 }

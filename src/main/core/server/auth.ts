@@ -22,7 +22,10 @@ export function admit(tokens: Tokens, presented: unknown, allowed: readonly Role
   }
   const role = roleOf(tokens, presented)
   if (role === null) return { ok: false, code: 'unauthorized', reason: 'invalid token' }
-  if (!allowed.includes(role)) return { ok: false, code: 'forbidden', reason: `a ${role} token cannot be used here` }
+  if (!allowed.includes(role)) {
+    const article = /^[aeiou]/.test(role) ? 'an' : 'a'
+    return { ok: false, code: 'forbidden', reason: `${article} ${role} token cannot be used here` }
+  }
   return { ok: true, role }
 }
 
