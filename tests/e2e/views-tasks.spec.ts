@@ -24,6 +24,15 @@ test('tasks: submit a shell task from the form, watch it finish; cancel and retr
   await expect(page.locator('[data-testid="task-log"]')).toContainText('hello-from-e2e')
   await expect(page.locator('[data-testid="task-timeline"] li')).toHaveCount(4) // queued, assigned, running, succeeded
   await expect(drawer).toContainText('GREETING set (values hidden)')
+  // The drawer opens below the header: the connection indicator stays in sight, not under the panel.
+  const indicator = page.locator('[data-testid="connection-indicator"]')
+  const box = (await indicator.boundingBox())!
+  expect((await drawer.boundingBox())!.y).toBeGreaterThanOrEqual(box.y + box.height)
+  const onTop = await page.evaluate(
+    ({ x, y }) => document.elementFromPoint(x, y)?.closest('[data-testid="connection-indicator"]') !== null,
+    { x: box.x + box.width / 2, y: box.y + box.height / 2 },
+  )
+  expect(onTop).toBe(true)
   const helloRow = page.locator('[data-testid="task-row"]', { hasText: 'e2e hello' })
   await expect(helloRow).toHaveAttribute('data-status', 'succeeded')
 
