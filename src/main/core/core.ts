@@ -45,7 +45,7 @@ export interface CoreOptions {
   maxOutstandingBatches?: number
   /** Demo pace multiplier for durations (tests use less than 1). */
   demoSpeed?: number
-  /** Silence after which a remote agent is offline and its tasks requeued (default 15,000 ms). */
+  /** Silence after which a remote agent is offline and its tasks requeued; overrides `--heartbeat-timeout` (tests use less than its floor). */
   agentHeartbeatTimeoutMs?: number
   /** How long an offline remote agent stays listed before it is removed (default 10 min). */
   agentOfflineGraceMs?: number
@@ -113,7 +113,15 @@ export function createCore(config: Config, options: CoreOptions = {}): Core {
   const coordinator = new Coordinator({ emit: (event) => log.append(event) })
   const sampler = new MetricsSampler(coordinator, { emit: (event) => log.append(event) })
   const unsubscribeSampler = log.subscribe((event) => sampler.observe(event))
-  const alerts = new AlertEngine(swarmSources(coordinator, sampler), { emit: (event) => log.append(event) })
+  const alerts = new AlertEngine(swarmSources(coordinator, sampler), {
+    emit: (event) => log.append(event),
+    settings: {
+      errorRateWarning: config.alertErrorWarning,
+      errorRateCritical: config.alertErrorCritical,
+      backlogMinGrowth: config.alertBacklogGrowth,
+      stuckAfterMs: config.alertStuckAfter * 60_000,
+    },
+  })
   const state = { coordinator, sampler, log, store, alerts }
   // `fanout` exists once the Socket.IO server does; the metrics read it lazily.
   let fanout: Fanout | null = null
@@ -207,7 +215,7 @@ export function createCore(config: Config, options: CoreOptions = {}): Core {
   })
   const remote = new RemoteAgents(coordinator, {
     logger,
-    heartbeatTimeoutMs: options.agentHeartbeatTimeoutMs,
+    heartbeatTimeoutMs: options.agentHeartbeatTimeoutMs ?? config.heartbeatTimeout * 1000,
     offlineGraceMs: options.agentOfflineGraceMs,
   })
   registerAgents(io.of(AGENTS_NAMESPACE) as unknown as AgentsNamespace, {

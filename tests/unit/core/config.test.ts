@@ -21,6 +21,24 @@ describe('loadConfig', () => {
     expect(config).toMatchObject({ port: 0, demo: false, allowOrigin: ['https://a.example', 'https://b.example'] })
   })
 
+  it('takes agent liveness and alert thresholds from flags, the environment and the file', () => {
+    expect(loadConfig([], env)).toMatchObject({
+      heartbeatTimeout: 15,
+      alertErrorWarning: 0.25,
+      alertErrorCritical: 0.5,
+      alertBacklogGrowth: 10,
+      alertStuckAfter: 10,
+    })
+    expect(loadConfig(['--heartbeat-timeout', '30', '--alert-stuck-after', '90'], env)).toMatchObject({
+      heartbeatTimeout: 30,
+      alertStuckAfter: 90,
+    })
+    expect(loadConfig([], { SWARM_MONITOR_ALERT_BACKLOG_GROWTH: '50' }).alertBacklogGrowth).toBe(50)
+    const file = join(mkdtempSync(join(tmpdir(), 'sm-config-')), 'alerts.json')
+    writeFileSync(file, JSON.stringify({ alertErrorWarning: 0.1, alertErrorCritical: 0.2 }))
+    expect(loadConfig(['--config', file], env)).toMatchObject({ alertErrorWarning: 0.1, alertErrorCritical: 0.2 })
+  })
+
   it('keeps WebSocket compression off unless asked for', () => {
     expect(loadConfig([], env).wsCompression).toBe(false)
     expect(loadConfig(['--ws-compression'], env).wsCompression).toBe(true)
@@ -55,6 +73,10 @@ describe('loadConfig', () => {
     [['--log-level', 'loud'], /log-level/],
     [['--allow-origin', 'not a url'], /allowOrigin/],
     [['--tls-cert', 'cert.pem'], /--tls-cert and --tls-key go together/],
+    [['--alert-error-warning', '0.6'], /--alert-error-warning must be below --alert-error-critical/],
+    [['--alert-error-critical', '1.5'], /alertErrorCritical/],
+    [['--alert-backlog-growth', '2.5'], /--alert-backlog-growth must be a whole number/],
+    [['--heartbeat-timeout', '2'], /heartbeatTimeout/],
     [['--bogus'], /unknown option '--bogus'/],
     [['extra'], /too many arguments|unexpected/i],
   ])('refuses %j with a clear message', (argv, message) => {

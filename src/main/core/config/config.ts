@@ -33,12 +33,25 @@ const ConfigSchema = z
     logLevel: z.enum(LOG_LEVELS),
     retentionTasks: z.number().int().min(1).max(10_000_000),
     retentionDays: z.number().min(0.001).max(36_500),
+    // Agent liveness and alert thresholds (alerts/rules.ts has the rules they tune).
+    heartbeatTimeout: z.number().min(6).max(3600),
+    alertErrorWarning: z.number().gt(0).max(1),
+    alertErrorCritical: z.number().gt(0).max(1),
+    alertBacklogGrowth: z.number().int().min(1).max(1_000_000),
+    alertStuckAfter: z
+      .number()
+      .gt(0)
+      .max(7 * 24 * 60),
     rendererDir: z.string().min(1).nullable(),
   })
   .strict()
   .refine((c) => (c.tlsCert === null) === (c.tlsKey === null), {
     message: '--tls-cert and --tls-key go together',
     path: ['tlsCert'],
+  })
+  .refine((c) => c.alertErrorWarning < c.alertErrorCritical, {
+    message: '--alert-error-warning must be below --alert-error-critical',
+    path: ['alertErrorWarning'],
   })
 
 export type Config = z.infer<typeof ConfigSchema>
@@ -146,6 +159,48 @@ function buildProgram(): Command {
         .env(`${ENV}RETENTION_DAYS`)
         .default(30)
         .argParser(num('--retention-days')),
+    )
+    .addOption(
+      new Option(
+        '--heartbeat-timeout <seconds>',
+        'silence after which a remote agent is offline and its tasks go back to the queue',
+      )
+        .env(`${ENV}HEARTBEAT_TIMEOUT`)
+        .default(15)
+        .argParser(num('--heartbeat-timeout')),
+    )
+    .addOption(
+      new Option(
+        '--alert-error-warning <share>',
+        "error-rate alert (warning): share of the last minute's tasks that failed",
+      )
+        .env(`${ENV}ALERT_ERROR_WARNING`)
+        .default(0.25)
+        .argParser(num('--alert-error-warning')),
+    )
+    .addOption(
+      new Option(
+        '--alert-error-critical <share>',
+        "error-rate alert (critical): share of the last minute's tasks that failed",
+      )
+        .env(`${ENV}ALERT_ERROR_CRITICAL`)
+        .default(0.5)
+        .argParser(num('--alert-error-critical')),
+    )
+    .addOption(
+      new Option('--alert-backlog-growth <tasks>', 'backlog alert: queue growth over 30 s that raises it')
+        .env(`${ENV}ALERT_BACKLOG_GROWTH`)
+        .default(10)
+        .argParser(int('--alert-backlog-growth')),
+    )
+    .addOption(
+      new Option(
+        '--alert-stuck-after <minutes>',
+        'stuck-task alert: run time after which a task without a timeout is stuck',
+      )
+        .env(`${ENV}ALERT_STUCK_AFTER`)
+        .default(10)
+        .argParser(num('--alert-stuck-after')),
     )
     .addOption(
       new Option('--log-level <level>', 'console and file log level')
@@ -283,6 +338,11 @@ export function loadConfig(
     logLevel: opts.logLevel,
     retentionTasks: opts.retentionTasks,
     retentionDays: opts.retentionDays,
+    heartbeatTimeout: opts.heartbeatTimeout,
+    alertErrorWarning: opts.alertErrorWarning,
+    alertErrorCritical: opts.alertErrorCritical,
+    alertBacklogGrowth: opts.alertBacklogGrowth,
+    alertStuckAfter: opts.alertStuckAfter,
     rendererDir,
   }
   if (typeof opts.config === 'string') {
