@@ -28,6 +28,8 @@ export interface ServerSetup {
   compression: boolean
   /** Agents the load injector registers for its own tasks, heartbeats and logs. */
   injectorAgents: number
+  /** The built dashboard to serve (out/renderer), for the renderer scenario; none by default. */
+  rendererDir?: string
 }
 
 export interface ServerReady {

@@ -10,14 +10,14 @@ export interface BenchArgs {
 
 export const USAGE = `Usage: npm run bench -- [options]
 
-  --quick            smoke run (~1 minute): shorter phases, fewer steps, no repeats
+  --quick            smoke run (~2.5 minutes): shorter phases, fewer steps, no repeats
   --only <names>     run only these scenarios (comma-separated)
   --minutes <N>      soak length in minutes (default 1; SPEC's target is 10)
   --wait-quiet <S>   before each scenario, wait up to S seconds until other programs
                      use under a quarter of a core (the machine may be shared)
   --help             this text
 
-Scenarios: latency, batched, throughput, memory, bytes, soak, compression
+Scenarios: latency, batched, throughput, memory, bytes, renderer, soak, compression
 Results: a table per scenario on the console, and bench/results/<date>.json`
 
 export function parseArgs(argv: readonly string[], names: readonly string[]): BenchArgs {

@@ -53,11 +53,6 @@ export function startChild<A extends Api<A>>(file: string, name: string, execArg
   }
 }
 
-/** Pids of the children running now. */
-export function childPids(): number[] {
-  return [...running].map((child) => child.pid ?? -1).filter((pid) => pid > 0)
-}
-
 /** Kills, by pid, every child still running (Ctrl-C, a crash of the orchestrator). */
 export function killChildren(): void {
   for (const child of running) child.kill('SIGKILL')
@@ -66,4 +61,35 @@ export function killChildren(): void {
 
 export function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms))
+}
+
+/** `promise`, or a rejection naming `what` once `ms` have passed. */
+export function deadline<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what} exceeded ${Math.round(ms / 1000)} s`)), ms)
+  })
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer))
+}
+
+/**
+ * Runs an entry point's `main` (its answer is the exit code) and exits; on
+ * Ctrl-C, a crash, or the end, no child is left behind.
+ */
+export function runMain(main: () => Promise<number>): void {
+  process.on('SIGINT', () => {
+    killChildren()
+    process.exit(130)
+  })
+  main().then(
+    (code) => {
+      killChildren()
+      process.exit(code)
+    },
+    (error: unknown) => {
+      killChildren()
+      console.error(error instanceof Error ? error.message : error)
+      process.exit(2)
+    },
+  )
 }

@@ -3,7 +3,7 @@
  * report can say how much of it other programs took: on a shared 2-core
  * machine, a test suite running next to the bench moves every figure.
  */
-import { readFileSync } from 'node:fs'
+import { readdirSync, readFileSync } from 'node:fs'
 import { availableParallelism } from 'node:os'
 
 /** Busy and total jiffies over all CPUs. */
@@ -18,15 +18,60 @@ function machineJiffies(): { busy: number; total: number } | null {
   }
 }
 
-/** utime + stime of a process, jiffies (the fields after the command name, which may hold spaces). */
-function processJiffies(pid: number): number {
+/** The fields of /proc/<pid>/stat after the command name (which may hold spaces); null once the process is gone. */
+function statFields(pid: number): string[] | null {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
-    return Number(fields[11]) + Number(fields[12])
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')
   } catch {
-    return 0
+    return null
   }
+}
+
+/** utime + stime of a process, jiffies. */
+function processJiffies(pid: number): number {
+  const fields = statFields(pid)
+  return fields ? Number(fields[11]) + Number(fields[12]) : 0
+}
+
+/** Parent → children of every process now running. */
+function processTree(): Map<number, number[]> {
+  const children = new Map<number, number[]>()
+  let pids: number[] = []
+  try {
+    pids = readdirSync('/proc')
+      .filter((name) => /^\d+$/.test(name))
+      .map(Number)
+  } catch {
+    // not Linux
+  }
+  for (const pid of pids) {
+    const parent = Number(statFields(pid)?.[1])
+    if (parent > 0) children.set(parent, [...(children.get(parent) ?? []), pid])
+  }
+  return children
+}
+
+/** The processes `root` started (direct children only). */
+export function childrenOf(root = process.pid): number[] {
+  return processTree().get(root) ?? []
+}
+
+/**
+ * Every process below `root` (children, theirs, …): the bench's server and
+ * client processes, and Chromium with its renderer and utility processes.
+ */
+export function descendantPids(root = process.pid): number[] {
+  const children = processTree()
+  const found: number[] = []
+  const queue = [root]
+  while (queue.length > 0) {
+    for (const child of children.get(queue.shift()!) ?? []) {
+      found.push(child)
+      queue.push(child)
+    }
+  }
+  return found
 }
 
 export interface CpuShare {
@@ -46,7 +91,11 @@ export class CpuWatch {
   private readonly last = new Map<number, number>()
   private benchJiffies = 0
 
-  constructor(private readonly pids: () => number[]) {}
+  /** `pids`: the processes counted as the bench's; `self`: whether this process counts too. */
+  constructor(
+    private readonly pids: () => number[],
+    private readonly self = true,
+  ) {}
 
   start(): void {
     this.tick()
@@ -76,7 +125,7 @@ export class CpuWatch {
 
   private tick(): void {
     this.machine = machineJiffies()
-    for (const pid of [process.pid, ...this.pids()]) {
+    for (const pid of this.self ? [process.pid, ...this.pids()] : this.pids()) {
       const now = processJiffies(pid)
       const before = this.last.get(pid)
       if (before !== undefined && now >= before) this.benchJiffies += now - before

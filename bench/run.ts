@@ -8,8 +8,8 @@
 import { mkdirSync, writeFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import { parseArgs, USAGE } from './args'
-import { childPids, killChildren } from './child'
-import { CpuWatch, waitQuiet, type CpuShare } from './cpu-watch'
+import { deadline, killChildren, runMain } from './child'
+import { CpuWatch, descendantPids, waitQuiet, type CpuShare } from './cpu-watch'
 import { machine } from './machine'
 import type { Scenario, Verdict } from './scenario'
 import { batched } from './scenarios/batched'
@@ -17,11 +17,12 @@ import { bytes } from './scenarios/bytes'
 import { compression } from './scenarios/compression'
 import { latency } from './scenarios/latency'
 import { memory } from './scenarios/memory'
+import { renderer } from './scenarios/renderer'
 import { soak } from './scenarios/soak'
 import { throughput } from './scenarios/throughput'
 import { table } from './table'
 
-const SCENARIOS: Scenario[] = [latency, batched, throughput, memory, bytes, soak, compression]
+const SCENARIOS: Scenario[] = [latency, batched, throughput, memory, bytes, renderer, soak, compression]
 
 interface ScenarioRecord {
   name: string
@@ -33,14 +34,6 @@ interface ScenarioRecord {
   /** CPU of the whole machine while the scenario ran, split into the bench's and other programs'. */
   cpu?: CpuShare | null
   verdicts: Verdict[]
-}
-
-function deadline<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`${what} exceeded ${Math.round(ms / 1000)} s`)), ms)
-  })
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer))
 }
 
 async function main(): Promise<number> {
@@ -60,12 +53,14 @@ async function main(): Promise<number> {
     `Swarm Monitor bench — ${started.toISOString()} — ${facts.nproc} CPUs (${facts.cpu}), node ${facts.node}, ` +
       `load average ${facts.loadAverage.join(' ')}, commit ${facts.commit}${facts.dirty ? ' + uncommitted src changes' : ''}${args.quick ? ' — QUICK' : ''}`,
   )
-  // Whole-run budget: a default run takes ~7 minutes; the soak adds its own length.
+  // Whole-run budget: a default run takes ~9 minutes (the renderer 2.2 of them), a quick one ~2.5;
+  // the soak adds its own length.
   const budgetMs =
-    (args.quick ? 4 : 14) * 60_000 +
+    (args.quick ? 6 : 18) * 60_000 +
     (args.quick ? 0 : Math.max(0, args.minutes - 1) * 60_000) +
     args.waitQuiet * 1000 * selected.length
-  const watch = new CpuWatch(childPids)
+  // The bench's own CPU: every process below this one (server, clients, Chromium and its helpers).
+  const watch = new CpuWatch(() => descendantPids())
   watch.start()
   const records: ScenarioRecord[] = []
   for (const scenario of selected) {
@@ -148,19 +143,4 @@ function writeResults(results: { date: string } & Record<string, unknown>): stri
   return file
 }
 
-process.on('SIGINT', () => {
-  killChildren()
-  process.exit(130)
-})
-
-main().then(
-  (code) => {
-    killChildren()
-    process.exit(code)
-  },
-  (error: unknown) => {
-    killChildren()
-    console.error(error instanceof Error ? error.message : error)
-    process.exit(2)
-  },
-)
+runMain(main)

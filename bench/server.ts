@@ -35,7 +35,7 @@ serve<ServerApi>({
       return { url: await baseline.start(), pid: process.pid }
     }
     dataDir = mkdtempSync(join(tmpdir(), 'sm-bench-'))
-    const config = loadConfig(argvFor(setup, dataDir), {})
+    const config = loadConfig(argvFor(setup, dataDir), {}, setup.rendererDir ?? null)
     core = createCore(config, { console: false, env: BENCH_TOKEN_ENV })
     await core.start()
     injector = new Injector(core.coordinator, setup.injectorAgents)
