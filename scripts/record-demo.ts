@@ -13,6 +13,7 @@ import { tmpdir } from 'node:os'
 import { join, relative, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { chromium, type Browser } from 'playwright-core'
+import { CHROMIUM_ARGS, CHROMIUM_PATH } from './chromium'
 import { gifHeight, parseArgs, UsageError, USAGE, type DemoArgs } from './demo/args'
 import { checkFfmpeg, encodeGif, encodeWebm } from './demo/encode'
 import { Screencast } from './demo/screencast'
@@ -21,7 +22,6 @@ import { runTour } from './demo/tour'
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url))
 const OVERLAY = fileURLToPath(new URL('./demo/overlay.browser.js', import.meta.url))
-const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium'
 // 15 simulated agents keep up with 2.5 tasks/s (each takes 1–8 s), so no backlog builds up; two
 // local agents run the shell tasks the tour submits.
 const SERVER_ARGS = ['--demo', '--demo-agents', '15', '--demo-rate', '2.5', '--local-agents', '2']
@@ -43,8 +43,8 @@ async function cleanUp(keep = 0): Promise<void> {
 }
 
 function preflight(): string | null {
-  if (!existsSync(CHROMIUM)) {
-    return `Chromium not found at ${CHROMIUM}: install it with "apt-get install chromium", or set CHROMIUM_PATH`
+  if (!existsSync(CHROMIUM_PATH)) {
+    return `Chromium not found at ${CHROMIUM_PATH}: install it with "apt-get install chromium", or set CHROMIUM_PATH`
   }
   return checkFfmpeg() ?? checkBuilt(ROOT)
 }
@@ -78,21 +78,13 @@ async function record(args: DemoArgs): Promise<void> {
   cleanups.push(() => server.stop())
   say(`  ${server.url}`)
 
-  say(`▶ starting Chromium (${CHROMIUM}), ${args.width}×${args.height}, ${args.theme} theme`)
+  say(`▶ starting Chromium (${CHROMIUM_PATH}), ${args.width}×${args.height}, ${args.theme} theme`)
   const browser = await chromium.launch({
-    executablePath: CHROMIUM,
+    executablePath: CHROMIUM_PATH,
     // This script stops the browser itself, on every path out.
     handleSIGINT: false,
     handleSIGTERM: false,
-    args: [
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-    ],
+    args: [...CHROMIUM_ARGS],
   })
   cleanups.push(() => browser.close())
   const page = await openDashboard(browser, server, args)

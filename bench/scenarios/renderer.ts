@@ -29,6 +29,7 @@ import { NO_DEMO, startServer, type ServerHandle } from '../harness'
 import type { Scenario, ScenarioOutcome, Verdict } from '../scenario'
 import { metric, scrapeMetrics, type MetricValues } from '../scrape'
 import { table } from '../table'
+import { CHROMIUM_ARGS, CHROMIUM_PATH } from '../../scripts/chromium'
 
 const VIEWS = ['overview', 'agents', 'tasks', 'logs', 'alerts'] as const
 const AGENTS = 1000
@@ -51,16 +52,6 @@ const LONG_TASK_LIMIT_MS = 50
  */
 const DEMO_RATE = 180
 const RENDERER_DIR = fileURLToPath(new URL('../../out/renderer/', import.meta.url))
-const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium'
-const CHROMIUM_FLAGS = [
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-]
 const VIEWPORT = { width: 1440, height: 900 }
 /** Bound on every browser call (Playwright's `evaluate` has none of its own). */
 const CALL_MS = 30_000
@@ -305,7 +296,7 @@ export async function measureRenderer(options: RendererOptions): Promise<Rendere
   try {
     await sleep(options.warmUpMs)
     const before = childrenOf()
-    browser = await chromium.launch({ executablePath: CHROMIUM_PATH, args: CHROMIUM_FLAGS, timeout: CALL_MS })
+    browser = await chromium.launch({ executablePath: CHROMIUM_PATH, args: [...CHROMIUM_ARGS], timeout: CALL_MS })
     // playwright-core starts Chromium from this process: the new child is the browser.
     const browserPids = childrenOf().filter((pid) => !before.includes(pid))
     const browserCpu =
@@ -320,7 +311,7 @@ export async function measureRenderer(options: RendererOptions): Promise<Rendere
     return {
       options,
       chromium: browser.version(),
-      flags: CHROMIUM_FLAGS,
+      flags: [...CHROMIUM_ARGS],
       viewport: VIEWPORT,
       rows: phases.map((phase) => row(phase, entries)),
     }
