@@ -95,10 +95,11 @@ export function why(output: string): string | null {
 }
 
 /** Runs one step in `cwd`; resolves with its last output line when it fails, null when it succeeds. */
-function runStep(step: Step, cwd: string): Promise<string | null> {
+function runStep(step: Step, cwd: string, signal?: AbortSignal): Promise<string | null> {
   return new Promise((resolveStep) => {
     const child = spawn(process.execPath, [step.script, ...step.args], {
       cwd,
+      signal,
       env: toolEnv(),
       stdio: ['ignore', 'pipe', 'pipe'],
     })
@@ -126,6 +127,7 @@ function runStep(step: Step, cwd: string): Promise<string | null> {
 export async function ensureElectronAddon(
   target: AddonTarget,
   say: (line: string) => void = (line) => process.stderr.write(`${line}\n`),
+  signal?: AbortSignal,
 ): Promise<string> {
   const file = addonPath(target)
   if (existsSync(file)) return file
@@ -173,7 +175,8 @@ export async function ensureElectronAddon(
     }
     for (const step of steps) {
       if (step.what === 'compile') say('  no prebuilt addon could be downloaded; compiling it (a minute or two)…')
-      const failure = await runStep(step, copy)
+      const failure = await runStep(step, copy, signal)
+      if (signal?.aborted) throw new Error('stopped: interrupted')
       const built = join(copy, 'build', 'Release', 'better_sqlite3.node')
       if (failure === null && existsSync(built)) {
         renameSync(built, file)

@@ -43,18 +43,33 @@ async function main(): Promise<void> {
   }
 
   let addon: string
+  // Ctrl-C or SIGTERM while the addon is made asks to stop: its tools are stopped, and nothing is served.
+  const stop = new AbortController()
+  let interrupted: NodeJS.Signals | null = null
+  const interrupt = (signal: NodeJS.Signals) => {
+    interrupted = signal
+    stop.abort()
+  }
+  process.once('SIGINT', interrupt).once('SIGTERM', interrupt)
   try {
     addon =
       process.env[ADDON_ENV] ||
-      (await ensureElectronAddon({
-        root: APP_DIR,
-        electronVersion: electronVersionOf(decision.binary, APP_DIR),
-        platform: process.platform,
-        arch: process.arch,
-      }))
+      (await ensureElectronAddon(
+        {
+          root: APP_DIR,
+          electronVersion: electronVersionOf(decision.binary, APP_DIR),
+          platform: process.platform,
+          arch: process.arch,
+        },
+        undefined,
+        stop.signal,
+      ))
   } catch (error) {
+    if (interrupted) process.exit(128 + (constants.signals[interrupted] ?? 0))
     process.stderr.write(`${fallbackMessage(error instanceof Error ? error.message : String(error))}\n`)
     return serveHeadless(args)
+  } finally {
+    process.off('SIGINT', interrupt).off('SIGTERM', interrupt)
   }
 
   const outcome = await runElectron(decision.binary, args, addon)

@@ -16,22 +16,25 @@ import {
   why,
   type AddonTarget,
 } from '../../src/main/electron-sqlite'
+import { until } from '../helpers/core'
 import { ROOT } from '../helpers/process'
 
 afterEach(() => vi.unstubAllEnvs())
 
-/** A stand-in tool: logs its arguments, then makes build/Release/better_sqlite3.node or fails. */
-function standIn(file: string, works: boolean): void {
+type Behaviour = 'works' | 'fails' | 'hangs'
+/** A stand-in tool: logs its arguments, then makes build/Release/better_sqlite3.node, fails, or hangs. */
+function standIn(file: string, behaviour: Behaviour): void {
+  const act: Record<Behaviour, string> = {
+    works: `fs.mkdirSync('build/Release', { recursive: true }); fs.writeFileSync('build/Release/better_sqlite3.node', 'addon')`,
+    fails: `console.error('ERR! stand-in cannot reach the network'); process.exit(1)`,
+    hangs: `setTimeout(() => {}, 60_000)`,
+  }
   mkdirSync(dirname(file), { recursive: true })
   writeFileSync(
     file,
     `const fs = require('node:fs')
 fs.appendFileSync(${JSON.stringify(file + '.calls')}, JSON.stringify({ cwd: process.cwd(), args: process.argv.slice(2) }) + '\\n')
-${
-  works
-    ? `fs.mkdirSync('build/Release', { recursive: true }); fs.writeFileSync('build/Release/better_sqlite3.node', 'addon')`
-    : `console.error('ERR! stand-in cannot reach the network'); process.exit(1)`
-}
+${act[behaviour]}
 `,
   )
 }
@@ -43,7 +46,7 @@ const calls = (file: string): { cwd: string; args: string[] }[] =>
         .map((line) => JSON.parse(line) as { cwd: string; args: string[] })
     : []
 
-function scratchProject(tools: { download: boolean; compile: boolean }) {
+function scratchProject(tools: { download: Behaviour; compile: Behaviour }) {
   const root = mkdtempSync(join(tmpdir(), 'sm-addon-project-'))
   const sqlite = join(root, 'node_modules', 'better-sqlite3')
   mkdirSync(join(sqlite, 'build', 'Release'), { recursive: true })
@@ -61,7 +64,7 @@ function scratchProject(tools: { download: boolean; compile: boolean }) {
 
 describe('addonPath and electronVersionOf', () => {
   it('keeps one addon per better-sqlite3, Electron, platform and architecture, in the cache', () => {
-    const { root, target } = scratchProject({ download: true, compile: true })
+    const { root, target } = scratchProject({ download: 'works', compile: 'works' })
     expect(addonPath(target)).toBe(
       join(
         root,
@@ -104,7 +107,7 @@ describe('why', () => {
 
 describe('ensureElectronAddon', () => {
   it('downloads the prebuilt addon for Electron once, on a copy, and then uses the cached one', async () => {
-    const { root, target, download, compile } = scratchProject({ download: true, compile: true })
+    const { root, target, download, compile } = scratchProject({ download: 'works', compile: 'works' })
     const said: string[] = []
     const file = await ensureElectronAddon(target, (line) => said.push(line))
     expect(file).toBe(addonPath(target))
@@ -134,7 +137,7 @@ describe('ensureElectronAddon', () => {
   })
 
   it("compiles against Electron's headers when no prebuilt addon can be downloaded", async () => {
-    const { target, download, compile } = scratchProject({ download: false, compile: true })
+    const { target, download, compile } = scratchProject({ download: 'fails', compile: 'works' })
     const said: string[] = []
     const file = await ensureElectronAddon(target, (line) => said.push(line))
     expect(readFileSync(file, 'utf8')).toBe('addon')
@@ -152,15 +155,28 @@ describe('ensureElectronAddon', () => {
   })
 
   it('says why when neither way works, and leaves nothing half-made', async () => {
-    const { target } = scratchProject({ download: false, compile: false })
+    const { target } = scratchProject({ download: 'fails', compile: 'fails' })
     await expect(ensureElectronAddon(target, () => {})).rejects.toThrow(
       'no SQLite addon for Electron 45.4.1: download failed: ERR! stand-in cannot reach the network; compile failed: ERR! stand-in cannot reach the network',
     )
     expect(readdirSync(dirname(addonPath(target)))).toEqual([])
   })
 
+  it('stops its tools when asked to, and leaves nothing half-made', async () => {
+    const { target, download, compile } = scratchProject({ download: 'hangs', compile: 'works' })
+    const stop = new AbortController()
+    const started = Date.now()
+    const made = ensureElectronAddon(target, () => {}, stop.signal)
+    await until(() => calls(download).length === 1, 5000, 'the download to start')
+    stop.abort()
+    await expect(made).rejects.toThrow('stopped: interrupted')
+    expect(Date.now() - started).toBeLessThan(10_000)
+    expect(calls(compile)).toEqual([])
+    expect(readdirSync(dirname(addonPath(target)))).toEqual([])
+  })
+
   it("only downloads another platform's addon: a compile here would build this machine's", async () => {
-    const { target, compile } = scratchProject({ download: false, compile: true })
+    const { target, compile } = scratchProject({ download: 'fails', compile: 'works' })
     const other = process.platform === 'win32' ? 'linux' : 'win32'
     await expect(ensureElectronAddon({ ...target, platform: other }, () => {})).rejects.toThrow(
       `no SQLite addon for Electron 45.4.1: download failed: ERR! stand-in cannot reach the network; compile: not possible for ${other}-x64 on ${process.platform}-${process.arch}`,
