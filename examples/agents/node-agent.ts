@@ -67,6 +67,8 @@ const agent = createAgent({
   id: args.id,
   name: args.name ?? args.id,
   capabilities: Object.keys(handlers),
+  // Only these kinds are assigned here: a demo task (kind "report", no capability) goes elsewhere.
+  kinds: Object.keys(handlers),
   concurrency: Number(args.concurrency),
   handler: (task, ctx) => {
     const handler = handlers[task.kind]

@@ -87,6 +87,8 @@ class Agent:
                 "id": self.id,
                 "name": self.args.name or self.id,
                 "capabilities": ["python", "hash", "sleep"],
+                # Only these kinds are assigned here: a demo task (kind "report", no capability) goes elsewhere.
+                "kinds": ["hash", "sleep"],
                 "concurrency": self.args.concurrency,
             }
             # An ack callback, not call(): the connect handler runs on the receiving thread.

@@ -56,6 +56,11 @@ export interface AgentOptions {
   id: string
   name?: string
   capabilities: string[]
+  /**
+   * The task kinds `handler` runs; only those are assigned to this agent.
+   * Absent: any kind its capabilities allow (then the handler must refuse the others).
+   */
+  kinds?: string[]
   /** Tasks run at once (default 1). */
   concurrency?: number
   handler: TaskHandler
@@ -113,6 +118,7 @@ export function createAgent(options: AgentOptions): SwarmAgent {
     name: options.name ?? options.id,
     capabilities: options.capabilities,
     concurrency,
+    ...(options.kinds ? { kinds: options.kinds } : {}),
   }
   const sample = options.metrics === false ? null : (options.metrics ?? processResources())
   const running = new Map<string, Running>()

@@ -31,6 +31,8 @@ export const AgentRegistrationSchema = z
     name: z.string().min(1).max(200),
     capabilities: z.array(CapabilitySchema).max(32),
     concurrency: z.number().int().min(1).max(256).optional(),
+    /** The task kinds this agent runs; absent: any kind its capabilities allow. */
+    kinds: z.array(z.string().min(1).max(64)).min(1).max(64).optional(),
   })
   .strict()
 export type AgentRegistration = z.infer<typeof AgentRegistrationSchema>

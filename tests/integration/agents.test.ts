@@ -330,6 +330,55 @@ describe('/agents namespace', () => {
   })
 })
 
+describe('kinds', () => {
+  let core: TestCore
+  beforeAll(async () => {
+    core = await startCore(['--no-demo'])
+  })
+  afterAll(() => core.stop())
+
+  it('assigns an agent that names its kinds only tasks of those kinds, also after it registers again', async () => {
+    const ran: string[] = []
+    const agent = sdkAgent(core.url, {
+      id: 'kinds-1',
+      kinds: ['hash'],
+      handler: async (t) => {
+        ran.push(t.kind)
+        return 'done'
+      },
+    })
+    await agent.connected
+    const report = await submit(core, { name: 'r', kind: 'report' })
+    const hash = await submit(core, { name: 'h', kind: 'hash' })
+    await until(() => task(core, hash.id)?.status === 'succeeded', 5000, 'the hash task')
+    expect(task(core, report.id)).toMatchObject({ status: 'queued', agentId: null, attempts: 0 })
+    expect(ran).toEqual(['hash'])
+
+    // The same id, now running reports: its new registration decides.
+    await agent.close()
+    const again = sdkAgent(core.url, { id: 'kinds-1', kinds: ['report'], handler: async () => 'reported' })
+    await again.connected
+    await until(() => task(core, report.id)?.status === 'succeeded', 5000, 'the report task')
+    expect(task(core, report.id)?.agentId).toBe('kinds-1')
+  })
+
+  it('refuses a registration whose kinds are not a list of names', async () => {
+    const socket = rawAgent(core.url)
+    await new Promise<void>((resolve) => socket.once('connect', () => resolve()))
+    for (const kinds of [[], [''], 'hash', ['x'.repeat(65)]]) {
+      const answer = await socket.emitWithAck('agent:register', {
+        id: 'bad-kinds',
+        name: 'bad',
+        capabilities: [],
+        kinds,
+      } as never)
+      expect(answer, JSON.stringify(kinds)).toMatchObject({ ok: false, error: { code: 'bad_request' } })
+    }
+    expect(core.coordinator.getAgent('bad-kinds')).toBeUndefined()
+    socket.close()
+  })
+})
+
 describe('liveness', () => {
   let core: TestCore
   beforeAll(async () => {

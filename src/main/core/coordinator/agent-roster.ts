@@ -54,6 +54,7 @@ export class AgentRoster {
    */
   rebind(entry: AgentEntry, spec: AgentSpec, driver: AgentDriver): void {
     entry.driver = driver
+    entry.kinds = spec.kinds ? new Set(spec.kinds) : null
     entry.agent.name = spec.name
     entry.agent.capabilities = [...spec.capabilities]
     entry.agent.concurrency = Math.max(1, spec.concurrency ?? 1)

@@ -14,7 +14,7 @@ export interface AgentSpec {
   kind: AgentKind
   capabilities: string[]
   concurrency?: number
-  /** Task kinds this agent can run; absent: any kind (remote and demo agents). Local agents run only `shell`. */
+  /** Task kinds this agent can run; absent: any kind (demo agents, remote ones that name none). Local agents run only `shell`. */
   kinds?: readonly string[]
 }
 
