@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, statSync } from 'node:fs'
+import { mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
@@ -49,6 +49,27 @@ describe('headless CLI (built out/main/cli.js)', () => {
     expect(await server.exited).toBe(1)
     expect(server.stderr()).toContain(`with the SQLite addon ${join(dir, 'missing.node')}: `)
     expect(server.stdout()).not.toContain('listening on')
+  })
+
+  it('refuses clashing tokens or a damaged tokens file in one line, with exit code 2', async () => {
+    const same = run(builtEntry('cli'), ['--port', '0', '--data-dir', dataDir()], {
+      ...TOKEN_ENV,
+      SWARM_MONITOR_VIEWER_TOKEN: TEST_TOKENS.operator,
+    })
+    expect(await same.exited).toBe(2)
+    expect(same.stderr().trim()).toBe('swarm-monitor: operator, viewer and agent tokens must all differ')
+
+    const dir = dataDir()
+    writeFileSync(join(dir, 'tokens.json'), '{"operator": "trunc')
+    const damaged = run(builtEntry('cli'), ['--port', '0', '--data-dir', dir], {
+      SWARM_MONITOR_OPERATOR_TOKEN: '',
+      SWARM_MONITOR_VIEWER_TOKEN: '',
+      SWARM_MONITOR_AGENT_TOKEN: '',
+    })
+    expect(await damaged.exited).toBe(2)
+    expect(damaged.stderr().trim()).toMatch(
+      /^swarm-monitor: \S+tokens\.json is not valid JSON \(.*\); fix or delete it to generate new tokens$/,
+    )
   })
 
   it('exits non-zero with "port N is already in use" when the port is taken', async () => {

@@ -8,7 +8,7 @@ import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import type { AddressInfo } from 'node:net'
 import { Server } from 'socket.io'
-import type { Config } from './config/config'
+import { ConfigError, type Config } from './config/config'
 import { loadTokens, rotateTokens, tokensFromEnv, type Tokens } from './auth/tokens'
 import { LocalAgents, localAgentSpecs } from './agents/local-agents'
 import { Coordinator } from './coordinator/coordinator'
@@ -73,6 +73,16 @@ export class StartError extends Error {
   override name = 'StartError'
 }
 
+/** The tokens; a damaged tokens file or clashing token variables are a configuration error (exit 2), said plainly. */
+function readTokens(dataDir: string, env: NodeJS.ProcessEnv, closeLog: () => Promise<void>): Tokens {
+  try {
+    return loadTokens(dataDir, env)
+  } catch (error) {
+    void closeLog()
+    throw new ConfigError((error as Error).message)
+  }
+}
+
 /** The task history; a database or an addon that cannot be opened is a StartError naming both. */
 function openStore(config: Config, nativeBinding: string | undefined, closeLog: () => Promise<void>): TaskStore {
   const file = join(config.dataDir, 'swarm.db')
@@ -106,7 +116,7 @@ export function createCore(config: Config, options: CoreOptions = {}): Core {
         : `tokens rotated: new tokens written to ${file}, the old ones no longer work`,
     )
   }
-  const tokens = loadTokens(config.dataDir, options.env ?? process.env)
+  const tokens = readTokens(config.dataDir, options.env ?? process.env, closeLog)
   const log = new EventLog(options.replayBuffer)
   const store = openStore(config, options.sqliteBinding, closeLog)
   const unsubscribeStore = log.subscribe((event) => store.record(event))
