@@ -81,6 +81,7 @@ export class Baseline {
       capabilities: ['bench'],
       status: 'idle',
       concurrency: 4,
+      kinds: null,
       currentTaskIds: [],
       lastHeartbeat: at,
       joinedAt: at,

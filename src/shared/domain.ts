@@ -42,6 +42,8 @@ export interface Agent {
   name: string
   kind: AgentKind
   capabilities: string[]
+  /** The task kinds it runs; null: any kind its capabilities allow. */
+  kinds: string[] | null
   status: AgentStatus
   /** How many tasks the agent runs at once. */
   concurrency: number

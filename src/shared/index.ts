@@ -1,6 +1,7 @@
 export * from './domain'
 export * from './events'
 export * from './result'
+export * from './routing'
 export * from './commands'
 export * from './protocol'
 export * from './agent-messages'

@@ -42,6 +42,7 @@ test('agents: filters narrow and sort the table, pause and resume from the row a
   const drawer = page.locator('[data-testid="agent-drawer"]')
   await expect(drawer).toContainText('bee-02')
   await expect(drawer.locator('[data-testid="agent-heartbeat"]')).toContainText(/ago|just now/)
+  await expect(drawer.locator('[data-testid="agent-kinds"]')).toHaveText('any kind')
   await expect(drawer.getByRole('img', { name: /CPU use/ })).toBeVisible()
   await drawer.locator('[data-action="pause"]').click()
   await expect(page.locator('[data-testid="agent-row"][data-agent-id="demo-02"]')).toHaveAttribute(

@@ -1,5 +1,5 @@
-import { expect, test } from './fixtures'
-import { openView } from './views.shared'
+import { expect, snap, test } from './fixtures'
+import { openView, SHOTS, submitTask } from './views.shared'
 
 test.use({ serverArgs: ['--demo-agents', '2', '--demo-rate', '1', '--local-agents', '1'] })
 
@@ -89,5 +89,35 @@ test('tasks: submit a shell task from the form, watch it finish; cancel and retr
   await page.locator('#task-agent').selectOption(local!)
   await expect(rows).toHaveCount(2)
   await expect(page.locator('[data-testid="tasks-count"]')).toContainText('2 of')
+  expect(consoleErrors).toEqual([])
+})
+
+test('a queued task says what it waits for: no agent that runs it, or how many could and are busy', async ({
+  page,
+  app,
+  consoleErrors,
+}) => {
+  await openView(page, app, 'tasks')
+  const drawer = page.locator('[data-testid="task-drawer"]')
+  const waiting = page.locator('[data-testid="task-drawer-waiting"]')
+  const open = (name: string) =>
+    page.locator('[data-testid="task-row"]', { hasText: name }).locator('button.link').click()
+
+  // Nothing here runs this kind with that capability: it says so.
+  await submitTask(page, app, { name: 'e2e orphan', kind: 'render', payload: {}, capabilities: ['tpu'] })
+  await open('e2e orphan')
+  await expect(drawer).toContainText('e2e orphan')
+  await expect(waiting).toHaveText(/No agent can run this task now: none runs render tasks with tpu\./)
+  await snap(page, `${SHOTS}/task-waiting.png`)
+
+  // The one local agent is busy with a shell task: the next one waits for it.
+  await submitTask(page, app, { name: 'e2e busy', kind: 'shell', payload: { command: 'sleep 5' } })
+  await submitTask(page, app, { name: 'e2e next', kind: 'shell', payload: { command: 'true' } })
+  await open('e2e next')
+  await expect(waiting).toHaveText(/1 agent can run it \(1 busy, 0 paused\)\./)
+  await expect(page.locator('[data-testid="task-drawer-status"]')).toHaveAttribute('data-status', 'succeeded', {
+    timeout: 15_000,
+  })
+  await expect(waiting).toHaveCount(0)
   expect(consoleErrors).toEqual([])
 })

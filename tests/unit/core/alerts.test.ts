@@ -19,6 +19,7 @@ function agent(id: string, overrides: Partial<Agent> = {}): Agent {
     capabilities: [],
     status: 'idle',
     concurrency: 1,
+    kinds: null,
     currentTaskIds: [],
     lastHeartbeat: T0,
     joinedAt: T0,

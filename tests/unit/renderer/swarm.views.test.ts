@@ -16,6 +16,7 @@ function agent(id: string, overrides: Partial<Agent> = {}): Agent {
     capabilities: ['cpu'],
     status: 'idle',
     concurrency: 1,
+    kinds: null,
     currentTaskIds: [],
     lastHeartbeat: T0,
     joinedAt: T0,

@@ -12,7 +12,6 @@ import type { AgentDriver, AgentSpec } from './types'
 export interface AgentEntry {
   agent: Agent
   driver: AgentDriver
-  kinds: ReadonlySet<string> | null
   paused: boolean
   fault: 'error' | 'offline' | null
 }
@@ -33,6 +32,7 @@ export class AgentRoster {
       name: spec.name,
       kind: spec.kind,
       capabilities: [...spec.capabilities],
+      kinds: spec.kinds ? [...spec.kinds] : null,
       status: 'idle',
       concurrency: Math.max(1, spec.concurrency ?? 1),
       currentTaskIds: [],
@@ -41,8 +41,7 @@ export class AgentRoster {
       counters: { done: 0, failed: 0 },
       resources: null,
     }
-    const kinds = spec.kinds ? new Set(spec.kinds) : null
-    const entry: AgentEntry = { agent, driver, kinds, paused: false, fault: null }
+    const entry: AgentEntry = { agent, driver, paused: false, fault: null }
     this.byId.set(agent.id, entry)
     this.announce(agent)
     return entry
@@ -54,7 +53,7 @@ export class AgentRoster {
    */
   rebind(entry: AgentEntry, spec: AgentSpec, driver: AgentDriver): void {
     entry.driver = driver
-    entry.kinds = spec.kinds ? new Set(spec.kinds) : null
+    entry.agent.kinds = spec.kinds ? [...spec.kinds] : null
     entry.agent.name = spec.name
     entry.agent.capabilities = [...spec.capabilities]
     entry.agent.concurrency = Math.max(1, spec.concurrency ?? 1)
@@ -133,6 +132,7 @@ export function copyAgent(agent: Agent): Agent {
   return {
     ...agent,
     capabilities: [...agent.capabilities],
+    kinds: agent.kinds && [...agent.kinds],
     currentTaskIds: [...agent.currentTaskIds],
     counters: { ...agent.counters },
     resources: agent.resources && { ...agent.resources },

@@ -1,6 +1,7 @@
 /** Which agent may run which task: the capability rule, in one place. */
 import type { Task } from '../../../shared/domain'
 import type { TaskSubmit } from '../../../shared/commands'
+import { agentRunsTask } from '../../../shared/routing'
 import type { AgentEntry } from './agent-roster'
 
 /**
@@ -19,9 +20,5 @@ export function requiredCapabilities(request: Pick<TaskSubmit, 'kind' | 'capabil
 }
 
 export function canRun(entry: AgentEntry, task: Task): boolean {
-  return (entry.kinds === null || entry.kinds.has(task.kind)) && covers(entry.agent.capabilities, task.capabilities)
-}
-
-function covers(have: readonly string[], need: readonly string[]): boolean {
-  return need.every((capability) => have.includes(capability))
+  return agentRunsTask(entry.agent, task)
 }
