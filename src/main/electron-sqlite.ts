@@ -62,6 +62,8 @@ export function electronVersionOf(binary: string, root: string): string {
 
 interface Step {
   what: string
+  /** Said before the step runs. */
+  announce?: string
   script: string
   args: string[]
   timeoutMs: number
@@ -143,6 +145,8 @@ export async function ensureElectronAddon(
       filter: (source) => !source.startsWith(join(modules, 'better-sqlite3', 'build')),
     })
     const electron = ['--runtime', 'electron', '--target', target.electronVersion, '--arch', target.arch]
+    // node-gyp builds for the machine it runs on: another platform's addon can only be downloaded.
+    const native = target.platform === process.platform && target.arch === process.arch
     const steps: Step[] = [
       {
         what: 'download',
@@ -152,6 +156,7 @@ export async function ensureElectronAddon(
       },
       {
         what: 'compile',
+        announce: '  no prebuilt addon could be downloaded; compiling it (a minute or two)…',
         script: process.env.npm_config_node_gyp ?? toolScript(modules, 'node-gyp/bin/node-gyp.js'),
         args: [
           'rebuild',
@@ -164,17 +169,10 @@ export async function ensureElectronAddon(
         ],
         timeoutMs: COMPILE_TIMEOUT_MS,
       },
-    ]
+    ].slice(0, native ? 2 : 1)
     const failures: string[] = []
-    // node-gyp builds for the machine it runs on: another platform's addon can only be downloaded.
-    if (target.platform !== process.platform || target.arch !== process.arch) {
-      steps.pop()
-      failures.push(
-        `compile: not possible for ${target.platform}-${target.arch} on ${process.platform}-${process.arch}`,
-      )
-    }
     for (const step of steps) {
-      if (step.what === 'compile') say('  no prebuilt addon could be downloaded; compiling it (a minute or two)…')
+      if (step.announce) say(step.announce)
       const failure = await runStep(step, copy, signal)
       if (signal?.aborted) throw new Error('stopped: interrupted')
       const built = join(copy, 'build', 'Release', 'better_sqlite3.node')
@@ -185,8 +183,11 @@ export async function ensureElectronAddon(
       }
       failures.push(`${step.what} failed: ${failure ?? 'no addon was produced'}`)
     }
-    const order = (failure: string) => (failure.startsWith('download') ? 0 : 1)
-    failures.sort((a, b) => order(a) - order(b))
+    if (!native) {
+      failures.push(
+        `compile: not possible for ${target.platform}-${target.arch} on ${process.platform}-${process.arch}`,
+      )
+    }
     throw new Error(`no SQLite addon for Electron ${target.electronVersion}: ${failures.join('; ')}`)
   } finally {
     rmSync(stage, { recursive: true, force: true })
