@@ -46,8 +46,8 @@ function naturalSize(svg: Buffer): number {
   return Number(width)
 }
 
-async function renderPng(svg: Buffer, size: number, file: string): Promise<void> {
-  await sharp(svg, { density: (72 * size) / naturalSize(svg) })
+async function renderPng(svg: Buffer, width: number, size: number, file: string): Promise<void> {
+  await sharp(svg, { density: (72 * size) / width })
     .resize(size, size, { fit: 'contain', background: { r: 0, g: 0, b: 0, alpha: 0 } })
     .png({ compressionLevel: 9 })
     .toFile(file)
@@ -60,8 +60,9 @@ export async function generateIcons(root: string, log: (line: string) => void = 
   try {
     // icon-gen reads a folder of <size>.png when given one instead of an SVG.
     const sizes = [...new Set<number>([...LINUX_SIZES, ...ICO_SIZES, ...ICNS_SIZES])]
+    const width = naturalSize(svg)
     for (const [index, size] of sizes.entries()) {
-      await renderPng(svg, size, join(scratch, `${size}.png`))
+      await renderPng(svg, width, size, join(scratch, `${size}.png`))
       log(`[${index + 1}/${sizes.length + 1}] rendered ${size}×${size}`)
     }
     const out = (file: string) => {
