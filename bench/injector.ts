@@ -107,16 +107,19 @@ export class Injector {
 
   private submit(n: number): void {
     this.outstanding++
-    this.coordinator.submit({
-      name: `bench #${n}`,
-      kind: 'bench',
-      // `demo: true` keeps these pretend tasks out of the history database, as the demo swarm's are.
-      payload: { demo: true, n },
-      priority: 0,
-      capabilities: [CAPABILITY],
-      timeoutMs: null,
-      maxRetries: 0,
-    })
+    // Ephemeral: these pretend tasks stay out of the history database, as the demo swarm's do.
+    this.coordinator.submit(
+      {
+        name: `bench #${n}`,
+        kind: 'bench',
+        payload: { n },
+        priority: 0,
+        capabilities: [CAPABILITY],
+        timeoutMs: null,
+        maxRetries: 0,
+      },
+      { ephemeral: true },
+    )
   }
 
   private work(agentId: string, taskId: string): void {

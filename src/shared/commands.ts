@@ -9,10 +9,22 @@ import { CHANNELS } from './events'
 const Id = z.string().min(1).max(128)
 const JsonRecord = z.record(z.string(), z.unknown())
 
+/**
+ * A string the operating system receives as a C string (a command, a path, an
+ * environment value): a NUL byte would end it early, and Node's `spawn`
+ * throws on one, so it is refused here, where the client hears why.
+ */
+const CString = (max: number, min = 0) =>
+  z
+    .string()
+    .min(min)
+    .max(max)
+    .refine((value) => !value.includes('\0'), 'must not contain a NUL byte (\\0)')
+
 export const ShellPayloadSchema = z.object({
-  command: z.string().min(1).max(8192),
-  cwd: z.string().max(4096).optional(),
-  env: z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/), z.string().max(8192)).optional(),
+  command: CString(8192, 1),
+  cwd: CString(4096).optional(),
+  env: z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/), CString(8192)).optional(),
 })
 export type ShellPayload = z.infer<typeof ShellPayloadSchema>
 

@@ -12,7 +12,7 @@ import { ConfigError, type Config } from './config/config'
 import { loadTokens, rotateTokens, tokensFromEnv, type Tokens } from './auth/tokens'
 import { LocalAgents, localAgentSpecs } from './agents/local-agents'
 import { Coordinator } from './coordinator/coordinator'
-import { DemoSwarm, isDemoTask } from './demo/demo-swarm'
+import { DemoSwarm } from './demo/demo-swarm'
 import { TaskStore } from './storage/task-store'
 import { loadSwarmFile } from './swarm-file'
 import { createLogger, type Logger } from './logger'
@@ -84,13 +84,19 @@ function readTokens(dataDir: string, env: NodeJS.ProcessEnv, closeLog: () => Pro
 }
 
 /** The task history; a database or an addon that cannot be opened is a StartError naming both. */
-function openStore(config: Config, nativeBinding: string | undefined, closeLog: () => Promise<void>): TaskStore {
+function openStore(
+  config: Config,
+  coordinator: Coordinator,
+  nativeBinding: string | undefined,
+  closeLog: () => Promise<void>,
+): TaskStore {
   const file = join(config.dataDir, 'swarm.db')
   try {
     return new TaskStore({
       file,
       retention: { maxTasks: config.retentionTasks, maxAgeMs: config.retentionDays * 24 * 3600 * 1000 },
-      ephemeral: isDemoTask,
+      // The server's own pretend work (the demo swarm's tasks), as its code marked it at submit.
+      ephemeral: (task) => coordinator.isEphemeral(task.id),
       nativeBinding,
     })
   } catch (error) {
@@ -118,9 +124,12 @@ export function createCore(config: Config, options: CoreOptions = {}): Core {
   }
   const tokens = readTokens(config.dataDir, options.env ?? process.env, closeLog)
   const log = new EventLog(options.replayBuffer)
-  const store = openStore(config, options.sqliteBinding, closeLog)
+  const coordinator = new Coordinator({
+    emit: (event) => log.append(event),
+    driverFailed: (error, context) => logger.error({ err: error, ...context }, 'an agent driver failed'),
+  })
+  const store = openStore(config, coordinator, options.sqliteBinding, closeLog)
   const unsubscribeStore = log.subscribe((event) => store.record(event))
-  const coordinator = new Coordinator({ emit: (event) => log.append(event) })
   const sampler = new MetricsSampler(coordinator, { emit: (event) => log.append(event) })
   const unsubscribeSampler = log.subscribe((event) => sampler.observe(event))
   const alerts = new AlertEngine(swarmSources(coordinator, sampler), {

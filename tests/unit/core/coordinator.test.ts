@@ -213,4 +213,45 @@ describe('Coordinator', () => {
     expect(coordinator.listTasks({ agentId: 'a' }).tasks.map((t) => t.id)).toEqual([first.id])
     expect(coordinator.listTasks({ limit: 1 })).toMatchObject({ total: 2, tasks: [{ id: second.id }] })
   })
+
+  it('fails a task whose driver throws on assign, frees the agent and keeps dispatching', async () => {
+    const failures: unknown[] = []
+    const guarded = new Coordinator({
+      emit: (event) => events.push(event),
+      driverFailed: (error) => failures.push(error),
+    })
+    const calls: string[] = []
+    guarded.addAgent(
+      { id: 'a', name: 'fragile', kind: 'local', capabilities: [] },
+      {
+        assign: (task) => {
+          calls.push(task.name)
+          if (task.name === 'poison') throw new TypeError("The argument 'args[1]' must be a string without null bytes")
+        },
+        cancel: () => {
+          throw new Error('cancel failed too')
+        },
+      },
+    )
+    const poison = guarded.submit(request({ name: 'poison' }))
+    const fine = guarded.submit(request({ name: 'fine' }))
+    await settle()
+    expect(guarded.getTask(poison.id)).toMatchObject({
+      status: 'failed',
+      error: expect.stringContaining('agent fragile could not start this task: The argument'),
+    })
+    // The agent was freed and took the next task; a throwing cancel does not stop the cancel.
+    expect(calls).toEqual(['poison', 'fine'])
+    expect(guarded.cancel(fine.id).status).toBe('cancelled')
+    expect(guarded.getAgent('a')).toMatchObject({ status: 'idle', currentTaskIds: [] })
+    expect(failures).toHaveLength(2)
+    guarded.stop()
+  })
+
+  it('keeps the ephemeral mark on tasks the server submits as such, never on others', () => {
+    const pretend = coordinator.submit(request({ payload: { demo: true } }), { ephemeral: true })
+    const real = coordinator.submit(request({ payload: { demo: true } }))
+    expect(coordinator.isEphemeral(pretend.id)).toBe(true)
+    expect(coordinator.isEphemeral(real.id)).toBe(false)
+  })
 })

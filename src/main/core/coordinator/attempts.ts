@@ -24,6 +24,8 @@ export interface AttemptsOptions {
   /** First retry delay; doubles per attempt up to `retryMaxMs`. */
   retryBaseMs: number
   retryMaxMs: number
+  /** Told when an agent's driver throws; the task it concerned is already dealt with. */
+  driverFailed?(error: unknown, context: { agentId: string; taskId: string; call: 'assign' | 'cancel' }): void
 }
 
 export class Attempts {
@@ -53,7 +55,16 @@ export class Attempts {
         setTimeout(() => this.timeOut(task.id, attempt), task.timeoutMs),
       )
     }
-    entry.driver.assign({ ...task })
+    try {
+      entry.driver.assign({ ...task })
+    } catch (error) {
+      // A driver that throws (spawn refusing an argument, say) must not take the server down with it, nor leave
+      // the task to be dispatched again and again: it ends here, failed, saying why.
+      this.options.driverFailed?.(error, { agentId: entry.agent.id, taskId: task.id, call: 'assign' })
+      this.roster.release(entry, task.id)
+      this.clearTimer(task.id)
+      this.finish(task, 'failed', { error: `agent ${entry.agent.name} could not start this task: ${describe(error)}` })
+    }
   }
 
   cancel(taskId: string): Task {
@@ -66,7 +77,7 @@ export class Attempts {
     const entry = task.agentId ? this.roster.get(task.agentId) : undefined
     if (entry) {
       this.roster.release(entry, taskId)
-      entry.driver.cancel(taskId)
+      this.cancelOn(entry, taskId)
     }
     this.finish(task, 'cancelled', { error: 'cancelled by operator' })
     return task
@@ -137,7 +148,7 @@ export class Attempts {
     const entry = task.agentId ? this.roster.get(task.agentId) : undefined
     if (entry) {
       this.roster.release(entry, taskId)
-      entry.driver.cancel(taskId)
+      this.cancelOn(entry, taskId)
     }
     this.failOrRetry(task, 'timed_out', `timed out after ${task.timeoutMs} ms`)
   }
@@ -184,9 +195,23 @@ export class Attempts {
     return task
   }
 
+  /** Tells the agent to drop a task; a driver that throws is reported, and the task is released all the same. */
+  private cancelOn(entry: AgentEntry, taskId: string): void {
+    try {
+      entry.driver.cancel(taskId)
+    } catch (error) {
+      this.options.driverFailed?.(error, { agentId: entry.agent.id, taskId, call: 'cancel' })
+    }
+  }
+
   private clearTimer(taskId: string): void {
     const timer = this.timers.get(taskId)
     if (timer) clearTimeout(timer)
     this.timers.delete(taskId)
   }
+}
+
+function describe(error: unknown): string {
+  const message = error instanceof Error ? error.message : String(error)
+  return message.split('\n')[0]!.replaceAll('\0', '\\0').slice(0, 500)
 }

@@ -15,7 +15,7 @@ import type { Agent, AgentResources, AgentStatus, Task } from '../../../shared/d
 import type { LogLevel, UnsequencedEvent } from '../../../shared/events'
 import type { TaskSubmit } from '../../../shared/commands'
 import { AgentRoster, copyAgent } from './agent-roster'
-import { Attempts } from './attempts'
+import { Attempts, type AttemptsOptions } from './attempts'
 import { CoordinatorError } from './errors'
 import { restoreTasks, type Restored } from './restore'
 import { Scheduler } from './scheduler'
@@ -35,6 +35,16 @@ export interface CoordinatorOptions {
   /** First retry delay; doubles per attempt up to `retryMaxMs`. */
   retryBaseMs?: number
   retryMaxMs?: number
+  /** Told when an agent's driver throws on assign or cancel (the task is failed or released regardless). */
+  driverFailed?: AttemptsOptions['driverFailed']
+}
+
+export interface SubmitOptions {
+  /**
+   * The server's own pretend work (the demo swarm, the bench's injector): never written to the history.
+   * Decided by the code that submits, never by what a client sends.
+   */
+  ephemeral?: boolean
 }
 
 export class Coordinator {
@@ -66,6 +76,7 @@ export class Coordinator {
       schedule: () => this.scheduler.schedule(),
       retryBaseMs: options.retryBaseMs ?? 1000,
       retryMaxMs: options.retryMaxMs ?? 60_000,
+      driverFailed: options.driverFailed,
     })
   }
 
@@ -144,8 +155,8 @@ export class Coordinator {
 
   // ---- tasks --------------------------------------------------------------
 
-  submit(request: TaskSubmit): Task {
-    const task = this.book.create(request)
+  submit(request: TaskSubmit, options: SubmitOptions = {}): Task {
+    const task = this.book.create(request, options.ephemeral === true)
     this.scheduler.schedule()
     return { ...task }
   }
@@ -169,6 +180,11 @@ export class Coordinator {
     const task = this.book.reopen(taskId)
     this.scheduler.schedule()
     return { ...task }
+  }
+
+  /** Whether a task is the server's own pretend work, kept out of the history (`SubmitOptions.ephemeral`). */
+  isEphemeral(taskId: string): boolean {
+    return this.book.isEphemeral(taskId)
   }
 
   getTask(taskId: string): Task | undefined {

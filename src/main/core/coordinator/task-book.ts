@@ -22,6 +22,8 @@ export interface TaskBookOptions {
 export class TaskBook {
   private readonly tasks = new Map<string, Task>()
   private readonly finishedOrder: string[] = []
+  /** Tasks the server itself made as pretend work; they leave this set when they leave memory. */
+  private readonly ephemeral = new Set<string>()
   private nextTaskNumber = 1
   readonly totals: Totals = { succeeded: 0, failed: 0, finished: 0 }
   readonly maxFinished: number
@@ -34,7 +36,7 @@ export class TaskBook {
   }
 
   /** A new task from a request, queued and announced; returns the live task. */
-  create(request: TaskSubmit): Task {
+  create(request: TaskSubmit, ephemeral = false): Task {
     const now = this.options.now()
     const task: Task = {
       id: this.newTaskId(now),
@@ -56,6 +58,8 @@ export class TaskBook {
       result: null,
       error: null,
     }
+    // Known before it is announced: the history decides from the announcement whether to store it.
+    if (ephemeral) this.ephemeral.add(task.id)
     this.admit(task)
     return task
   }
@@ -103,12 +107,17 @@ export class TaskBook {
     while (this.finishedOrder.length > this.maxFinished) {
       const old = this.finishedOrder.shift()!
       this.tasks.delete(old)
+      this.ephemeral.delete(old)
       this.queue.forget(old)
     }
   }
 
   get(taskId: string): Task | undefined {
     return this.tasks.get(taskId)
+  }
+
+  isEphemeral(taskId: string): boolean {
+    return this.ephemeral.has(taskId)
   }
 
   has(taskId: string): boolean {

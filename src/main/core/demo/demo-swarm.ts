@@ -28,11 +28,6 @@ const TASK_KINDS = [
 ]
 const HEARTBEAT_MS = 5000
 
-/** The demo swarm's synthetic tasks are pretend work: they are not kept in the history database. */
-export function isDemoTask(task: Pick<Task, 'payload'>): boolean {
-  const payload = task.payload as { demo?: unknown } | null
-  return typeof payload === 'object' && payload !== null && payload.demo === true
-}
 const NAMES = ['ant', 'bee', 'wasp', 'moth', 'gnat', 'mite', 'flea', 'fly']
 
 export class DemoSwarm {
@@ -79,15 +74,19 @@ export class DemoSwarm {
   submitTask(): Task {
     const template = TASK_KINDS[Math.floor(this.random() * TASK_KINDS.length)]!
     this.taskNumber++
-    return this.coordinator.submit({
-      name: `${template.kind} #${this.taskNumber}`,
-      kind: template.kind,
-      payload: { demo: true, size: Math.round(this.random() * 1000) },
-      priority: this.random() < 0.1 ? 10 : 0,
-      capabilities: template.capabilities,
-      timeoutMs: null,
-      maxRetries: 0,
-    })
+    // Pretend work: kept out of the history database (a client's task never is, whatever its payload says).
+    return this.coordinator.submit(
+      {
+        name: `${template.kind} #${this.taskNumber}`,
+        kind: template.kind,
+        payload: { size: Math.round(this.random() * 1000) },
+        priority: this.random() < 0.1 ? 10 : 0,
+        capabilities: template.capabilities,
+        timeoutMs: null,
+        maxRetries: 0,
+      },
+      { ephemeral: true },
+    )
   }
 
   /** Every simulated agent reports in, with made-up but plausible resource figures. */
