@@ -78,7 +78,7 @@ describe('batching windows, measured with real clients', () => {
       'swarm_batch_size_bucket',
       'swarm_bytes_sent_total',
       'swarm_clients_connected',
-      'swarm_client_lag_batches_max',
+      'swarm_client_queued_bytes_max',
       'nodejs_eventloop_lag_seconds',
       'swarm_tasks_queued',
     ]) {
@@ -94,7 +94,7 @@ describe('a viewer that cannot keep up', () => {
   let core: TestCore
   let proxy: FaultProxy
   beforeAll(async () => {
-    core = await startCore(['--no-demo'], { maxOutstandingBatches: 20 })
+    core = await startCore(['--no-demo'], { limits: { viewerQueueBytes: 1024 * 1024 } })
     proxy = await FaultProxy.start(core.url)
   })
   afterAll(async () => {

@@ -41,8 +41,6 @@ export interface CoreOptions {
   windows?: Partial<Windows>
   /** Events kept for replay to reconnecting viewers (default 10,000). */
   replayBuffer?: number
-  /** Batches a viewer may have waiting before it is held back and resynced by snapshot. */
-  maxOutstandingBatches?: number
   /** Demo pace multiplier for durations (tests use less than 1). */
   demoSpeed?: number
   /** Silence after which a remote agent is offline and its tasks requeued; overrides `--heartbeat-timeout` (tests use less than its floor). */
@@ -145,7 +143,7 @@ export function createCore(config: Config, options: CoreOptions = {}): Core {
   // `fanout` exists once the Socket.IO server does; the metrics read it lazily.
   let fanout: Fanout | null = null
   const metrics = new PipelineMetrics(
-    () => fanout?.lag() ?? { connected: 0, lagging: 0, maxOutstandingBatches: 0 },
+    () => fanout?.lag() ?? { connected: 0, lagging: 0, maxQueuedBytes: 0 },
     coordinator,
   )
   const demo = config.demo
@@ -195,13 +193,24 @@ export function createCore(config: Config, options: CoreOptions = {}): Core {
     },
   })
   fanout = new Fanout(dashboard, {
-    maxOutstanding: options.maxOutstandingBatches,
-    delivered: (count) => metrics.eventsOut.inc(count),
-    resync: (socket) => {
+    limits,
+    snapshot: () => {
       batcher.flush()
-      metrics.resyncs.inc()
-      logger.info({ id: socket.id }, 'viewer fell behind: resynced with a snapshot')
-      socket.emit('snapshot', buildSnapshot(state))
+      return buildSnapshot(state)
+    },
+    delivered: (count) => metrics.eventsOut.inc(count),
+    resynced: (count) => {
+      metrics.resyncs.inc(count)
+      logger.info({ viewers: count }, 'viewers behind or widening their subscription: resynced with a snapshot')
+    },
+    dropped: (socket, reason, queued) => {
+      metrics.viewersDropped.inc({ reason })
+      logger.warn(
+        { id: socket.id, address: socket.handshake.address, reason, queuedBytes: queued },
+        reason === 'memory'
+          ? 'viewer disconnected: all viewers together had too much waiting for them, this one the most'
+          : `viewer disconnected: ${queued} bytes waiting for it did not ${reason === 'stalled' ? 'shrink' : 'drain'} in time`,
+      )
     },
   })
   const unsubscribe = log.subscribe((event) => {
@@ -230,7 +239,9 @@ export function createCore(config: Config, options: CoreOptions = {}): Core {
     allowRemoteShell: config.allowRemoteShell,
     instance: randomUUID(),
     limits,
+    caps: { total: config.maxViewers, perToken: config.maxViewersPerToken },
     counters,
+    refused: (cap) => metrics.viewersRefused.inc({ cap }),
   })
   const remote = new RemoteAgents(coordinator, {
     logger,
@@ -308,6 +319,7 @@ export function createCore(config: Config, options: CoreOptions = {}): Core {
       alerts.stop()
       unsubscribeSampler()
       coordinator.stop()
+      fanout.stop()
       batcher.stop()
       unsubscribe()
       if (pruneTimer) clearInterval(pruneTimer)

@@ -44,6 +44,24 @@ describe('EventLog', () => {
     expect(log.since(2)).toBeNull()
     expect(log.since(9)).toBeNull()
   })
+
+  it('keeps what its events hold within maxBytes: big log lines push the oldest out early', () => {
+    const log = new EventLog(1000, 100_000)
+    for (let i = 0; i < 50; i++) log.append(logEvent('x'.repeat(16_384)))
+    // About 16.5 KB each: six fit in 100,000 bytes.
+    expect(log.since(44)?.map((event) => event.seq)).toEqual([45, 46, 47, 48, 49, 50])
+    expect(log.since(43)).toBeNull()
+    for (let i = 0; i < 200; i++) log.append(logEvent('small'))
+    expect(log.since(50)).toHaveLength(200)
+  })
+
+  it('answers null when the replay would encode to more than the bytes asked for', () => {
+    const log = new EventLog(1000)
+    for (let i = 0; i < 20; i++) log.append(logEvent('y'.repeat(1000)))
+    expect(log.since(0, 100_000)).toHaveLength(20)
+    expect(log.since(0, 10_000)).toBeNull()
+    expect(log.since(15, 10_000)?.map((event) => event.seq)).toEqual([16, 17, 18, 19, 20])
+  })
 })
 
 describe('Batcher', () => {

@@ -29,6 +29,8 @@ const ConfigSchema = z
     allowOrigin: z.array(z.url()),
     allowRemoteShell: z.boolean(),
     wsCompression: z.boolean(),
+    maxViewers: z.number().int().min(1).max(1_000_000),
+    maxViewersPerToken: z.number().int().min(1).max(1_000_000),
     rotateTokens: z.boolean(),
     logLevel: z.enum(LOG_LEVELS),
     retentionTasks: z.number().int().min(1).max(10_000_000),
@@ -141,6 +143,18 @@ function buildProgram(): Command {
         '--ws-compression',
         'compress WebSocket messages (permessage-deflate): fewer bytes on slow links, more CPU per viewer (default: off)',
       ),
+    )
+    .addOption(
+      new Option('--max-viewers <n>', 'viewers (browsers, scripts on /dashboard) connected at once, in total')
+        .env(`${ENV}MAX_VIEWERS`)
+        .default(10_000)
+        .argParser(int('--max-viewers')),
+    )
+    .addOption(
+      new Option('--max-viewers-per-token <n>', 'viewers connected at once with one token (operator, viewer)')
+        .env(`${ENV}MAX_VIEWERS_PER_TOKEN`)
+        .default(5000)
+        .argParser(int('--max-viewers-per-token')),
     )
     .addOption(
       new Option(
@@ -335,6 +349,8 @@ export function loadConfig(
     allowRemoteShell: opts.allowRemoteShell,
     rotateTokens: opts.rotateTokens === true,
     wsCompression: opts.wsCompression,
+    maxViewers: opts.maxViewers,
+    maxViewersPerToken: opts.maxViewersPerToken,
     logLevel: opts.logLevel,
     retentionTasks: opts.retentionTasks,
     retentionDays: opts.retentionDays,

@@ -8,8 +8,8 @@ import type { Coordinator } from '../coordinator/coordinator'
 export interface LagStats {
   connected: number
   lagging: number
-  /** Batches the furthest-behind client has not yet taken. */
-  maxOutstandingBatches: number
+  /** Bytes waiting in this process for the viewer furthest behind. */
+  maxQueuedBytes: number
 }
 
 export class PipelineMetrics {
@@ -42,7 +42,19 @@ export class PipelineMetrics {
   })
   readonly resyncs = new Counter({
     name: 'swarm_client_resyncs_total',
-    help: 'Snapshots sent to viewers that fell too far behind',
+    help: 'Snapshots sent to viewers that fell too far behind or widened their subscription',
+    registers: [this.registry],
+  })
+  readonly viewersDropped = new Counter({
+    name: 'swarm_viewers_dropped_total',
+    help: 'Viewers disconnected for their backlog: stalled (not reading), overdue (not drained in time), memory (all viewers over the total)',
+    labelNames: ['reason'],
+    registers: [this.registry],
+  })
+  readonly viewersRefused = new Counter({
+    name: 'swarm_viewers_refused_total',
+    help: 'Viewer connections refused by the caps: per token, or in total',
+    labelNames: ['cap'],
     registers: [this.registry],
   })
   readonly unknownEvents = new Counter({
@@ -78,11 +90,11 @@ export class PipelineMetrics {
       },
     })
     new Gauge({
-      name: 'swarm_client_lag_batches_max',
-      help: 'Batches queued for the furthest-behind viewer',
+      name: 'swarm_client_queued_bytes_max',
+      help: 'Bytes waiting in this process for the viewer furthest behind',
       registers,
       collect() {
-        this.set(lag().maxOutstandingBatches)
+        this.set(lag().maxQueuedBytes)
       },
     })
     new Gauge({

@@ -1,7 +1,10 @@
 /**
  * The `/dashboard` namespace: viewers and operators. On connect: `welcome`,
- * then `snapshot`, then `events` batches. Every incoming message is validated
- * and answered through its acknowledgement; none can throw.
+ * then `snapshot` (or the missed events of a resume), then `events` batches.
+ * Every incoming message is validated and answered through its
+ * acknowledgement; none can throw. Connections are capped per token and in
+ * total; what a viewer may ask for that costs the server (a replay, a
+ * snapshot) is bounded in bytes and rationed (`Fanout.ration`).
  */
 import type { Namespace, Socket } from 'socket.io'
 import { SubscribeSchema, SyncSchema, describeIssues } from '../../../shared/commands'
@@ -24,6 +27,12 @@ import { buildSnapshot, type SwarmState } from './snapshot'
 
 export interface SocketData {
   role: Role
+}
+
+/** How many viewers may be connected (`--max-viewers`, `--max-viewers-per-token`). */
+export interface ViewerCaps {
+  total: number
+  perToken: number
 }
 
 export type DashboardNamespace = Namespace<
@@ -49,7 +58,10 @@ export interface DashboardDeps {
   /** Identifies this server process to resuming viewers. */
   instance: string
   limits: Limits
+  caps: ViewerCaps
   counters?: GuardCounters
+  /** Told of each connection a cap refused. */
+  refused?: (cap: keyof ViewerCaps) => void
 }
 
 /** What a viewer may send; anything else is ignored and counted. */
@@ -57,19 +69,22 @@ const EVENTS: ReadonlySet<string> = new Set(['ping', 'sync', 'subscribe', ...COM
 
 /**
  * The events a reconnecting viewer missed, when it says where it stopped
- * (`auth.sinceSeq`) and they are all still in the buffer; null means "send a
- * snapshot".
+ * (`auth.sinceSeq` and `auth.instance`) and they are all still in the buffer
+ * within `maxBytes`; null means "send a snapshot".
  */
-function resumeFrom(auth: unknown, instance: string, log: EventLog): DomainEvent[] | null {
+function resumeFrom(auth: unknown, instance: string, log: EventLog, maxBytes: number): DomainEvent[] | null {
   const { sinceSeq, instance: from } = (auth ?? {}) as { sinceSeq?: unknown; instance?: unknown }
   // Seqs of another server process (a restart) mean nothing here.
   if (from !== instance) return null
   if (typeof sinceSeq !== 'number' || !Number.isInteger(sinceSeq) || sinceSeq < 0 || sinceSeq > log.seq) return null
-  return log.since(sinceSeq)
+  return log.since(sinceSeq, maxBytes)
 }
 
 export function registerDashboard(namespace: DashboardNamespace, deps: DashboardDeps): void {
-  const { state, batcher, fanout, tokens, logger } = deps
+  const { state, batcher, fanout, tokens, logger, limits, caps } = deps
+  /** Viewers connected per token (the roles' tokens are the tokens there are). */
+  const perToken = new Map<Role, number>()
+  let connected = 0
 
   namespace.use((socket, next) => {
     const admission = admit(tokens, (socket.handshake.auth as { token?: unknown }).token, ['operator', 'viewer'])
@@ -79,6 +94,18 @@ export function registerDashboard(namespace: DashboardNamespace, deps: Dashboard
         'connection refused',
       )
       next(new Error(admission.code))
+      return
+    }
+    const cap =
+      connected >= caps.total
+        ? `the server has ${caps.total} viewers connected, its limit (--max-viewers)`
+        : (perToken.get(admission.role) ?? 0) >= caps.perToken
+          ? `the ${admission.role} token has ${caps.perToken} viewers connected, its limit (--max-viewers-per-token)`
+          : null
+    if (cap !== null) {
+      deps.refused?.(connected >= caps.total ? 'total' : 'perToken')
+      logger.warn({ address: socket.handshake.address, role: admission.role, reason: cap }, 'viewer refused')
+      next(Object.assign(new Error('too_many_viewers'), { data: { message: `${cap}; try again later` } }))
       return
     }
     socket.data.role = admission.role
@@ -94,17 +121,21 @@ export function registerDashboard(namespace: DashboardNamespace, deps: Dashboard
       logger,
       counters: deps.counters,
     })
+    connected++
+    perToken.set(role, (perToken.get(role) ?? 0) + 1)
     logger.info({ id: socket.id, role, address: socket.handshake.address }, 'viewer connected')
     socket.on('disconnect', (reason) => {
+      connected--
+      perToken.set(role, (perToken.get(role) ?? 1) - 1)
       fanout.remove(socket)
       logger.info({ id: socket.id, reason }, 'viewer disconnected')
     })
 
     // Everything up to now goes out to the others first, so log.seq is the line:
-    // this socket gets the state up to it (snapshot, or the missed events when it
+    // this socket gets the state up to it (a snapshot, or the missed events when it
     // resumes from a seq still in the buffer) and then only later events.
     batcher.flush()
-    const missed = resumeFrom(socket.handshake.auth, deps.instance, state.log)
+    const missed = resumeFrom(socket.handshake.auth, deps.instance, state.log, limits.replayBytes)
     socket.emit('welcome', {
       role,
       version: VERSION,
@@ -112,9 +143,7 @@ export function registerDashboard(namespace: DashboardNamespace, deps: Dashboard
       resumed: missed !== null,
       instance: deps.instance,
     })
-    if (missed === null) socket.emit('snapshot', buildSnapshot(state))
-    else if (missed.length > 0) socket.emit('events', missed)
-    fanout.add(socket)
+    fanout.add(socket, missed)
     let current = subscription(['agents', 'tasks', 'metrics', 'logs', 'alerts'])
 
     socket.on(
@@ -127,8 +156,23 @@ export function registerDashboard(namespace: DashboardNamespace, deps: Dashboard
       guarded(logger, 'sync', (request, ack) => {
         const parsed = SyncSchema.safeParse(request)
         if (!parsed.success) return ack(fail('bad_request', describeIssues(parsed.error)))
+        const waiting = fanout.queued(socket)
+        if (waiting > limits.viewerQueueBytes) {
+          return ack(
+            fail('rate_limited', `sync: ${waiting} bytes are still on their way to you; sync once they arrive`),
+          )
+        }
+        const retryInMs = fanout.ration(socket)
+        if (retryInMs > 0) {
+          return ack(
+            fail(
+              'rate_limited',
+              `sync: a connection may ask for ${limits.resyncBurst} replays or snapshots at once, then one every ${limits.resyncEveryMs} ms; retry in ${retryInMs} ms`,
+            ),
+          )
+        }
         batcher.flush()
-        const events = state.log.since(parsed.data.sinceSeq)
+        const events = state.log.since(parsed.data.sinceSeq, limits.replayBytes)
         const response: SyncResponse = events
           ? { kind: 'events', events: events.filter((event) => matches(current, event)) }
           : { kind: 'snapshot', snapshot: buildSnapshot(state) }
@@ -146,10 +190,10 @@ export function registerDashboard(namespace: DashboardNamespace, deps: Dashboard
         const next = subscription(parsed.data.channels, parsed.data.agentIds)
         const widened = !covers(current, next)
         current = next
-        fanout.subscribe(socket, current)
         ack(ok(parsed.data))
-        // What the viewer stopped receiving it may hold stale: widening brings a fresh snapshot.
-        if (widened) socket.emit('snapshot', buildSnapshot(state))
+        // What the viewer stopped receiving it may hold stale: widening brings a fresh snapshot. Repeated
+        // widening is rationed like `sync`: the viewer is held back (no events) until its snapshot can go.
+        fanout.subscribe(socket, current, widened)
       }),
     )
 

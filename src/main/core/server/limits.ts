@@ -17,6 +17,26 @@ export interface Limits {
   socketAbuseMs: number
   /** HTTP requests per client address per minute; `/healthz` and the dashboard's files are exempt. */
   httpPerMinute: number
+  /**
+   * Bytes that may wait in this process for one viewer (events, snapshots, replies). Over it the viewer is held
+   * back: it gets nothing more until its backlog drains, then a fresh snapshot.
+   */
+  viewerQueueBytes: number
+  /**
+   * Bytes this process may hold in buffers (what waits for viewers lives there); over it the held-back viewers
+   * are disconnected, furthest behind first.
+   */
+  viewersQueueBytes: number
+  /** A held-back viewer whose backlog has not shrunk for this long is disconnected (it resyncs when it returns). */
+  viewerStallMs: number
+  /** A held-back viewer whose backlog has not drained within this long is disconnected, however slowly it reads. */
+  viewerHoldMs: number
+  /** Largest replay of missed events (`sync`, resume on connect), bytes; beyond it a snapshot is sent instead. */
+  replayBytes: number
+  /** Snapshots and replays one viewer may ask for at once (`sync`, a widening `subscribe`)… */
+  resyncBurst: number
+  /** …and then one per this many ms. */
+  resyncEveryMs: number
 }
 
 export const DEFAULT_LIMITS: Readonly<Limits> = Object.freeze({
@@ -26,6 +46,13 @@ export const DEFAULT_LIMITS: Readonly<Limits> = Object.freeze({
   socketBurst: 100,
   socketAbuseMs: 10_000,
   httpPerMinute: 600,
+  viewerQueueBytes: 2 * 1024 * 1024,
+  viewersQueueBytes: 256 * 1024 * 1024,
+  viewerStallMs: 10_000,
+  viewerHoldMs: 60_000,
+  replayBytes: 1024 * 1024,
+  resyncBurst: 5,
+  resyncEveryMs: 2000,
 })
 
 export function resolveLimits(overrides: Partial<Limits> = {}): Limits {
