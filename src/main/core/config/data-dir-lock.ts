@@ -61,11 +61,17 @@ export class DataDirInUseError extends StartError {
   }
 }
 
+/**
+ * What the file says, or null for anything this code does not write: every
+ * lock (and claim) it writes has a pid and an identity, null only where the
+ * platform cannot tell one; a file without one could not be verified anyway.
+ */
 function parseHolder(text: string): LockHolder | null {
   try {
     const value = JSON.parse(text) as Partial<LockHolder>
     if (!Number.isSafeInteger(value.pid) || (value.pid ?? 0) <= 0) return null
-    const identity = typeof value.identity === 'string' ? value.identity : null
+    if (typeof value.identity !== 'string' && value.identity !== null) return null
+    const identity = value.identity
     const generation = Number.isSafeInteger(value.generation) ? value.generation! : 0
     return { ...value, pid: value.pid!, identity, generation }
   } catch {
