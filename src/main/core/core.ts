@@ -9,12 +9,18 @@ import { join } from 'node:path'
 import type { AddressInfo } from 'node:net'
 import { Server } from 'socket.io'
 import { ConfigError, type Config } from './config/config'
+import { dataDirExposure } from './config/data-dir'
+import { lockDataDir, type DataDirLock } from './config/data-dir-lock'
+import { endLeftovers, logLeftovers } from './agents/leftovers'
+import { DEFAULT_KILL_GRACE_MS } from './agents/local-agent'
+import { ProcessRegistry } from './agents/process-registry'
+import { StartError } from './start-error'
 import { loadTokens, rotateTokens, tokensFromEnv, type Tokens } from './auth/tokens'
 import { LocalAgents, localAgentSpecs } from './agents/local-agents'
 import { Coordinator } from './coordinator/coordinator'
 import { DemoSwarm } from './demo/demo-swarm'
 import { TaskStore } from './storage/task-store'
-import { loadSwarmFile } from './swarm-file'
+import { loadSwarmFile, type SwarmFile } from './swarm-file'
 import { createLogger, type Logger } from './logger'
 import { MetricsSampler } from './metrics/sampler'
 import { AlertEngine } from './alerts/engine'
@@ -67,9 +73,7 @@ export interface Core {
 
 const PRUNE_INTERVAL_MS = 10 * 60_000
 
-export class StartError extends Error {
-  override name = 'StartError'
-}
+export { StartError }
 
 /** The tokens; a damaged tokens file or clashing token variables are a configuration error (exit 2), said plainly. */
 function readTokens(dataDir: string, env: NodeJS.ProcessEnv, closeLog: () => Promise<void>): Tokens {
@@ -107,8 +111,22 @@ function openStore(
 export function createCore(config: Config, options: CoreOptions = {}): Core {
   // Read before anything else: an invalid swarm file throws a SwarmFileError (a ConfigError) and nothing starts.
   const swarm = config.swarm ? loadSwarmFile(config.swarm) : null
+  // Then the data dir, before anything in it is read or written: a second server on it stops here.
+  const lock = lockDataDir(config.dataDir)
+  try {
+    return assembleCore(config, options, swarm, lock)
+  } catch (error) {
+    lock.release()
+    throw error
+  }
+}
+
+function assembleCore(config: Config, options: CoreOptions, swarm: SwarmFile | null, lock: DataDirLock): Core {
   const startedAt = Date.now()
   const { logger, close: closeLog } = createLogger(config, { console: options.console })
+  if (lock.tookOver) logger.info({ previous: lock.tookOver }, 'data dir lock taken over from a server that is gone')
+  const exposure = dataDirExposure(config.dataDir)
+  if (exposure) logger.warn({ dataDir: config.dataDir }, exposure)
   const limits = resolveLimits(options.limits)
   if (config.rotateTokens) {
     const file = rotateTokens(config.dataDir)
@@ -149,7 +167,11 @@ export function createCore(config: Config, options: CoreOptions = {}): Core {
   const demo = config.demo
     ? new DemoSwarm(coordinator, { agents: config.demoAgents, rate: config.demoRate, speed: options.demoSpeed })
     : null
-  const localAgents = new LocalAgents(coordinator, localAgentSpecs(config.localAgents, swarm?.agents))
+  const processes = new ProcessRegistry(config.dataDir)
+  const localAgents = new LocalAgents(coordinator, localAgentSpecs(config.localAgents, swarm?.agents), {
+    registry: processes,
+    logger,
+  })
 
   const secure = config.tlsCert !== null
   let stopping = false
@@ -272,6 +294,8 @@ export function createCore(config: Config, options: CoreOptions = {}): Core {
     },
 
     async start() {
+      // A previous server's commands that still run end before their tasks can be dispatched again.
+      logLeftovers(await endLeftovers(processes, DEFAULT_KILL_GRACE_MS), logger)
       // History first, so the first viewer's snapshot already holds it.
       const restored = coordinator.restore(store.loadTasks().map((row) => row.task))
       if (restored.requeued + restored.finished > 0) logger.info(restored, 'tasks restored from the history database')
@@ -339,6 +363,7 @@ export function createCore(config: Config, options: CoreOptions = {}): Core {
       unsubscribeStore()
       store.close()
       await closeLog()
+      lock.release()
     },
   }
 }

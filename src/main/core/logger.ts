@@ -4,12 +4,13 @@
  * Secrets are redacted by path, so a token or a task's environment never
  * reaches either.
  */
-import { mkdirSync } from 'node:fs'
+import { mkdirSync, readdirSync } from 'node:fs'
 import { join } from 'node:path'
 import { Writable } from 'node:stream'
 import pino, { type Logger } from 'pino'
 import { createStream } from 'rotating-file-stream'
 import type { Config } from './config/config'
+import { PRIVATE_MODE, tightenFile } from './storage/private-file'
 
 export type { Logger }
 
@@ -68,13 +69,26 @@ export interface LoggerHandle {
   close(): Promise<void>
 }
 
-export function createLogger(
-  config: Pick<Config, 'dataDir' | 'logLevel'>,
-  options: { console?: boolean } = {},
-): LoggerHandle {
+export interface LoggerOptions {
+  /** Also print readable lines on stderr. Default true. */
+  console?: boolean
+  /** Size at which the file is rotated (rotating-file-stream's notation). Default `10M`. */
+  rotateSize?: string
+}
+
+export function createLogger(config: Pick<Config, 'dataDir' | 'logLevel'>, options: LoggerOptions = {}): LoggerHandle {
   const dir = join(config.dataDir, 'logs')
   mkdirSync(dir, { recursive: true, mode: 0o700 })
-  const file = createStream('swarm-monitor.log', { path: dir, size: '10M', maxFiles: 5, mode: 0o600 })
+  // Private like the rest of the data dir: the current file is created 0600 and rotation renames it, so
+  // rotated files keep that; files an older version left wider are narrowed, and so is the rotation list.
+  for (const name of readdirSync(dir)) tightenFile(join(dir, name))
+  const file = createStream('swarm-monitor.log', {
+    path: dir,
+    size: options.rotateSize ?? '10M',
+    maxFiles: 5,
+    mode: PRIVATE_MODE,
+  })
+  file.on('history', () => tightenFile(join(dir, 'swarm-monitor.log.txt')))
   const streams: pino.StreamEntry[] = [{ level: 'trace', stream: file }]
   if (options.console !== false) streams.push({ level: 'trace', stream: consoleStream() })
   const logger = pino(

@@ -7,7 +7,9 @@
  * task's log lines (info and warn), bounded per attempt; the exit code
  * decides success. Cancel, timeout and stop end the whole process group
  * (SIGTERM, then SIGKILL after a grace period), and so does the command's
- * own exit: nothing it started outlives its task.
+ * own exit: nothing it started outlives its task. Each group is reported to
+ * `groups` when it starts and once it is gone, so the process registry and
+ * the reaper can end it if the server itself dies first.
  */
 import { statSync } from 'node:fs'
 import type { ChildProcess } from 'node:child_process'
@@ -21,6 +23,15 @@ import { groupExists, killGroup, spawnShell } from './process-group'
 /** The only task kind a local agent runs. */
 export const SHELL_KIND = 'shell'
 
+/** Between SIGTERM and SIGKILL when a process group is ended. */
+export const DEFAULT_KILL_GRACE_MS = 2000
+
+/** Told about every command's process group: when it starts, and once nothing in it can run any more. */
+export interface GroupWatcher {
+  started(pgid: number, taskId: string): void
+  ended(pgid: number): void
+}
+
 export interface LocalAgentOptions {
   /** Log lines sent per attempt, the note about dropped lines included. Default 1000 (the history's bound). */
   maxLogLines?: number
@@ -30,6 +41,7 @@ export interface LocalAgentOptions {
   killGraceMs?: number
   /** The environment commands start from; default `process.env`. */
   env?: NodeJS.ProcessEnv
+  groups?: GroupWatcher
 }
 
 interface Run {
@@ -38,6 +50,8 @@ interface Run {
   /** Set by cancel and stop: the run reports nothing more. */
   cancelled: boolean
   stopKill: (() => void) | null
+  /** Reported to the group watcher and not yet reported gone. */
+  watched: boolean
   closed: Promise<void>
 }
 
@@ -49,6 +63,7 @@ export class LocalAgent implements AgentDriver {
   private readonly maxLineLength: number
   private readonly killGraceMs: number
   private readonly env: NodeJS.ProcessEnv
+  private readonly groups: GroupWatcher | undefined
   private stopping = false
 
   constructor(
@@ -58,8 +73,9 @@ export class LocalAgent implements AgentDriver {
   ) {
     this.maxLogLines = options.maxLogLines ?? 1000
     this.maxLineLength = options.maxLineLength ?? 4096
-    this.killGraceMs = options.killGraceMs ?? 2000
+    this.killGraceMs = options.killGraceMs ?? DEFAULT_KILL_GRACE_MS
     this.env = withoutTokens(options.env ?? process.env)
+    this.groups = options.groups
   }
 
   /** Child processes running now (cancelled ones that are still dying included). */
@@ -103,6 +119,7 @@ export class LocalAgent implements AgentDriver {
       child: null,
       cancelled: false,
       stopKill: null,
+      watched: false,
       closed: new Promise((resolve) => (closed = resolve)),
     }
     const current = () => !run.cancelled && this.runs.get(taskId) === run
@@ -113,6 +130,11 @@ export class LocalAgent implements AgentDriver {
     run.child = child
     this.runs.set(taskId, run)
     this.live.add(run)
+    if (child.pid !== undefined && this.groups) {
+      // Before anything else can happen: a crash from here on must find this group recorded.
+      run.watched = true
+      this.groups.started(child.pid, taskId)
+    }
 
     const flushOut = splitLines(child.stdout!, this.maxLineLength, (line) => budget.push('info', line))
     const flushErr = splitLines(child.stderr!, this.maxLineLength, (line) => budget.push('warn', line))
@@ -137,7 +159,10 @@ export class LocalAgent implements AgentDriver {
     })
     child.once('close', (code, signal) => {
       this.live.delete(run)
-      if (child.pid !== undefined && run.stopKill && !groupExists(child.pid)) run.stopKill()
+      if (child.pid !== undefined && !groupExists(child.pid)) {
+        run.stopKill?.()
+        this.unwatch(run)
+      }
       flushOut()
       flushErr()
       budget.end()
@@ -159,7 +184,13 @@ export class LocalAgent implements AgentDriver {
   private killLeftovers(run: Run): void {
     const pid = run.child?.pid
     if (pid === undefined || run.stopKill) return
-    run.stopKill = killGroup(pid, this.killGraceMs)
+    run.stopKill = killGroup(pid, this.killGraceMs, () => this.unwatch(run))
+  }
+
+  private unwatch(run: Run): void {
+    if (!run.watched || run.child?.pid === undefined) return
+    run.watched = false
+    this.groups?.ended(run.child.pid)
   }
 }
 

@@ -54,12 +54,23 @@ export function groupExists(pid: number): boolean {
 }
 
 /**
- * SIGTERM to the group now, SIGKILL `graceMs` later to whatever ignored it.
- * Returns a function that cancels the SIGKILL (once the group is known gone).
+ * SIGTERM to the group now, SIGKILL `graceMs` later to whatever ignored it;
+ * `killed` runs once nothing of the group can run any more (no group to
+ * signal, or the SIGKILL sent). Returns a function that cancels the SIGKILL
+ * (once the group is known gone).
  */
-export function killGroup(pid: number, graceMs: number): () => void {
-  if (!signalGroup(pid, 'SIGTERM')) return () => {}
-  const timer = setTimeout(() => signalGroup(pid, 'SIGKILL'), graceMs)
+export function killGroup(pid: number, graceMs: number, killed: () => void = () => {}): () => void {
+  if (!signalGroup(pid, 'SIGTERM')) {
+    killed()
+    return () => {}
+  }
+  const timer = setTimeout(() => {
+    try {
+      signalGroup(pid, 'SIGKILL')
+    } finally {
+      killed()
+    }
+  }, graceMs)
   timer.unref()
   return () => clearTimeout(timer)
 }

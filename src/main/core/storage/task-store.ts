@@ -12,6 +12,7 @@ import Database from 'better-sqlite3'
 import type { Task, TaskDetail, TaskLogLine, TaskTransition } from '../../../shared/domain'
 import { isTerminal } from '../../../shared/domain'
 import type { DomainEvent } from '../../../shared/events'
+import { ensurePrivateFile, tightenFile } from './private-file'
 
 export interface RetentionPolicy {
   /** Finished tasks kept; the oldest go first. */
@@ -99,6 +100,10 @@ export class TaskStore {
 
   constructor(private readonly options: StoreOptions) {
     mkdirSync(dirname(options.file), { recursive: true, mode: 0o700 })
+    // It holds task payloads, env values included: 0600. SQLite gives the -wal and -shm files it creates
+    // the database file's mode; ones left by a crash are narrowed here.
+    ensurePrivateFile(options.file)
+    for (const suffix of ['-wal', '-shm']) tightenFile(options.file + suffix)
     this.db = new Database(options.file, options.nativeBinding ? { nativeBinding: options.nativeBinding } : {})
     this.db.pragma('journal_mode = WAL')
     // WAL + NORMAL: a commit survives the process being killed; only an OS crash can lose the last commits.
