@@ -41,6 +41,8 @@ export interface ServerReady {
 export interface LoadSpec {
   /** `task:log` events (logs channel, 1 s window). */
   logsPerS: number
+  /** Characters of each log line (default: a short sentence, ~60). */
+  logBytes?: number
   /** Agent heartbeats, each an `agent:status` event (agents channel, 200 ms window, coalesced). */
   heartbeatsPerS: number
   /** Tasks submitted; each yields ~5 events and one immediate terminal event. */
@@ -69,6 +71,9 @@ export interface ProcessSample {
   externalMb: number
   /** Cumulative CPU time of the process (user + system), ms. */
   cpuMs: number
+  /** Event-loop delay since the previous sample (perf_hooks, 10 ms resolution), ms. */
+  loopDelayP99Ms: number
+  loopDelayMaxMs: number
 }
 
 export interface ServerApi {

@@ -63,7 +63,8 @@ export class Injector {
         const elapsedS = Math.min(now - started, spec.durationMs) / 1000
         for (let n = owed('logs', spec.logsPerS, elapsedS); n > 0; n--) {
           const id = nextAgent()
-          this.coordinator.reportLog(id, null, 'info', `bench step ${done.logs}: processed a batch of records on ${id}`)
+          const line = `bench step ${done.logs}: processed a batch of records on ${id}`
+          this.coordinator.reportLog(id, null, 'info', spec.logBytes ? line.padEnd(spec.logBytes, '.') : line)
           done.logs++
         }
         for (let n = owed('heartbeats', spec.heartbeatsPerS, elapsedS); n > 0; n--) {

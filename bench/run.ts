@@ -15,6 +15,7 @@ import type { Scenario, Verdict } from './scenario'
 import { batched } from './scenarios/batched'
 import { bytes } from './scenarios/bytes'
 import { compression } from './scenarios/compression'
+import { hostile } from './scenarios/hostile'
 import { latency } from './scenarios/latency'
 import { memory } from './scenarios/memory'
 import { renderer } from './scenarios/renderer'
@@ -22,7 +23,7 @@ import { soak } from './scenarios/soak'
 import { throughput } from './scenarios/throughput'
 import { table } from './table'
 
-const SCENARIOS: Scenario[] = [latency, batched, throughput, memory, bytes, renderer, soak, compression]
+const SCENARIOS: Scenario[] = [latency, batched, throughput, memory, bytes, renderer, soak, compression, hostile]
 
 interface ScenarioRecord {
   name: string
@@ -53,10 +54,10 @@ async function main(): Promise<number> {
     `Swarm Monitor bench — ${started.toISOString()} — ${facts.nproc} CPUs (${facts.cpu}), node ${facts.node}, ` +
       `load average ${facts.loadAverage.join(' ')}, commit ${facts.commit}${facts.dirty ? ' + uncommitted src changes' : ''}${args.quick ? ' — QUICK' : ''}`,
   )
-  // Whole-run budget: a default run takes ~9 minutes (the renderer 2.2 of them), a quick one ~2.5;
+  // Whole-run budget: a default run takes ~14 minutes (the renderer 2.2 of them, hostile 5), a quick one ~3.5;
   // the soak adds its own length.
   const budgetMs =
-    (args.quick ? 6 : 18) * 60_000 +
+    (args.quick ? 8 : 26) * 60_000 +
     (args.quick ? 0 : Math.max(0, args.minutes - 1) * 60_000) +
     args.waitQuiet * 1000 * selected.length
   // The bench's own CPU: every process below this one (server, clients, Chromium and its helpers).

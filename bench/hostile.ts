@@ -1,0 +1,151 @@
+/**
+ * Hostile clients for the hostile scenario, run in the orchestrator (they
+ * cost little: most of them do nothing at all, which is the point).
+ *
+ * - `StalledViewers`: WebSocket viewers that join `/dashboard` with a valid
+ *   token and then stop reading (the TCP socket paused, so the kernel's
+ *   buffers fill and then the server's). They answer Engine.IO's heartbeat
+ *   blindly, as an attacker would, so only the server's own rules end them,
+ *   and a stalled viewer the server drops is replaced by a new one: the
+ *   abuse is sustained.
+ * - `Prober`: `GET /healthz` every 100 ms: how long the server keeps a
+ *   plain request waiting (its event-loop stalls, seen from outside).
+ */
+import { createRequire } from 'node:module'
+
+interface RawWebSocket {
+  on(event: 'message', listener: (data: Buffer) => void): void
+  on(event: 'close' | 'error', listener: () => void): void
+  readonly readyState: number
+  send(data: string): void
+  pause(): void
+  terminate(): void
+}
+type WebSocketClass = new (url: string) => RawWebSocket
+
+// ws has no type declarations here; engine.io brings it, and this is the client it is tested with.
+const WebSocket = createRequire(import.meta.url)('ws') as WebSocketClass
+
+const OPEN = 1
+
+export class StalledViewers {
+  private readonly live = new Set<RawWebSocket>()
+  private timer: NodeJS.Timeout | null = null
+  /** Viewers opened, in all; those that joined `/dashboard` and then stopped reading. */
+  opened = 0
+  stalled = 0
+  /** Connections that ended under them (the server dropped them, or refused them). */
+  ended = 0
+
+  constructor(
+    private readonly url: string,
+    private readonly token: string,
+    private readonly target: number,
+  ) {}
+
+  /** Opens `target` stalled viewers and keeps that many, replacing the ones that end. */
+  start(): void {
+    this.topUp()
+    this.timer = setInterval(() => {
+      // An unasked pong keeps Engine.IO's heartbeat satisfied; writing is also how a paused socket learns it was closed.
+      for (const ws of this.live) if (ws.readyState === OPEN) ws.send('3')
+      this.topUp()
+    }, 2000)
+  }
+
+  get count(): number {
+    return this.live.size
+  }
+
+  /** Ends every connection at once (abruptly, as a crashed client or a cut network would). */
+  closeAll(): void {
+    if (this.timer) clearInterval(this.timer)
+    this.timer = null
+    for (const ws of this.live) ws.terminate()
+    this.live.clear()
+  }
+
+  private topUp(): void {
+    const { port, hostname } = new URL(this.url)
+    for (let i = this.live.size; i < this.target; i++) {
+      const ws = new WebSocket(`ws://${hostname}:${port}/socket.io/?EIO=4&transport=websocket`)
+      this.opened++
+      this.live.add(ws)
+      ws.on('message', (data) => {
+        const text = data.toString()
+        if (text.startsWith('0')) ws.send(`40/dashboard,${JSON.stringify({ token: this.token })}`)
+        else if (text.startsWith('40/dashboard')) {
+          this.stalled++
+          ws.pause()
+        }
+      })
+      const end = () => {
+        if (this.live.delete(ws)) this.ended++
+      }
+      ws.on('close', end)
+      ws.on('error', end)
+    }
+  }
+}
+
+export interface ProbeReport {
+  probes: number
+  /** Answered after more than 5 s, or not at all. */
+  timeouts: number
+  p50Ms: number
+  p99Ms: number
+  maxMs: number
+}
+
+export class Prober {
+  private latencies: number[] = []
+  private timeouts = 0
+  private running = false
+  private loop: Promise<void> | null = null
+
+  constructor(private readonly url: string) {}
+
+  start(): void {
+    this.running = true
+    this.loop = (async () => {
+      while (this.running) {
+        const started = performance.now()
+        try {
+          const response = await fetch(`${this.url}/healthz`, { signal: AbortSignal.timeout(5000) })
+          await response.arrayBuffer()
+          this.latencies.push(performance.now() - started)
+        } catch {
+          this.timeouts++
+        }
+        await new Promise((resolve) => setTimeout(resolve, 100))
+      }
+    })()
+  }
+
+  /** What was seen since the last report. */
+  report(): ProbeReport {
+    const sorted = [...this.latencies].sort((a, b) => a - b)
+    const report = {
+      probes: sorted.length + this.timeouts,
+      timeouts: this.timeouts,
+      p50Ms: round(percentile(sorted, 0.5)),
+      p99Ms: round(percentile(sorted, 0.99)),
+      maxMs: round(sorted.at(-1) ?? 0),
+    }
+    this.latencies = []
+    this.timeouts = 0
+    return report
+  }
+
+  async stop(): Promise<void> {
+    this.running = false
+    await this.loop
+  }
+}
+
+const round = (ms: number) => Math.round(ms * 10) / 10
+
+function percentile(sorted: readonly number[], share: number): number {
+  if (sorted.length === 0) return 0
+  return sorted[Math.min(sorted.length - 1, Math.floor(share * sorted.length))]!
+}
