@@ -15,6 +15,7 @@ import type {
   TaskProgress,
 } from './agent-messages'
 import type { Ack } from './result'
+import type { RoutingPolicy } from './routing'
 import type { AgentRef, AlertRef, SubscribeRequest, SyncRequest, TaskRef, TaskSubmitRequest } from './commands'
 
 export const DASHBOARD_NAMESPACE = '/dashboard'
@@ -42,6 +43,8 @@ export interface Welcome {
   resumed: boolean
   /** This server process; a resume is accepted only by the process that sent the events. */
   instance: string
+  /** Which agents may run which tasks beyond kinds and capabilities (`--allow-remote-shell-agents`). */
+  routing: RoutingPolicy
 }
 
 /** Handshake `auth` for `/dashboard`. */

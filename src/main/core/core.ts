@@ -29,6 +29,7 @@ import { buildSnapshot } from './server/snapshot'
 import { createHttpServer } from './server/http'
 import { resolveLimits, type Limits } from './server/limits'
 import { AGENTS_NAMESPACE, DASHBOARD_NAMESPACE } from '../../shared/protocol'
+import type { RoutingPolicy } from '../../shared/routing'
 import { RemoteAgents } from './agents/remote-agents'
 import { registerAgents, type AgentsNamespace } from './server/agents.handlers'
 
@@ -120,7 +121,8 @@ export function createCore(config: Config, options: CoreOptions = {}): Core {
   const log = new EventLog(options.replayBuffer)
   const store = openStore(config, options.sqliteBinding, closeLog)
   const unsubscribeStore = log.subscribe((event) => store.record(event))
-  const coordinator = new Coordinator({ emit: (event) => log.append(event) })
+  const routing: RoutingPolicy = { remoteShellAgents: config.allowRemoteShellAgents }
+  const coordinator = new Coordinator({ emit: (event) => log.append(event), routing })
   const sampler = new MetricsSampler(coordinator, { emit: (event) => log.append(event) })
   const unsubscribeSampler = log.subscribe((event) => sampler.observe(event))
   const alerts = new AlertEngine(swarmSources(coordinator, sampler), {
@@ -222,6 +224,7 @@ export function createCore(config: Config, options: CoreOptions = {}): Core {
     instance: randomUUID(),
     limits,
     counters,
+    routing,
   })
   const remote = new RemoteAgents(coordinator, {
     logger,

@@ -17,6 +17,7 @@ import type { Fanout } from '../pipeline/fanout'
 import { covers, matches, subscription } from '../pipeline/subscription'
 import { VERSION } from '../version'
 import { admit, isLocalClient } from './auth'
+import type { RoutingPolicy } from '../../../shared/routing'
 import { guarded, guardSocket, type GuardCounters } from './guard'
 import type { Limits } from './limits'
 import { COMMAND_NAMES, runCommand } from './operator-commands'
@@ -50,6 +51,8 @@ export interface DashboardDeps {
   instance: string
   limits: Limits
   counters?: GuardCounters
+  /** Which agents may run which tasks beyond their kinds and capabilities; told to viewers in `welcome`. */
+  routing: RoutingPolicy
 }
 
 /** What a viewer may send; anything else is ignored and counted. */
@@ -111,6 +114,7 @@ export function registerDashboard(namespace: DashboardNamespace, deps: Dashboard
       serverTime: Date.now(),
       resumed: missed !== null,
       instance: deps.instance,
+      routing: deps.routing,
     })
     if (missed === null) socket.emit('snapshot', buildSnapshot(state))
     else if (missed.length > 0) socket.emit('events', missed)
