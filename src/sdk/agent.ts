@@ -42,7 +42,10 @@ export type AgentState = 'connecting' | 'registered' | 'reconnecting' | 'closed'
 
 /** Why an agent stopped for good. */
 export interface AgentEnd {
-  /** `closed`: `close()` was called; `refused`: bad token or registration; `replaced`: another process took the id. */
+  /**
+   * `closed`: `close()` was called; `refused`: bad token or registration;
+   * `replaced`: a newer connection took the id over with this one's session key.
+   */
   reason: 'closed' | 'refused' | 'replaced'
   message: string
 }
@@ -105,6 +108,12 @@ const MAX_ERROR_LENGTH = 8192
 const MAX_LOG_LENGTH = 16_384
 /** Refusals of a connection that retrying cannot fix. */
 const FATAL_CONNECT_ERRORS = new Set(['unauthorized', 'forbidden'])
+/**
+ * Registration refusals worth another try with backoff: the server shutting
+ * down, or the id held by another live connection (it frees when that one
+ * closes or goes silent).
+ */
+const RETRYABLE_REGISTRATION = new Set(['unavailable', 'conflict'])
 
 interface Running {
   controller: AbortController
@@ -126,6 +135,8 @@ export function createAgent(options: AgentOptions): SwarmAgent {
   /** Set in the register acknowledgement itself: a `task:assign` right behind it must find it set. */
   let registered = false
   let closedBy: AgentCloseReason | null = null
+  /** From the last register ack: lets a reconnect take the id over at once from our own half-open link. */
+  let sessionKey: string | null = null
 
   let resolveConnected!: () => void
   let rejectConnected!: (error: Error) => void
@@ -151,16 +162,25 @@ export function createAgent(options: AgentOptions): SwarmAgent {
   // ack must find the agent registered, and a promise continuation would run after it.
   const register = () =>
     new Promise<void>((resolve, reject) => {
-      socket.timeout(REGISTER_TIMEOUT_MS).emit('agent:register', registration, (error, answer) => {
+      const sent = sessionKey === null ? registration : { ...registration, sessionKey }
+      socket.timeout(REGISTER_TIMEOUT_MS).emit('agent:register', sent, (error, answer) => {
         if (error) return reject(new Error(`no answer to agent:register within ${REGISTER_TIMEOUT_MS} ms`))
         if (!answer.ok) {
-          const message = `registration refused: ${answer.error.code}: ${answer.error.message}`
-          log('error', message)
-          // A transient refusal (the server shutting down) is worth another try; a bad registration is not.
-          return reject(answer.error.code === 'unavailable' ? new Error(message) : new FatalConnectionError(message))
+          const { code } = answer.error
+          const message = `registration refused: ${code}: ${answer.error.message}`
+          if (!RETRYABLE_REGISTRATION.has(code)) {
+            log('error', message)
+            return reject(new FatalConnectionError(message))
+          }
+          log(
+            'warn',
+            code === 'conflict' ? `agent id ${options.id} is in use; trying again with backoff. ${message}` : message,
+          )
+          return reject(new Error(message))
         }
         registered = true
         closedBy = null
+        sessionKey = answer.data.sessionKey
         log('info', `registered as ${answer.data.agentId}`)
         resolve()
       })
@@ -275,7 +295,7 @@ export function createAgent(options: AgentOptions): SwarmAgent {
     // The server requeued everything this agent held the moment the link dropped.
     abortAll(`connection lost (${reason}); the server requeued the task`)
     if (closedBy === 'replaced') {
-      finish({ reason: 'replaced', message: `another connection registered as ${options.id}` })
+      finish({ reason: 'replaced', message: `a newer connection took over ${options.id} with this one's session key` })
       return
     }
     log('warn', `disconnected: ${reason}`)

@@ -9,6 +9,7 @@ import type {
   AgentClosed,
   AgentLog,
   AgentMetrics,
+  AgentRegistered,
   AgentRegistration,
   TaskComplete,
   TaskFail,
@@ -91,7 +92,7 @@ export interface AgentsServerToClient {
  * one); the SDK always asks for it. Messages before `agent:register` are refused.
  */
 export interface AgentsClientToServer {
-  'agent:register': (registration: AgentRegistration, ack: Ack<{ agentId: string }>) => void
+  'agent:register': (registration: AgentRegistration, ack: Ack<AgentRegistered>) => void
   'agent:heartbeat': (ack: Ack<{ serverTime: number }>) => void
   'agent:metrics': (metrics: AgentMetrics, ack: Ack<null>) => void
   'task:progress': (message: TaskProgress, ack: Ack<null>) => void

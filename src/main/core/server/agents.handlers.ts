@@ -1,7 +1,8 @@
 /**
  * The `/agents` namespace: remote agent processes in any language. Only the
  * agent token gets in. A connection registers once (`agent:register`), then
- * receives `task:assign` / `task:cancel` and reports back. Every message is
+ * receives `task:assign` / `task:cancel` and reports back. Who may register
+ * an id another connection holds: `RemoteAgents.attach`. Every message is
  * validated; a bad or early one is refused through its acknowledgement (or,
  * without one, counted and logged at debug) and changes nothing; none can
  * throw. Who is alive and who speaks for which id: `RemoteAgents`.
@@ -142,13 +143,13 @@ export function registerAgents(namespace: AgentsNamespace, deps: AgentsDeps): vo
       const registration = parsed.data
       if (session?.current) {
         // A repeated register (an ack lost on the way) is harmless; switching ids is not.
-        if (session.agentId === registration.id) return reply(ok({ agentId: registration.id }))
+        if (session.agentId === registration.id) return reply(ok({ agentId: session.agentId, sessionKey: session.key }))
         return reply(fail('conflict', `this connection is already registered as ${session.agentId}`))
       }
       const attached = remote.attach(registration, link)
       if (!attached.ok) return reply(attached)
       session = attached.data.session
-      reply(ok({ agentId: registration.id }))
+      reply(ok({ agentId: session.agentId, sessionKey: session.key }))
     })
 
     registered('agent:heartbeat', AgentHeartbeatSchema, (_message, current, reply) => {
