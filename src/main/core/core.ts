@@ -28,6 +28,7 @@ import { registerDashboard, type DashboardNamespace } from './server/dashboard.h
 import { buildSnapshot } from './server/snapshot'
 import { createHttpServer } from './server/http'
 import { resolveLimits, type Limits } from './server/limits'
+import { LoopLag } from './server/loop-lag'
 import { AGENTS_NAMESPACE, DASHBOARD_NAMESPACE } from '../../shared/protocol'
 import type { RoutingPolicy } from '../../shared/routing'
 import { RemoteAgents } from './agents/remote-agents'
@@ -210,6 +211,9 @@ export function createCore(config: Config, options: CoreOptions = {}): Core {
       })
     },
   )
+  // The rate limit credits the loop's own lateness, so nobody is refused for the server's backlog.
+  const loopLag = new LoopLag()
+  const lagMs = () => loopLag.recentMs()
   const counters = {
     unknownEvent: (namespace: string) => metrics.unknownEvents.inc({ namespace }),
     rateLimited: (namespace: string) => metrics.rateLimited.inc({ via: namespace }),
@@ -224,6 +228,7 @@ export function createCore(config: Config, options: CoreOptions = {}): Core {
     instance: randomUUID(),
     limits,
     counters,
+    lagMs,
     routing,
   })
   const remote = new RemoteAgents(coordinator, {
@@ -238,6 +243,7 @@ export function createCore(config: Config, options: CoreOptions = {}): Core {
     logger,
     limits,
     counters,
+    lagMs,
   })
 
   let url = ''
@@ -277,6 +283,7 @@ export function createCore(config: Config, options: CoreOptions = {}): Core {
       pruneTimer = setInterval(() => store.prune(), PRUNE_INTERVAL_MS)
       pruneTimer.unref()
       remote.start()
+      loopLag.start()
       sampler.start()
       alerts.start()
       localAgents.start()
@@ -305,6 +312,7 @@ export function createCore(config: Config, options: CoreOptions = {}): Core {
       batcher.stop()
       unsubscribe()
       if (pruneTimer) clearInterval(pruneTimer)
+      loopLag.stop()
       if (started) {
         remote.stop()
         stopping = true

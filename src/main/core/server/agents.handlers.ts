@@ -49,6 +49,8 @@ export interface AgentsDeps {
   logger: Logger
   limits: Limits
   counters?: GuardCounters
+  /** How late the event loop ran recently (loop-lag.ts), credited by the rate limit. */
+  lagMs?: () => number
 }
 
 /** What an agent may send; anything else is ignored and counted. */
@@ -108,8 +110,11 @@ export function registerAgents(namespace: AgentsNamespace, deps: AgentsDeps): vo
       limits: deps.limits,
       logger,
       counters: deps.counters,
+      lagMs: deps.lagMs,
       unanswered: (event, result) => noAck(event)(result),
-      // A task's final report: at most one per task the coordinator handed this agent; refusing it would strand the task.
+      // A task's final report: at most one per task the coordinator handed this agent, so the server bounds them
+      // itself; refusing one would strand the task, and counting them would shrink the allowance for progress and
+      // log lines the faster an agent works. Neither judged nor counted.
       exempt: (event, [message]) =>
         (event === 'task:complete' || event === 'task:fail') &&
         session?.current === true &&

@@ -51,6 +51,8 @@ export interface DashboardDeps {
   instance: string
   limits: Limits
   counters?: GuardCounters
+  /** How late the event loop ran recently (loop-lag.ts), credited by the rate limit. */
+  lagMs?: () => number
   /** Which agents may run which tasks beyond their kinds and capabilities; told to viewers in `welcome`. */
   routing: RoutingPolicy
 }
@@ -96,6 +98,7 @@ export function registerDashboard(namespace: DashboardNamespace, deps: Dashboard
       limits: deps.limits,
       logger,
       counters: deps.counters,
+      lagMs: deps.lagMs,
     })
     logger.info({ id: socket.id, role, address: socket.handshake.address }, 'viewer connected')
     socket.on('disconnect', (reason) => {
