@@ -84,6 +84,22 @@ export function createAgent(options: AgentOptions): SwarmAgent {
   let resolveEnded!: (end: AgentEnd) => void
   const ended = new Promise<AgentEnd>((resolve) => (resolveEnded = resolve))
 
+  // Task reports leave through one paced queue; made first, so that bad `outgoing` settings throw before any socket.
+  const sendNow: OutboxSend = (event, message) => {
+    if (!registered || !socket.connected) return
+    const emit = socket.emit.bind(socket) as (
+      event: string,
+      message: unknown,
+      ack: (result: Result<unknown>) => void,
+    ) => void
+    emit(event, message, (result) => {
+      if (result.ok) return
+      // `conflict`: the task went elsewhere meanwhile (cancel, timeout); `rate_limited` would mean the pace is wrong.
+      log(result.error.code === 'rate_limited' ? 'warn' : 'debug', `${event} refused: ${result.error.message}`)
+    })
+  }
+  const outbox = new Outbox(sendNow, options.outgoing)
+
   const socket: AgentSocket = io(`${options.url.replace(/\/+$/, '')}${AGENTS_NAMESPACE}`, {
     auth: { token: options.token },
     forceNew: true,
@@ -142,21 +158,6 @@ export function createAgent(options: AgentOptions): SwarmAgent {
     },
     log,
   })
-
-  const sendNow: OutboxSend = (event, message) => {
-    if (!registered || !socket.connected) return
-    const emit = socket.emit.bind(socket) as (
-      event: string,
-      message: unknown,
-      ack: (result: Result<unknown>) => void,
-    ) => void
-    emit(event, message, (result) => {
-      if (result.ok) return
-      // `conflict`: the task went elsewhere meanwhile (cancel, timeout); `rate_limited` would mean the pace is wrong.
-      log(result.error.code === 'rate_limited' ? 'warn' : 'debug', `${event} refused: ${result.error.message}`)
-    })
-  }
-  const outbox = new Outbox(sendNow, options.outgoing)
 
   const finish = (end: AgentEnd) => {
     if (finished) return

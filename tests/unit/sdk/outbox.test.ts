@@ -1,4 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
+import { createAgent } from '../../../src/sdk/agent'
 import { Outbox, type OutboxEvent, type OutboxOptions } from '../../../src/sdk/outbox'
 
 interface Sent {
@@ -137,5 +138,16 @@ describe('the SDK outbox', () => {
   it('refuses settings that are not positive numbers', () => {
     expect(() => new Outbox(() => {}, { perSecond: 0 })).toThrow(/outgoing.perSecond/)
     expect(() => new Outbox(() => {}, { maxQueued: Number.NaN })).toThrow(/outgoing.maxQueued/)
+    // createAgent says so before it opens anything.
+    const agent = () =>
+      createAgent({
+        url: 'http://127.0.0.1:9',
+        token: 't',
+        id: 'a',
+        capabilities: [],
+        handler: () => null,
+        outgoing: { burst: -1 },
+      })
+    expect(agent).toThrow(/outgoing.burst must be a positive number, got -1/)
   })
 })
