@@ -184,6 +184,40 @@ export interface BytesReport {
   }
 }
 
+/** One SDK agent (src/sdk) draining tasks queued for it alone; bench/sdk-agent-run.ts. */
+export interface AgentRunRequest {
+  url: string
+  /** Agent id; also the kind and capability of its tasks, so runs on one server do not share tasks. */
+  id: string
+  tasks: number
+  concurrency: number
+  /** What the handler sends per task, besides the SDK's own progress 0. */
+  logLines: number
+  progressReports: number
+  /** How long the handler works per task, ms (0: returns at once). */
+  workMs: number
+  timeoutMs: number
+}
+
+export interface AgentRunReport {
+  tasks: number
+  /** Tasks the server counted done for this agent. */
+  completed: number
+  /** From the agent's registration to its last task done. */
+  ms: number
+  tasksPerS: number
+  /** Task ids the handler ran more than once. */
+  duplicates: number
+  /** `swarm_rate_limited_total{via="/agents"}` added during the run. */
+  rateLimited: number
+  /** Refusals the SDK logged (any code). */
+  refusals: number
+  /** Times the agent's link went down (a flood disconnect among them). */
+  reconnects: number
+  /** Log lines that reached a viewer, of the `tasks × logLines` sent. */
+  logLinesSeen: number
+}
+
 export interface ClientsApi {
   connect: [ConnectRequest, ConnectReport]
   reset: [null, null]
@@ -192,6 +226,7 @@ export interface ClientsApi {
   disconnect: [null, null]
   sample: [null, ProcessSample]
   bytes: [BytesRequest, BytesReport]
+  agentRun: [AgentRunRequest, AgentRunReport]
   /** Records what one more viewer receives for a while: Engine.IO message frames as sent. */
   record: [{ url: string; token: string; durationMs: number }, { messages: string[] }]
 }

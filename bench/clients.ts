@@ -1,7 +1,8 @@
 /**
  * The load clients, in their own process: many real socket.io-client
- * viewers, the convergence check against `GET /api/snapshot`, and the
- * bytes-per-client comparison of push against polling. Driven over IPC.
+ * viewers, the convergence check against `GET /api/snapshot`, the
+ * bytes-per-client comparison of push against polling, and one SDK agent at
+ * its top task rate. Driven over IPC.
  */
 import type { Snapshot } from '../src/shared/protocol'
 import type { BytesReport, ClientsApi, ConnectReport, ConvergeReport } from './api'
@@ -11,6 +12,7 @@ import { Poller } from './poller'
 import { sampleProcess } from './process-sample'
 import { Recorder } from './recorder'
 import { serve } from './rpc'
+import { runSdkAgent } from './sdk-agent-run'
 import { Viewer } from './viewer'
 
 const recorder = new Recorder()
@@ -91,6 +93,10 @@ serve<ClientsApi>({
 
   async sample() {
     return sampleProcess()
+  },
+
+  async agentRun(request) {
+    return runSdkAgent(request)
   },
 
   async record({ url, token, durationMs }) {

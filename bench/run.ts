@@ -12,6 +12,7 @@ import { deadline, killChildren, runMain } from './child'
 import { CpuWatch, descendantPids, waitQuiet, type CpuShare } from './cpu-watch'
 import { machine } from './machine'
 import type { Scenario, Verdict } from './scenario'
+import { agentRate } from './scenarios/agent-rate'
 import { batched } from './scenarios/batched'
 import { bytes } from './scenarios/bytes'
 import { compression } from './scenarios/compression'
@@ -23,7 +24,18 @@ import { soak } from './scenarios/soak'
 import { throughput } from './scenarios/throughput'
 import { table } from './table'
 
-const SCENARIOS: Scenario[] = [latency, batched, throughput, memory, bytes, renderer, soak, compression, hostile]
+const SCENARIOS: Scenario[] = [
+  latency,
+  batched,
+  throughput,
+  memory,
+  bytes,
+  renderer,
+  soak,
+  compression,
+  agentRate,
+  hostile,
+]
 
 interface ScenarioRecord {
   name: string

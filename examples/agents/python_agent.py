@@ -16,7 +16,11 @@ emit agent:register and wait for its ack, then receive task:assign / task:cancel
 and emit task:progress, task:complete, task:fail, log, and agent:heartbeat
 every 5 s. On SIGTERM or Ctrl-C it disconnects and exits 0; the server
 requeues whatever was running. It reconnects (1 s ... 30 s with jitter) and
-registers again after a lost connection, under the same id.
+registers again after a lost connection, under the same id, presenting the
+sessionKey of its last registration so that it takes its id over at once even
+if the server still holds its old (half-open) connection. An id held by
+another live connection is refused with "conflict": it tries again with the
+same backoff until the id frees.
 """
 
 import argparse
@@ -69,6 +73,8 @@ class Agent:
         self.stopping = threading.Event()
         self.registered = threading.Event()
         self.closed_reason = None
+        # From the last registration ack; proves a reconnect is this process (docs/agents.md).
+        self.session_key = None
         self.exit_code = 0
         self.lock = threading.Lock()
         # taskId -> threading.Event set when the task must stop (cancel, lost connection)
@@ -91,6 +97,8 @@ class Agent:
                 "kinds": ["hash", "sleep"],
                 "concurrency": self.args.concurrency,
             }
+            if self.session_key:
+                registration["sessionKey"] = self.session_key
             # An ack callback, not call(): the connect handler runs on the receiving thread.
             sio.emit("agent:register", registration, namespace=NAMESPACE, callback=self._on_registered)
 
@@ -130,15 +138,21 @@ class Agent:
 
     def _on_registered(self, answer):
         if answer.get("ok"):
+            self.session_key = answer["data"].get("sessionKey")
             log(self.id, f"registered as {answer['data']['agentId']}")
             self.registered.set()
             self.backoff = 1.0
+            return
+        error = answer.get("error", {})
+        code = error.get("code")
+        log(self.id, f"registration refused: {code}: {error.get('message')}")
+        if code in ("conflict", "unavailable"):
+            # The id is held by another live connection (or the server is stopping): it frees, so try again later.
+            log(self.id, f"agent id {self.id} is not available now: trying again with backoff")
         else:
-            error = answer.get("error", {})
-            log(self.id, f"registration refused: {error.get('code')}: {error.get('message')}")
             self.exit_code = 2
             self.stopping.set()
-            self.sio.start_background_task(self.sio.disconnect)
+        self.sio.start_background_task(self.sio.disconnect)
 
     # ---- tasks -----------------------------------------------------------
 
@@ -236,7 +250,7 @@ class Agent:
             if self.stopping.is_set():
                 break
             if self.closed_reason == "replaced":
-                log(self.id, f"another connection registered as {self.id}: stopping")
+                log(self.id, f"a newer connection took {self.id} over with this one's session key: stopping")
                 return 1
             # 1, 2, 4 ... 30 s, each spread by +-50 % so agents cut off together do not return together.
             delay = min(MAX_BACKOFF_S, self.backoff * random.uniform(0.5, 1.5))

@@ -10,101 +10,45 @@
  * (src/shared/client): reconnects by itself (1 s … 30 s, exponential, with
  * jitter; reset after a stable link), registers again after every reconnect,
  * and closes a link whose heartbeats go unanswered (a half-open connection)
- * within 14 s by default. Delivery is at-least-once: when the
+ * within 14 s by default. Task reports leave through one ordered, paced and
+ * bounded queue (outbox.ts), under the server's rate limit at any task rate.
+ * Delivery is at-least-once: when the
  * connection drops, the server requeues the agent's tasks at once, so the SDK
  * aborts their handlers (`ctx.signal`) and drops their results. Handlers
  * should therefore be idempotent. See src/sdk/README.md and docs/agents.md.
  */
-import { io, type ManagerOptions, type Socket, type SocketOptions } from 'socket.io-client'
-import { AGENT_HEARTBEAT_INTERVAL_MS, type AgentCloseReason, type AgentMetrics } from '../shared/agent-messages'
+import { io } from 'socket.io-client'
+import { AGENT_HEARTBEAT_INTERVAL_MS, type AgentCloseReason } from '../shared/agent-messages'
 import type { Task } from '../shared/domain'
-import type { LogLevel } from '../shared/events'
-import { AGENTS_NAMESPACE, type AgentsClientToServer, type AgentsServerToClient } from '../shared/protocol'
+import { AGENTS_NAMESPACE } from '../shared/protocol'
 import type { Result } from '../shared/result'
 import { FatalConnectionError, ResilientConnection } from '../shared/client/connection'
+import type { AgentEnd, AgentOptions, AgentSocket, AgentState, SwarmAgent, TaskContext } from './agent.types'
+import { Outbox, type OutboxSend } from './outbox'
 import { processResources } from './resources'
 
-export type AgentSocket = Socket<AgentsServerToClient, AgentsClientToServer>
-
-export interface TaskContext {
-  /** Reports progress, 0–1 (clamped), with an optional line for the task's log. */
-  progress(progress: number, message?: string): void
-  /** Adds a line to the task's log. */
-  log(level: LogLevel, message: string): void
-  /** Aborted when the task is cancelled or timed out by the server, or the connection is lost. */
-  readonly signal: AbortSignal
-}
-
-/** Runs one task; the value it returns (JSON) is the task's result, an error it throws fails the task. */
-export type TaskHandler = (task: Task, ctx: TaskContext) => unknown
-
-export type AgentState = 'connecting' | 'registered' | 'reconnecting' | 'closed'
-
-/** Why an agent stopped for good. */
-export interface AgentEnd {
-  /** `closed`: `close()` was called; `refused`: bad token or registration; `replaced`: another process took the id. */
-  reason: 'closed' | 'refused' | 'replaced'
-  message: string
-}
-
-export interface AgentOptions {
-  /** The server, e.g. `http://127.0.0.1:7420` (the `/agents` namespace is added). */
-  url: string
-  /** The agent token (`SWARM_MONITOR_AGENT_TOKEN`, or `agent` in `<data-dir>/tokens.json`). */
-  token: string
-  /** Stable across restarts: a process that comes back with the same id takes its place again. */
-  id: string
-  name?: string
-  capabilities: string[]
-  /**
-   * The task kinds `handler` runs; only those are assigned to this agent.
-   * Absent: any kind its capabilities allow (then the handler must refuse the others).
-   */
-  kinds?: string[]
-  /** Tasks run at once (default 1). */
-  concurrency?: number
-  handler: TaskHandler
-  /** `agent:heartbeat` every this many ms (default 5000). */
-  heartbeatIntervalMs?: number
-  /**
-   * An unanswered heartbeat counts as missed after this long (default 4000);
-   * two missed in a row close the link and reconnect.
-   */
-  heartbeatTimeoutMs?: number
-  /** Resource figures sent with each heartbeat; default: this process's CPU and memory; `false`: none. */
-  metrics?: (() => AgentMetrics) | false
-  /** Reconnection delays (defaults 1000, 30000, 0.2). */
-  reconnectDelayMs?: number
-  reconnectDelayMaxMs?: number
-  reconnectJitter?: number
-  /** Diagnostics (connects, losses, refusals); default: none. */
-  onLog?: (level: LogLevel, message: string) => void
-  /** Extra socket.io-client options (e.g. `transports: ['websocket']`, TLS `ca`). */
-  socket?: Partial<ManagerOptions & SocketOptions>
-}
-
-export interface SwarmAgent {
-  readonly id: string
-  readonly state: AgentState
-  /** Resolves once the first registration is acknowledged; rejects if the agent is refused before that. */
-  readonly connected: Promise<void>
-  /** Resolves when the agent stops for good, saying why. */
-  readonly ended: Promise<AgentEnd>
-  /** Tasks being worked on now. */
-  readonly running: number
-  /** The underlying socket, for tests and diagnostics. */
-  readonly socket: AgentSocket
-  /** The link's state machine: `status` (state, attempt, RTT, quality, history) and `on('state' | 'change', …)`. */
-  readonly connection: ResilientConnection
-  /** Disconnects; tasks still running are aborted and requeued by the server. */
-  close(): Promise<void>
-}
+export type {
+  AgentEnd,
+  AgentOptions,
+  AgentSocket,
+  AgentState,
+  SwarmAgent,
+  TaskContext,
+  TaskHandler,
+} from './agent.types'
 
 const REGISTER_TIMEOUT_MS = 10_000
 const MAX_ERROR_LENGTH = 8192
 const MAX_LOG_LENGTH = 16_384
+const MAX_PROGRESS_MESSAGE_LENGTH = 1000
 /** Refusals of a connection that retrying cannot fix. */
 const FATAL_CONNECT_ERRORS = new Set(['unauthorized', 'forbidden'])
+/**
+ * Registration refusals worth another try with backoff: the server shutting
+ * down, or the id held by another live connection (it frees when that one
+ * closes or goes silent).
+ */
+const RETRYABLE_REGISTRATION = new Set(['unavailable', 'conflict'])
 
 interface Running {
   controller: AbortController
@@ -126,6 +70,8 @@ export function createAgent(options: AgentOptions): SwarmAgent {
   /** Set in the register acknowledgement itself: a `task:assign` right behind it must find it set. */
   let registered = false
   let closedBy: AgentCloseReason | null = null
+  /** From the last register ack: lets a reconnect take the id over at once from our own half-open link. */
+  let sessionKey: string | null = null
 
   let resolveConnected!: () => void
   let rejectConnected!: (error: Error) => void
@@ -137,6 +83,22 @@ export function createAgent(options: AgentOptions): SwarmAgent {
   connected.catch(() => {})
   let resolveEnded!: (end: AgentEnd) => void
   const ended = new Promise<AgentEnd>((resolve) => (resolveEnded = resolve))
+
+  // Task reports leave through one paced queue; made first, so that bad `outgoing` settings throw before any socket.
+  const sendNow: OutboxSend = (event, message) => {
+    if (!registered || !socket.connected) return
+    const emit = socket.emit.bind(socket) as (
+      event: string,
+      message: unknown,
+      ack: (result: Result<unknown>) => void,
+    ) => void
+    emit(event, message, (result) => {
+      if (result.ok) return
+      // `conflict`: the task went elsewhere meanwhile (cancel, timeout); `rate_limited` would mean the pace is wrong.
+      log(result.error.code === 'rate_limited' ? 'warn' : 'debug', `${event} refused: ${result.error.message}`)
+    })
+  }
+  const outbox = new Outbox(sendNow, options.outgoing)
 
   const socket: AgentSocket = io(`${options.url.replace(/\/+$/, '')}${AGENTS_NAMESPACE}`, {
     auth: { token: options.token },
@@ -151,16 +113,25 @@ export function createAgent(options: AgentOptions): SwarmAgent {
   // ack must find the agent registered, and a promise continuation would run after it.
   const register = () =>
     new Promise<void>((resolve, reject) => {
-      socket.timeout(REGISTER_TIMEOUT_MS).emit('agent:register', registration, (error, answer) => {
+      const sent = sessionKey === null ? registration : { ...registration, sessionKey }
+      socket.timeout(REGISTER_TIMEOUT_MS).emit('agent:register', sent, (error, answer) => {
         if (error) return reject(new Error(`no answer to agent:register within ${REGISTER_TIMEOUT_MS} ms`))
         if (!answer.ok) {
-          const message = `registration refused: ${answer.error.code}: ${answer.error.message}`
-          log('error', message)
-          // A transient refusal (the server shutting down) is worth another try; a bad registration is not.
-          return reject(answer.error.code === 'unavailable' ? new Error(message) : new FatalConnectionError(message))
+          const { code } = answer.error
+          const message = `registration refused: ${code}: ${answer.error.message}`
+          if (!RETRYABLE_REGISTRATION.has(code)) {
+            log('error', message)
+            return reject(new FatalConnectionError(message))
+          }
+          log(
+            'warn',
+            code === 'conflict' ? `agent id ${options.id} is in use; trying again with backoff. ${message}` : message,
+          )
+          return reject(new Error(message))
         }
         registered = true
         closedBy = null
+        sessionKey = answer.data.sessionKey
         log('info', `registered as ${answer.data.agentId}`)
         resolve()
       })
@@ -192,6 +163,7 @@ export function createAgent(options: AgentOptions): SwarmAgent {
     if (finished) return
     finished = true
     registered = false
+    outbox.clear()
     abortAll(end.message)
     connection.dispose()
     rejectConnected(new Error(end.message))
@@ -207,7 +179,11 @@ export function createAgent(options: AgentOptions): SwarmAgent {
 
   connection.on('open', () => resolveConnected())
   connection.on('beat', () => {
-    if (registered && sample && socket.connected) socket.emit('agent:metrics', sample(), () => {})
+    // The heartbeat itself and the metrics count against the same pace as task reports.
+    outbox.charge()
+    if (!registered || !sample || !socket.connected) return
+    outbox.charge()
+    socket.emit('agent:metrics', sample(), () => {})
   })
   connection.on('state', ({ to, reason }) => {
     if (to === 'error') finish({ reason: 'refused', message: `${reason} (check the agent token and registration)` })
@@ -219,32 +195,21 @@ export function createAgent(options: AgentOptions): SwarmAgent {
     const entry: Running = { controller }
     running.set(task.id, entry)
     const current = () => running.get(task.id) === entry && !controller.signal.aborted
-    const send = <E extends 'task:progress' | 'task:complete' | 'task:fail' | 'log'>(
-      event: E,
-      message: Parameters<AgentsClientToServer[E]>[0],
-    ) => {
-      if (!registered || !socket.connected) return
-      const emit = socket.emit.bind(socket) as (
-        event: E,
-        message: unknown,
-        ack: (result: Result<unknown>) => void,
-      ) => void
-      emit(event, message, (result) => {
-        if (!result.ok) log('debug', `${event} for ${task.id} refused: ${result.error.message}`)
-      })
-    }
     const ctx: TaskContext = {
       signal: controller.signal,
       progress: (progress, message) => {
         if (!current()) return
         const value = Math.min(1, Math.max(0, Number.isFinite(progress) ? progress : 0))
-        send(
-          'task:progress',
-          message === undefined ? { taskId: task.id, progress: value } : { taskId: task.id, progress: value, message },
+        const text = message === undefined ? undefined : String(message).slice(0, MAX_PROGRESS_MESSAGE_LENGTH)
+        outbox.progress(
+          task.id,
+          text === undefined
+            ? { taskId: task.id, progress: value }
+            : { taskId: task.id, progress: value, message: text },
         )
       },
       log: (level, message) => {
-        if (current()) send('log', { taskId: task.id, level, message: String(message).slice(0, MAX_LOG_LENGTH) })
+        if (current()) outbox.log({ taskId: task.id, level, message: String(message).slice(0, MAX_LOG_LENGTH) })
       },
     }
     // Progress 0 tells the server the task is running, not only assigned.
@@ -253,12 +218,15 @@ export function createAgent(options: AgentOptions): SwarmAgent {
       const result = await options.handler(task, ctx)
       if (!current()) return
       running.delete(task.id)
-      send('task:complete', result === undefined ? { taskId: task.id } : { taskId: task.id, result })
+      outbox.final('task:complete', result === undefined ? { taskId: task.id } : { taskId: task.id, result })
     } catch (error) {
       if (!current()) return
       running.delete(task.id)
       const message = error instanceof Error ? error.message : String(error)
-      send('task:fail', { taskId: task.id, error: (message || 'the handler failed').slice(0, MAX_ERROR_LENGTH) })
+      outbox.final('task:fail', {
+        taskId: task.id,
+        error: (message || 'the handler failed').slice(0, MAX_ERROR_LENGTH),
+      })
     } finally {
       if (running.get(task.id) === entry) running.delete(task.id)
     }
@@ -271,11 +239,12 @@ export function createAgent(options: AgentOptions): SwarmAgent {
 
   socket.on('disconnect', (reason) => {
     registered = false
+    outbox.clear()
     if (finished) return
     // The server requeued everything this agent held the moment the link dropped.
     abortAll(`connection lost (${reason}); the server requeued the task`)
     if (closedBy === 'replaced') {
-      finish({ reason: 'replaced', message: `another connection registered as ${options.id}` })
+      finish({ reason: 'replaced', message: `a newer connection took over ${options.id} with this one's session key` })
       return
     }
     log('warn', `disconnected: ${reason}`)
@@ -287,6 +256,7 @@ export function createAgent(options: AgentOptions): SwarmAgent {
   })
 
   socket.on('task:cancel', ({ taskId }) => {
+    outbox.forget(taskId)
     const task = running.get(taskId)
     if (!task) return
     running.delete(taskId)

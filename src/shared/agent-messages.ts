@@ -13,7 +13,11 @@ export const AGENT_HEARTBEAT_TIMEOUT_MS = 15_000
 /** How long an offline remote agent stays listed before it is removed (server default). */
 export const AGENT_OFFLINE_GRACE_MS = 10 * 60_000
 
-/** Why the server closed an agent's connection; sent as `agent:closed` just before it does. */
+/**
+ * Why the server closed an agent's connection; sent as `agent:closed` just
+ * before it does. `replaced`: a newer connection presented this one's
+ * `sessionKey` (the same agent, back on a new link) and took the id over.
+ */
 export const AGENT_CLOSE_REASONS = ['replaced', 'heartbeat_timeout'] as const
 export type AgentCloseReason = (typeof AGENT_CLOSE_REASONS)[number]
 
@@ -33,9 +37,23 @@ export const AgentRegistrationSchema = z
     concurrency: z.number().int().min(1).max(256).optional(),
     /** The task kinds this agent runs; absent: any kind its capabilities allow. */
     kinds: z.array(z.string().min(1).max(64)).min(1).max(64).optional(),
+    /**
+     * The `sessionKey` of this agent's last registration ack: proves a reconnect
+     * comes from the same process, which may then take its id over at once from
+     * a connection that is still open (half-open). Without it, an id held by a
+     * live connection is refused with `conflict` until that connection ends.
+     */
+    sessionKey: z.string().min(1).max(128).optional(),
   })
   .strict()
 export type AgentRegistration = z.infer<typeof AgentRegistrationSchema>
+
+/** The `agent:register` ack's data. */
+export interface AgentRegistered {
+  agentId: string
+  /** A secret for this connection's session; present it in the next registration to take over at once. */
+  sessionKey: string
+}
 
 export const TaskProgressSchema = z
   .object({

@@ -9,12 +9,14 @@ import type {
   AgentClosed,
   AgentLog,
   AgentMetrics,
+  AgentRegistered,
   AgentRegistration,
   TaskComplete,
   TaskFail,
   TaskProgress,
 } from './agent-messages'
 import type { Ack } from './result'
+import type { RoutingPolicy } from './routing'
 import type { AgentRef, AlertRef, SubscribeRequest, SyncRequest, TaskRef, TaskSubmitRequest } from './commands'
 
 export const DASHBOARD_NAMESPACE = '/dashboard'
@@ -42,6 +44,8 @@ export interface Welcome {
   resumed: boolean
   /** This server process; a resume is accepted only by the process that sent the events. */
   instance: string
+  /** Which agents may run which tasks beyond kinds and capabilities (`--allow-remote-shell-agents`). */
+  routing: RoutingPolicy
 }
 
 /** Handshake `auth` for `/dashboard`. */
@@ -88,7 +92,7 @@ export interface AgentsServerToClient {
  * one); the SDK always asks for it. Messages before `agent:register` are refused.
  */
 export interface AgentsClientToServer {
-  'agent:register': (registration: AgentRegistration, ack: Ack<{ agentId: string }>) => void
+  'agent:register': (registration: AgentRegistration, ack: Ack<AgentRegistered>) => void
   'agent:heartbeat': (ack: Ack<{ serverTime: number }>) => void
   'agent:metrics': (metrics: AgentMetrics, ack: Ack<null>) => void
   'task:progress': (message: TaskProgress, ack: Ack<null>) => void

@@ -124,16 +124,16 @@ describe('/agents namespace', () => {
     }
     expect((await agents(core)).map((a) => a.id)).not.toContain('ok')
 
+    const registered = await socket.emitWithAck('agent:register', {
+      id: 'strict-1',
+      name: 'strict',
+      capabilities: ['x'],
+    })
+    expect(registered).toEqual({ ok: true, data: { agentId: 'strict-1', sessionKey: expect.any(String) } })
+    // The same registration again (a lost ack) is fine, with the same key; another id on this connection is not.
     expect(await socket.emitWithAck('agent:register', { id: 'strict-1', name: 'strict', capabilities: ['x'] })).toEqual(
-      {
-        ok: true,
-        data: { agentId: 'strict-1' },
-      },
+      registered,
     )
-    // The same registration again (a lost ack) is fine; another id on this connection is not.
-    expect(
-      (await socket.emitWithAck('agent:register', { id: 'strict-1', name: 'strict', capabilities: ['x'] })).ok,
-    ).toBe(true)
     expect(await socket.emitWithAck('agent:register', { id: 'strict-2', name: 's', capabilities: [] })).toMatchObject({
       ok: false,
       error: { code: 'conflict' },
@@ -276,17 +276,32 @@ describe('/agents namespace', () => {
     expect(after[0]).toMatchObject({ name: 'phoenix v2', status: 'idle', counters: { done: 1, failed: 0 } })
   })
 
-  it('lets a newer connection with the same id win; the older agent stops as replaced', async () => {
+  it('keeps an id with the SDK agent that holds it; a second SDK agent with that id retries and joins when it frees', async () => {
     const older = sdkAgent(core.url, { id: 'twin', capabilities: ['twin'], handler: () => 'older' })
     await older.connected
-    const newer = sdkAgent(core.url, { id: 'twin', capabilities: ['twin'], handler: () => 'newer' })
+    const logs: string[] = []
+    const newer = sdkAgent(core.url, {
+      id: 'twin',
+      capabilities: ['twin'],
+      handler: () => 'newer',
+      onLog: (level, message) => logs.push(`${level}: ${message}`),
+    })
+    await until(() => newer.connection.status.attempt >= 3, 5000, 'the newer agent to try a few times')
+    expect(newer.state).toBe('reconnecting')
+    expect(logs).toContainEqual(expect.stringMatching(/^warn: agent id twin is in use; trying again with backoff/))
+    expect(older.state).toBe('registered')
+    const first = await submit(core, { name: 'twin 1', kind: 'x', capabilities: ['twin'] })
+    await until(() => task(core, first.id)?.status === 'succeeded', 5000, 'the first task')
+    expect(task(core, first.id)?.result).toBe('older')
+
+    await older.close()
     await newer.connected
-    expect(await older.ended).toMatchObject({ reason: 'replaced' })
-    const submitted = await submit(core, { name: 'twin', kind: 'x', capabilities: ['twin'] })
-    await until(() => task(core, submitted.id)?.status === 'succeeded', 5000, 'the task')
-    expect(task(core, submitted.id)?.result).toBe('newer')
-    expect((await agents(core)).filter((a) => a.id === 'twin')).toHaveLength(1)
     expect(newer.state).toBe('registered')
+    const second = await submit(core, { name: 'twin 2', kind: 'x', capabilities: ['twin'] })
+    await until(() => task(core, second.id)?.status === 'succeeded', 5000, 'the second task')
+    expect(task(core, second.id)?.result).toBe('newer')
+    expect(await older.ended).toMatchObject({ reason: 'closed' })
+    expect((await agents(core)).filter((a) => a.id === 'twin')).toHaveLength(1)
   })
 
   it('refuses an id that belongs to another kind of agent', async () => {

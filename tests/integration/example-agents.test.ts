@@ -1,12 +1,20 @@
 /**
  * The example agents as real processes against a real server: the Node SDK
  * example killed mid-task (its task finished elsewhere, exactly once), and the
- * Python example (python-socketio) completing a task and exiting on SIGTERM.
+ * Python example (python-socketio) completing a task and exiting on SIGTERM,
+ * and waiting with backoff while another live connection holds its id.
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import type { Task } from '../../src/shared/domain'
 import type { TaskSubmitRequest } from '../../src/shared/commands'
-import { closeAgents, findPython, killAgentProcesses, sdkAgent, spawnAgent } from '../helpers/agents'
+import {
+  closeAgents,
+  findPython,
+  killAgentProcesses,
+  registeredRawAgent,
+  sdkAgent,
+  spawnAgent,
+} from '../helpers/agents'
 import { TEST_TOKENS, postJson, startCore, until } from '../helpers/core'
 
 type TestCore = Awaited<ReturnType<typeof startCore>>
@@ -103,5 +111,27 @@ describe('example agents', () => {
     agent.child.kill('SIGTERM')
     expect(await agent.exited).toEqual({ code: 0, signal: null })
     await until(() => core.coordinator.getAgent('example-python')?.status === 'offline', 2000, 'the agent offline')
+  })
+
+  it('python_agent.py retries while another live connection holds its id, and joins when it frees', async () => {
+    const found = findPython()
+    if ('error' in found) throw new Error(found.error)
+    const holder = await registeredRawAgent(core.url, 'example-python-busy')
+    const agent = spawnAgent(found.python, [
+      'examples/agents/python_agent.py',
+      '--url',
+      core.url,
+      '--token',
+      TEST_TOKENS.agent,
+      '--id',
+      'example-python-busy',
+    ])
+    await agent.waitFor(/registration refused: conflict: .*\n.*trying again with backoff\n.*reconnecting in/)
+    expect(agent.child.exitCode).toBeNull()
+    holder.disconnect()
+    await agent.waitFor(/registered as example-python-busy/, 10_000)
+    expect(core.coordinator.getAgent('example-python-busy')?.capabilities).toEqual(['python', 'hash', 'sleep'])
+    agent.child.kill('SIGTERM')
+    expect(await agent.exited).toEqual({ code: 0, signal: null })
   })
 })

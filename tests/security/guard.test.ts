@@ -53,12 +53,66 @@ describe('token bucket', () => {
     }
   })
 
-  it('lets an exempt message through on an empty bucket, spending a token when there is one', () => {
-    const { bucket } = bucketAt({ ...DEFAULT_LIMITS, socketBurst: 2 })
-    bucket.spend()
-    expect(bucket.take()).toBe('ok')
-    bucket.spend() // empty already: still fine
-    expect(bucket.take()).toBe('limited')
+  it('does not refuse a client that kept to 40 a second while the server was 4 s late handling it', () => {
+    // The server's loop was blocked from 1 s to 5 s: what the client sent meanwhile is handled at 5 s, at once.
+    const clock = { now: 0 }
+    const lag = { ms: 0 }
+    const bucket = new TokenBucket(
+      DEFAULT_LIMITS,
+      () => clock.now,
+      () => lag.ms,
+    )
+    const sentAt = Array.from({ length: 320 }, (_, i) => i * 25)
+    const handledAt = (t: number) => (t >= 1000 && t < 5000 ? 5000 : t)
+    const verdicts = sentAt.map((t) => {
+      clock.now = handledAt(t)
+      // The loop-lag measure sees the block from the moment it ends, for its window.
+      lag.ms = clock.now >= 5000 && clock.now < 15_000 ? 4000 : 0
+      return bucket.take()
+    })
+    expect(verdicts.filter((v) => v !== 'ok')).toEqual([])
+  })
+
+  it('refuses that client without the lag credit: the test above fails for the reason it claims', () => {
+    const clock = { now: 0 }
+    const bucket = new TokenBucket(DEFAULT_LIMITS, () => clock.now)
+    const verdicts = Array.from({ length: 320 }, (_, i) => {
+      const t = i * 25
+      clock.now = t >= 1000 && t < 5000 ? 5000 : t
+      return bucket.take()
+    })
+    // 160 messages handled at once against a bucket of 100.
+    expect(verdicts.filter((v) => v === 'limited').length).toBeGreaterThanOrEqual(55)
+  })
+
+  it('gives a flooder no more under lag than the rate would have over that time', () => {
+    const clock = { now: 0 }
+    const bucket = new TokenBucket(
+      DEFAULT_LIMITS,
+      () => clock.now,
+      () => 4000,
+    )
+    // Quiet for 4 s (the server was blocked), then 10,000 messages at once: 100 + 50 × 4 s.
+    clock.now = 4000
+    const ok = Array.from({ length: 10_000 }, () => bucket.take()).filter((v) => v === 'ok').length
+    expect(ok).toBe(300)
+    // The credit is the lag, not an allowance: however long the quiet, the bucket holds no more than that.
+    clock.now = 3_600_000
+    expect(Array.from({ length: 10_000 }, () => bucket.take()).filter((v) => v === 'ok').length).toBe(300)
+  })
+
+  it('shrinks back to the burst when the lag is over', () => {
+    const clock = { now: 0 }
+    const lag = { ms: 2000 }
+    const bucket = new TokenBucket(
+      DEFAULT_LIMITS,
+      () => clock.now,
+      () => lag.ms,
+    )
+    clock.now = 10_000
+    expect(bucket.capacity).toBe(200)
+    lag.ms = 0
+    expect(Array.from({ length: 150 }, () => bucket.take()).filter((v) => v === 'ok')).toHaveLength(100)
   })
 
   it('refuses limits that are not positive numbers', () => {

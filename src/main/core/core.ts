@@ -34,7 +34,9 @@ import { registerDashboard, type DashboardNamespace } from './server/dashboard.h
 import { buildSnapshot } from './server/snapshot'
 import { createHttpServer } from './server/http'
 import { resolveLimits, type Limits } from './server/limits'
+import { LoopLag } from './server/loop-lag'
 import { AGENTS_NAMESPACE, DASHBOARD_NAMESPACE } from '../../shared/protocol'
+import type { RoutingPolicy } from '../../shared/routing'
 import { RemoteAgents } from './agents/remote-agents'
 import { registerAgents, type AgentsNamespace } from './server/agents.handlers'
 
@@ -140,8 +142,10 @@ function assembleCore(config: Config, options: CoreOptions, swarm: SwarmFile | n
   }
   const tokens = readTokens(config.dataDir, options.env ?? process.env, closeLog)
   const log = new EventLog(options.replayBuffer)
+  const routing: RoutingPolicy = { remoteShellAgents: config.allowRemoteShellAgents }
   const coordinator = new Coordinator({
     emit: (event) => log.append(event),
+    routing,
     driverFailed: (error, context) => logger.error({ err: error, ...context }, 'an agent driver failed'),
   })
   const store = openStore(config, coordinator, options.sqliteBinding, closeLog)
@@ -248,6 +252,9 @@ function assembleCore(config: Config, options: CoreOptions, swarm: SwarmFile | n
       })
     },
   )
+  // The rate limit credits the loop's own lateness, so nobody is refused for the server's backlog.
+  const loopLag = new LoopLag()
+  const lagMs = () => loopLag.recentMs()
   const counters = {
     unknownEvent: (namespace: string) => metrics.unknownEvents.inc({ namespace }),
     rateLimited: (namespace: string) => metrics.rateLimited.inc({ via: namespace }),
@@ -264,6 +271,8 @@ function assembleCore(config: Config, options: CoreOptions, swarm: SwarmFile | n
     caps: { total: config.maxViewers, perToken: config.maxViewersPerToken },
     counters,
     refused: (cap) => metrics.viewersRefused.inc({ cap }),
+    lagMs,
+    routing,
   })
   const remote = new RemoteAgents(coordinator, {
     logger,
@@ -277,6 +286,7 @@ function assembleCore(config: Config, options: CoreOptions, swarm: SwarmFile | n
     logger,
     limits,
     counters,
+    lagMs,
   })
 
   let url = ''
@@ -318,6 +328,7 @@ function assembleCore(config: Config, options: CoreOptions, swarm: SwarmFile | n
       pruneTimer = setInterval(() => store.prune(), PRUNE_INTERVAL_MS)
       pruneTimer.unref()
       remote.start()
+      loopLag.start()
       sampler.start()
       alerts.start()
       localAgents.start()
@@ -347,6 +358,7 @@ function assembleCore(config: Config, options: CoreOptions, swarm: SwarmFile | n
       batcher.stop()
       unsubscribe()
       if (pruneTimer) clearInterval(pruneTimer)
+      loopLag.stop()
       if (started) {
         remote.stop()
         stopping = true

@@ -26,6 +26,9 @@ const REDACT = [
   '*.env',
   'payload.env',
   '*.payload.env',
+  // An agent's session key lets its holder take the agent's id over (agents/remote-agents.ts).
+  'sessionKey',
+  '*.sessionKey',
 ]
 
 const LEVEL_NAMES: Record<number, string> = {

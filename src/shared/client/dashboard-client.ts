@@ -14,6 +14,7 @@
 import type { ManagerOptions, Socket, SocketOptions } from 'socket.io-client'
 import type { Role } from '../domain'
 import type { DomainEvent } from '../events'
+import type { RoutingPolicy } from '../routing'
 import type { DashboardAuth, DashboardClientToServer, DashboardServerToClient, Snapshot, Welcome } from '../protocol'
 import type { Ack, Result } from '../result'
 import type { BackoffOptions } from './backoff'
@@ -75,6 +76,8 @@ export interface DashboardClientOptions {
 export interface DashboardStatus extends ConnectionStatus {
   role: Role | null
   serverVersion: string | null
+  /** The server's routing policy, from its `welcome`; null before the first one. */
+  routing: RoutingPolicy | null
   /** The last seq handed out (snapshot or event); null before the first snapshot. */
   seq: number | null
   /** Whether the last connect resumed from `seq` (events only) rather than starting from a snapshot. */
@@ -104,6 +107,7 @@ export class DashboardClient {
   private pollReachable: boolean | null = null
   private role: Role | null = null
   private serverVersion: string | null = null
+  private routing: RoutingPolicy | null = null
   private instance: string | null = null
   private seq: number | null = null
   private resumed: boolean | null = null
@@ -157,6 +161,7 @@ export class DashboardClient {
     socket.on('welcome', (welcome) => {
       this.role = welcome.role
       this.serverVersion = welcome.version
+      this.routing = welcome.routing
       this.instance = welcome.instance
       this.resumed = welcome.resumed
       this.events.emit('welcome', welcome)
@@ -192,6 +197,7 @@ export class DashboardClient {
       ...this.connection.status,
       role: this.role,
       serverVersion: this.serverVersion,
+      routing: this.routing,
       seq: this.seq,
       resumed: this.resumed,
       queuedCommands: this.queue.queued,

@@ -64,11 +64,21 @@ describe('DashboardClient', () => {
     expect(auth!()).toEqual({ token: 'tok' })
     client.start()
     socket.accept()
-    socket.fire('welcome', { role: 'viewer', version: '1', serverTime: Date.now(), resumed: false, instance: 'A' })
+    expect(client.status.routing).toBeNull()
+    const routing = { remoteShellAgents: true }
+    socket.fire('welcome', {
+      role: 'viewer',
+      version: '1',
+      serverTime: Date.now(),
+      resumed: false,
+      instance: 'A',
+      routing,
+    })
     socket.fire('snapshot', snapshot(10))
     socket.fire('events', [{ seq: 11 }, { seq: 12 }] as DomainEvent[])
     expect(auth!()).toEqual({ token: 'tok', sinceSeq: 12, instance: 'A' })
-    expect(client.status).toMatchObject({ role: 'viewer', seq: 12, resumed: false })
+    // The server's routing policy, for the task drawer's "what does this task wait for".
+    expect(client.status).toMatchObject({ role: 'viewer', seq: 12, resumed: false, routing })
   })
 
   it('polls GET /api/snapshot every second after 5 failed attempts, and stops once the socket is back', async () => {

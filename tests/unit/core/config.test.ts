@@ -45,6 +45,23 @@ describe('loadConfig', () => {
     expect(loadConfig([], { SWARM_MONITOR_WS_COMPRESSION: '1' }).wsCompression).toBe(true)
   })
 
+  it('keeps shell tasks off remote agents unless --allow-remote-shell-agents (flag, environment or file)', () => {
+    expect(loadConfig([], env)).toMatchObject({ allowRemoteShell: false, allowRemoteShellAgents: false })
+    expect(loadConfig(['--allow-remote-shell-agents'], env)).toMatchObject({
+      allowRemoteShell: false,
+      allowRemoteShellAgents: true,
+    })
+    expect(loadConfig([], { SWARM_MONITOR_ALLOW_REMOTE_SHELL_AGENTS: '1' }).allowRemoteShellAgents).toBe(true)
+    expect(loadConfig([], { SWARM_MONITOR_ALLOW_REMOTE_SHELL_AGENTS: 'no' }).allowRemoteShellAgents).toBe(false)
+    // The other setting is about who may submit shell tasks: it does not let agents run them.
+    expect(loadConfig(['--allow-remote-shell'], env).allowRemoteShellAgents).toBe(false)
+    const file = join(mkdtempSync(join(tmpdir(), 'sm-config-')), 'shell.json')
+    writeFileSync(file, JSON.stringify({ allowRemoteShellAgents: true }))
+    expect(loadConfig(['--config', file], env).allowRemoteShellAgents).toBe(true)
+    writeFileSync(file, JSON.stringify({ allowRemoteShellAgents: 'yes' }))
+    expect(() => loadConfig(['--config', file], env)).toThrow(/allowRemoteShellAgents/)
+  })
+
   it('takes environment variables, and flags win over them', () => {
     expect(loadConfig([], { SWARM_MONITOR_PORT: '9000', SWARM_MONITOR_NO_DEMO: '1' })).toMatchObject({
       port: 9000,

@@ -83,7 +83,18 @@ describe('routing between local, demo and remote agents', () => {
     expect(coordinator.getTask(shellTask.id)?.status).toBe('queued')
   })
 
-  it('a remote agent that declares shell may run shell tasks', async () => {
+  it('a remote agent that declares shell runs no shell task by default, but other kinds needing shell', async () => {
+    coordinator.addAgent({ id: 'r-1', name: 'remote', kind: 'remote', capabilities: ['shell'] }, remote)
+    const task = submit({ kind: 'shell', payload: { command: 'true' } })
+    const other = submit({ kind: 'probe', capabilities: ['shell'] })
+    await settle()
+    expect(remote.assigned.map((t) => t.id)).toEqual([other.id])
+    expect(coordinator.getTask(task.id)?.status).toBe('queued')
+  })
+
+  it('a remote agent that declares shell may run shell tasks when the routing policy allows it', async () => {
+    coordinator.stop()
+    coordinator = new Coordinator({ emit: () => {}, routing: { remoteShellAgents: true } })
     coordinator.addAgent({ id: 'r-1', name: 'remote', kind: 'remote', capabilities: ['shell'] }, remote)
     const task = submit({ kind: 'shell', payload: { command: 'true' } })
     await settle()

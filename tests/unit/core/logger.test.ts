@@ -8,7 +8,15 @@ describe('logger', () => {
   it('writes JSON lines to <data-dir>/logs with secrets redacted', async () => {
     const dataDir = mkdtempSync(join(tmpdir(), 'sm-log-'))
     const { logger, close } = createLogger({ dataDir, logLevel: 'info' }, { console: false })
-    logger.info({ token: 'SECRET-1', auth: { token: 'SECRET-2' }, payload: { env: { KEY: 'SECRET-3' } } }, 'hello')
+    logger.info(
+      {
+        token: 'SECRET-1',
+        auth: { token: 'SECRET-2' },
+        payload: { env: { KEY: 'SECRET-3' } },
+        registration: { id: 'a', sessionKey: 'SECRET-4' },
+      },
+      'hello',
+    )
     logger.debug('below the level')
     await close()
     const file = join(dataDir, 'logs', 'swarm-monitor.log')

@@ -168,13 +168,43 @@ describe('RemoteAgents', () => {
     expect(coordinator.listAgents().map((a) => a.id)).toEqual(['r1'])
   })
 
-  it('lets the newer connection win: the old one is closed as replaced and its disconnect changes nothing', async () => {
+  it('refuses a second connection for a live id, says when it frees, and the first keeps its task', async () => {
+    const firstLink = new FakeLink()
+    const first = attach(firstLink)
+    const task = coordinator.submit(job())
+    await vi.advanceTimersByTimeAsync(0)
+    const result = remote.attach(registration('r1'), new FakeLink())
+    expect(result).toMatchObject({
+      ok: false,
+      error: {
+        code: 'conflict',
+        message: expect.stringMatching(
+          /held by a live connection.*closes, or once it has been silent for the heartbeat timeout \(300 ms\)/,
+        ),
+      },
+    })
+    expect(firstLink.closed).toEqual([])
+    expect(first.current).toBe(true)
+    expect(remote.holds(first, task.id)).toBe(true)
+    expect(coordinator.getAgent('r1')?.status).toBe('busy')
+  })
+
+  it('frees the id at once when its connection ends', () => {
+    const first = attach(new FakeLink())
+    remote.detach(first, 'transport close')
+    expect(remote.attach(registration('r1'), new FakeLink()).ok).toBe(true)
+  })
+
+  it("lets the holder's session key take over at once: the old link is closed as replaced and its disconnect changes nothing", async () => {
     const oldLink = new FakeLink()
     const old = attach(oldLink)
     const task = coordinator.submit(job())
     await vi.advanceTimersByTimeAsync(0)
     const newLink = new FakeLink()
-    const fresh = attach(newLink)
+    const result = remote.attach({ ...registration('r1'), sessionKey: old.key }, newLink)
+    if (!result.ok) return expect.unreachable(result.error.message)
+    const fresh = result.data.session
+    expect(fresh.key).not.toBe(old.key)
     expect(oldLink.closed).toEqual(['replaced'])
     expect(old.current).toBe(false)
     await vi.advanceTimersByTimeAsync(0)
@@ -182,12 +212,64 @@ describe('RemoteAgents', () => {
     remote.detach(old, 'io server disconnect')
     expect(coordinator.getAgent('r1')?.status).toBe('busy')
     expect(remote.holds(fresh, task.id)).toBe(true)
-    expect(remote.holds(old, 'other')).toBe(false)
+    // The old key was used up: it cannot take the id from the new connection.
+    expect(remote.attach({ ...registration('r1'), sessionKey: old.key }, new FakeLink())).toMatchObject({
+      ok: false,
+      error: { code: 'conflict', message: expect.stringMatching(/not the holder's/) },
+    })
+  })
+
+  it('refuses a wrong session key like none', () => {
+    const link = new FakeLink()
+    attach(link)
+    for (const sessionKey of ['guess', 'x'.repeat(128)]) {
+      expect(remote.attach({ ...registration('r1'), sessionKey }, new FakeLink())).toMatchObject({
+        ok: false,
+        error: { code: 'conflict' },
+      })
+    }
+    expect(link.closed).toEqual([])
+  })
+
+  it('gives every registration a different session key of 32 URL-safe characters or more', () => {
+    const keys = new Set<string>()
+    for (let i = 0; i < 50; i++) {
+      const session = attach(new FakeLink(), `k${i}`)
+      expect(session.key).toMatch(/^[A-Za-z0-9_-]{32,}$/)
+      keys.add(session.key)
+    }
+    expect(keys.size).toBe(50)
   })
 
   it('refuses an id that belongs to a local or demo agent', () => {
     coordinator.addAgent({ id: 'local-1', name: 'local-1', kind: 'local', capabilities: ['shell'] }, new FakeLink())
     const result = remote.attach(registration('local-1'), new FakeLink())
     expect(result).toMatchObject({ ok: false, error: { code: 'conflict' } })
+  })
+})
+
+describe('RemoteAgents on a clock that moves without the liveness check', () => {
+  it('frees an id whose holder is silent past the timeout at the next registration, even before the check runs', () => {
+    const clock = { now: 1_000_000 }
+    const coordinator = new Coordinator({ emit: () => {}, now: () => clock.now })
+    const remote = new RemoteAgents(coordinator, {
+      logger: pino({ level: 'silent' }),
+      heartbeatTimeoutMs: 300,
+      now: () => clock.now,
+    })
+    try {
+      const link = new FakeLink()
+      const held = remote.attach(registration('quiet'), link)
+      expect(held.ok).toBe(true)
+      clock.now += 300
+      expect(remote.attach(registration('quiet'), new FakeLink()).ok).toBe(false)
+      clock.now += 1
+      const taken = remote.attach(registration('quiet'), new FakeLink())
+      expect(taken.ok).toBe(true)
+      expect(link.closed).toEqual(['heartbeat_timeout'])
+    } finally {
+      remote.stop()
+      coordinator.stop()
+    }
   })
 })

@@ -3,11 +3,17 @@
  * is still alive. Knows nothing of Socket.IO; `agents.handlers.ts` gives it
  * a `RemoteLink` per connection.
  *
- * Rules (docs/agents.md, "Remote agents"):
- * - One live connection per agent id; the newer one wins. A connection that
- *   registers an id held by a live one takes it over, and the old one is told
- *   (`agent:closed { reason: "replaced" }`) and closed. A half-open old link
- *   would otherwise lock the agent out until TCP noticed.
+ * Rules (docs/agents.md, "Registration and identity"):
+ * - One live connection per agent id, and nobody takes it from a live one: a
+ *   registration for an id held by a connection that is open and not silent
+ *   past the heartbeat timeout is refused (`conflict`, saying when it frees).
+ *   The agent token is shared by every agent, so "the newer one wins" would
+ *   let any holder of it steal an agent's id, its tasks and their payloads.
+ * - Except the same agent coming back: every registration ack carries a
+ *   secret `sessionKey`; a registration presenting the holder's key takes the
+ *   id over at once (the old connection is told `agent:closed { reason:
+ *   "replaced" }` and closed). That is a reconnect after a half-open link,
+ *   which would otherwise wait for the heartbeat timeout.
  * - A reconnecting agent takes its place again: same entry, counters and
  *   pause state, new driver, back to `idle`. No ghosts.
  * - Silent past the heartbeat timeout, or disconnected: `offline` at once,
@@ -15,6 +21,7 @@
  *   so a frozen agent that wakes up registers afresh instead of finishing
  *   work that went elsewhere. Offline agents are removed after a grace.
  */
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto'
 import type { Agent, Task } from '../../../shared/domain'
 import {
   AGENT_HEARTBEAT_TIMEOUT_MS,
@@ -41,9 +48,16 @@ export interface RemoteLink {
 export interface RemoteSession {
   readonly agentId: string
   readonly link: RemoteLink
+  /** The secret handed to this connection; the agent's next connection presents it to take over at once. */
+  readonly key: string
   current: boolean
   lastSeen: number
 }
+
+const newKey = () => randomBytes(24).toString('base64url')
+const digest = (value: string) => createHash('sha256').update(value).digest()
+/** Constant time, like the tokens: a wrong guess learns nothing from the timing. */
+const sameKey = (given: string, key: string) => timingSafeEqual(digest(given), digest(key))
 
 export interface RemoteAgentsOptions {
   logger: Logger
@@ -92,24 +106,51 @@ export class RemoteAgents {
     this.sessions.clear()
   }
 
-  /** Makes `link` the connection of agent `registration.id`, new or returning. */
+  /**
+   * Makes `link` the connection of agent `registration.id`, new or returning;
+   * refused while another live connection holds the id, unless the
+   * registration presents that connection's `sessionKey`.
+   */
   attach(registration: AgentRegistration, link: RemoteLink): Result<{ session: RemoteSession; agent: Agent }> {
     if (this.stopped) return fail('unavailable', 'the server is shutting down')
-    const { id } = registration
+    const { sessionKey, ...fields } = registration
+    const { id } = fields
     const existing = this.coordinator.getAgent(id)
     if (existing && existing.kind !== 'remote') {
       return fail('conflict', `agent id ${id} belongs to a ${existing.kind} agent of this server`)
     }
     const previous = this.sessions.get(id)
     if (previous) {
-      previous.current = false
-      this.sessions.delete(id)
-      this.logger.info({ agentId: id, address: previous.link.address }, 'agent connection replaced by a newer one')
-      previous.link.close('replaced', `another connection registered as ${id}; this one is closed`)
+      const silentMs = this.now() - previous.lastSeen
+      if (silentMs > this.heartbeatTimeoutMs) {
+        // Past the timeout already, the liveness check just has not run yet: free now.
+        this.expire(previous)
+      } else if (sessionKey !== undefined && sameKey(sessionKey, previous.key)) {
+        previous.current = false
+        this.sessions.delete(id)
+        this.logger.info(
+          { agentId: id, address: link.address, previous: previous.link.address },
+          'agent reconnected with its session key: its old connection is closed',
+        )
+        previous.link.close('replaced', `agent ${id} reconnected on a newer connection with this one's session key`)
+      } else {
+        const why = sessionKey === undefined ? 'no sessionKey' : "a sessionKey that is not the holder's"
+        this.logger.info(
+          { agentId: id, address: link.address, holder: previous.link.address, silentMs },
+          'agent id in use: registration refused',
+        )
+        return fail(
+          'conflict',
+          `agent id ${id} is held by a live connection (from ${previous.link.address}, last heard ${silentMs} ms ago) ` +
+            `and this registration has ${why}; the id frees when that connection closes, or once it has been ` +
+            `silent for the heartbeat timeout (${this.heartbeatTimeoutMs} ms). Register again then (with backoff); ` +
+            'the same agent reconnecting presents the sessionKey of its last registration ack to take over at once',
+        )
+      }
     }
     this.cancelRemoval(id)
     const driver: AgentDriver = { assign: (task) => link.assign(task), cancel: (taskId) => link.cancel(taskId) }
-    const spec = { ...registration, kind: 'remote' as const }
+    const spec = { ...fields, kind: 'remote' as const }
     let agent: Agent
     try {
       agent = existing ? this.coordinator.reattachAgent(spec, driver) : this.coordinator.addAgent(spec, driver)
@@ -117,7 +158,7 @@ export class RemoteAgents {
       if (error instanceof CoordinatorError) return fail(error.code, error.message)
       throw error
     }
-    const session: RemoteSession = { agentId: id, link, current: true, lastSeen: this.now() }
+    const session: RemoteSession = { agentId: id, link, key: newKey(), current: true, lastSeen: this.now() }
     this.sessions.set(id, session)
     this.logger.info(
       { agentId: id, name: registration.name, capabilities: registration.capabilities, address: link.address },
@@ -161,11 +202,15 @@ export class RemoteAgents {
   private checkLiveness(): void {
     const deadline = this.now() - this.heartbeatTimeoutMs
     for (const session of [...this.sessions.values()]) {
-      if (session.lastSeen >= deadline) continue
-      const silentMs = this.now() - session.lastSeen
-      this.lose(session, `silent for ${silentMs} ms (heartbeat timeout ${this.heartbeatTimeoutMs} ms)`)
-      session.link.close('heartbeat_timeout', `no message for ${silentMs} ms; register again`)
+      if (session.lastSeen < deadline) this.expire(session)
     }
+  }
+
+  /** A connection silent past the timeout: the agent is lost and the connection closed. */
+  private expire(session: RemoteSession): void {
+    const silentMs = this.now() - session.lastSeen
+    this.lose(session, `silent for ${silentMs} ms (heartbeat timeout ${this.heartbeatTimeoutMs} ms)`)
+    session.link.close('heartbeat_timeout', `no message for ${silentMs} ms; register again`)
   }
 
   private lose(session: RemoteSession, reason: string): void {

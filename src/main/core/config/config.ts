@@ -28,6 +28,7 @@ const ConfigSchema = z
     tlsKey: z.string().min(1).nullable(),
     allowOrigin: z.array(z.url()),
     allowRemoteShell: z.boolean(),
+    allowRemoteShellAgents: z.boolean(),
     wsCompression: z.boolean(),
     maxViewers: z.number().int().min(1).max(1_000_000),
     maxViewersPerToken: z.number().int().min(1).max(1_000_000),
@@ -136,6 +137,12 @@ function buildProgram(): Command {
       new Option(
         '--allow-remote-shell',
         'accept shell tasks from operators on other machines (they run commands here; default: loopback only)',
+      ),
+    )
+    .addOption(
+      new Option(
+        '--allow-remote-shell-agents',
+        'let remote agents that register the capability shell run shell tasks, with their environment (default: local agents only)',
       ),
     )
     .addOption(
@@ -347,6 +354,7 @@ export function loadConfig(
     tlsKey: opts.tlsKey ?? null,
     allowOrigin: opts.allowOrigin ?? [],
     allowRemoteShell: opts.allowRemoteShell,
+    allowRemoteShellAgents: opts.allowRemoteShellAgents,
     rotateTokens: opts.rotateTokens === true,
     wsCompression: opts.wsCompression,
     maxViewers: opts.maxViewers,
@@ -375,6 +383,10 @@ export function loadConfig(
   // Flag, then environment, then file, then off.
   if (opts.allowRemoteShell === undefined) {
     settings.allowRemoteShell = envFlag(env[`${ENV}ALLOW_REMOTE_SHELL`]) ?? settings.allowRemoteShell ?? false
+  }
+  if (opts.allowRemoteShellAgents === undefined) {
+    settings.allowRemoteShellAgents =
+      envFlag(env[`${ENV}ALLOW_REMOTE_SHELL_AGENTS`]) ?? settings.allowRemoteShellAgents ?? false
   }
   if (opts.wsCompression === undefined) {
     settings.wsCompression = envFlag(env[`${ENV}WS_COMPRESSION`]) ?? settings.wsCompression ?? false

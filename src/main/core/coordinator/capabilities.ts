@@ -1,13 +1,14 @@
 /** Which agent may run which task: the capability rule, in one place. */
 import type { Task } from '../../../shared/domain'
 import type { TaskSubmit } from '../../../shared/commands'
-import { agentRunsTask } from '../../../shared/routing'
+import { agentRunsTask, type RoutingPolicy } from '../../../shared/routing'
 import type { AgentEntry } from './agent-roster'
 
 /**
  * Kinds that run real commands on an agent's machine: a task of such a kind
  * requires the capability of the same name, so it goes only to agents that
- * declare they can run it (local agents, or remote ones that say `shell`),
+ * declare they can run it (local agents, or remote ones that say `shell` —
+ * and those only while the routing policy allows it: src/shared/routing.ts),
  * never to demo agents or to remote agents that did not ask for it.
  */
 const KINDS_REQUIRING_THEIR_CAPABILITY: ReadonlySet<string> = new Set(['shell'])
@@ -19,6 +20,6 @@ export function requiredCapabilities(request: Pick<TaskSubmit, 'kind' | 'capabil
   return needed
 }
 
-export function canRun(entry: AgentEntry, task: Task): boolean {
-  return agentRunsTask(entry.agent, task)
+export function canRun(entry: AgentEntry, task: Task, policy: RoutingPolicy): boolean {
+  return agentRunsTask(entry.agent, task, policy)
 }

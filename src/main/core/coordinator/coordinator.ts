@@ -14,6 +14,7 @@
 import type { Agent, AgentResources, AgentStatus, Task } from '../../../shared/domain'
 import type { LogLevel, UnsequencedEvent } from '../../../shared/events'
 import type { TaskSubmit } from '../../../shared/commands'
+import { DEFAULT_ROUTING_POLICY, type RoutingPolicy } from '../../../shared/routing'
 import { AgentRoster, copyAgent } from './agent-roster'
 import { Attempts, type AttemptsOptions } from './attempts'
 import { CoordinatorError } from './errors'
@@ -37,6 +38,8 @@ export interface CoordinatorOptions {
   retryMaxMs?: number
   /** Told when an agent's driver throws on assign or cancel (the task is failed or released regardless). */
   driverFailed?: AttemptsOptions['driverFailed']
+  /** Who may run `shell` tasks beyond the local agents (default: nobody else). */
+  routing?: RoutingPolicy
 }
 
 export interface SubmitOptions {
@@ -66,7 +69,13 @@ export class Coordinator {
     this.book = new TaskBook(queue, { emit, now, maxFinished: options.maxFinished ?? 10_000 })
     this.totals = this.book.totals
     // The scheduler starts attempts and every attempt's end asks for a pass: the two know each other only as callbacks.
-    this.scheduler = new Scheduler(this.roster, queue, this.book, (task, entry) => this.attempts.start(task, entry))
+    this.scheduler = new Scheduler(
+      this.roster,
+      queue,
+      this.book,
+      (task, entry) => this.attempts.start(task, entry),
+      options.routing ?? DEFAULT_ROUTING_POLICY,
+    )
     this.attempts = new Attempts({
       roster: this.roster,
       book: this.book,

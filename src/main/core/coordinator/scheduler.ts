@@ -5,6 +5,7 @@
  * changes asked, so a burst of submissions costs one pass.
  */
 import type { Task } from '../../../shared/domain'
+import type { RoutingPolicy } from '../../../shared/routing'
 import type { AgentEntry, AgentRoster } from './agent-roster'
 import { canRun } from './capabilities'
 import type { TaskBook } from './task-book'
@@ -20,6 +21,7 @@ export class Scheduler {
     private readonly book: TaskBook,
     /** Hands a task to an agent: the attempt starts. */
     private readonly start: (task: Task, entry: AgentEntry) => void,
+    private readonly policy: RoutingPolicy,
   ) {}
 
   schedule(): void {
@@ -44,7 +46,7 @@ export class Scheduler {
       const next = this.queue.pop()
       if (!next) break
       const task = this.book.get(next.id)!
-      const index = free.findIndex((entry) => canRun(entry, task))
+      const index = free.findIndex((entry) => canRun(entry, task, this.policy))
       if (index < 0) {
         skipped.push(next)
         // Bound the scan so a queue of unplaceable tasks cannot stall the loop.

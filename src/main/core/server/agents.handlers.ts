@@ -1,7 +1,8 @@
 /**
  * The `/agents` namespace: remote agent processes in any language. Only the
  * agent token gets in. A connection registers once (`agent:register`), then
- * receives `task:assign` / `task:cancel` and reports back. Every message is
+ * receives `task:assign` / `task:cancel` and reports back. Who may register
+ * an id another connection holds: `RemoteAgents.attach`. Every message is
  * validated; a bad or early one is refused through its acknowledgement (or,
  * without one, counted and logged at debug) and changes nothing; none can
  * throw. Who is alive and who speaks for which id: `RemoteAgents`.
@@ -48,6 +49,8 @@ export interface AgentsDeps {
   logger: Logger
   limits: Limits
   counters?: GuardCounters
+  /** How late the event loop ran recently (loop-lag.ts), credited by the rate limit. */
+  lagMs?: () => number
 }
 
 /** What an agent may send; anything else is ignored and counted. */
@@ -107,8 +110,11 @@ export function registerAgents(namespace: AgentsNamespace, deps: AgentsDeps): vo
       limits: deps.limits,
       logger,
       counters: deps.counters,
+      lagMs: deps.lagMs,
       unanswered: (event, result) => noAck(event)(result),
-      // A task's final report: at most one per task the coordinator handed this agent; refusing it would strand the task.
+      // A task's final report: at most one per task the coordinator handed this agent, so the server bounds them
+      // itself; refusing one would strand the task, and counting them would shrink the allowance for progress and
+      // log lines the faster an agent works. Neither judged nor counted.
       exempt: (event, [message]) =>
         (event === 'task:complete' || event === 'task:fail') &&
         session?.current === true &&
@@ -142,13 +148,13 @@ export function registerAgents(namespace: AgentsNamespace, deps: AgentsDeps): vo
       const registration = parsed.data
       if (session?.current) {
         // A repeated register (an ack lost on the way) is harmless; switching ids is not.
-        if (session.agentId === registration.id) return reply(ok({ agentId: registration.id }))
+        if (session.agentId === registration.id) return reply(ok({ agentId: session.agentId, sessionKey: session.key }))
         return reply(fail('conflict', `this connection is already registered as ${session.agentId}`))
       }
       const attached = remote.attach(registration, link)
       if (!attached.ok) return reply(attached)
       session = attached.data.session
-      reply(ok({ agentId: registration.id }))
+      reply(ok({ agentId: session.agentId, sessionKey: session.key }))
     })
 
     registered('agent:heartbeat', AgentHeartbeatSchema, (_message, current, reply) => {

@@ -20,6 +20,7 @@ import type { Fanout } from '../pipeline/fanout'
 import { covers, matches, subscription } from '../pipeline/subscription'
 import { VERSION } from '../version'
 import { admit, isLocalClient } from './auth'
+import type { RoutingPolicy } from '../../../shared/routing'
 import { guarded, guardSocket, type GuardCounters } from './guard'
 import type { Limits } from './limits'
 import { COMMAND_NAMES, runCommand } from './operator-commands'
@@ -62,6 +63,10 @@ export interface DashboardDeps {
   counters?: GuardCounters
   /** Told of each connection a cap refused. */
   refused?: (cap: keyof ViewerCaps) => void
+  /** How late the event loop ran recently (loop-lag.ts), credited by the rate limit. */
+  lagMs?: () => number
+  /** Which agents may run which tasks beyond their kinds and capabilities; told to viewers in `welcome`. */
+  routing: RoutingPolicy
 }
 
 /** What a viewer may send; anything else is ignored and counted. */
@@ -120,6 +125,7 @@ export function registerDashboard(namespace: DashboardNamespace, deps: Dashboard
       limits: deps.limits,
       logger,
       counters: deps.counters,
+      lagMs: deps.lagMs,
     })
     connected++
     perToken.set(role, (perToken.get(role) ?? 0) + 1)
@@ -142,6 +148,7 @@ export function registerDashboard(namespace: DashboardNamespace, deps: Dashboard
       serverTime: Date.now(),
       resumed: missed !== null,
       instance: deps.instance,
+      routing: deps.routing,
     })
     fanout.add(socket, missed)
     let current = subscription(['agents', 'tasks', 'metrics', 'logs', 'alerts'])

@@ -43,6 +43,13 @@ export type BucketVerdict = 'ok' | 'limited' | 'abusive'
  * A token bucket: `burst` messages at once, then `perSecond`. A client that
  * keeps being refused, with no second between two refusals, for `abuseMs`
  * is abusive.
+ *
+ * The bucket judges a message when the server handles it, so a server that
+ * was busy (`lagMs`: how late its event loop ran recently, loop-lag.ts) hands
+ * it messages that were sent over a longer time than it saw pass. The burst
+ * widens by `perSecond` × that lag while it is recent: a client that kept to
+ * the limit is never refused for the server's own backlog, and a flooder
+ * gains no more than it would have been allowed had the server kept up.
  */
 export class TokenBucket {
   private tokens: number
@@ -53,6 +60,7 @@ export class TokenBucket {
   constructor(
     private readonly limits: Pick<Limits, 'socketPerSecond' | 'socketBurst' | 'socketAbuseMs'>,
     private readonly now: () => number = Date.now,
+    private readonly lagMs: () => number = () => 0,
   ) {
     this.tokens = limits.socketBurst
     this.updatedAt = now()
@@ -63,16 +71,15 @@ export class TokenBucket {
     return this.floodingSince !== null && this.now() - this.lastRefusedAt <= 1000
   }
 
-  private refill(now: number): void {
-    const elapsed = Math.max(0, now - this.updatedAt)
-    this.tokens = Math.min(this.limits.socketBurst, this.tokens + (elapsed * this.limits.socketPerSecond) / 1000)
-    this.updatedAt = now
+  /** The bucket's size now: the burst, plus what the server's recent lag owes. */
+  get capacity(): number {
+    return this.limits.socketBurst + (this.limits.socketPerSecond * Math.max(0, this.lagMs())) / 1000
   }
 
-  /** Takes a token if there is one, for a message that is processed either way. */
-  spend(): void {
-    this.refill(this.now())
-    this.tokens = Math.max(0, this.tokens - 1)
+  private refill(now: number): void {
+    const elapsed = Math.max(0, now - this.updatedAt)
+    this.tokens = Math.min(this.capacity, this.tokens + (elapsed * this.limits.socketPerSecond) / 1000)
+    this.updatedAt = now
   }
 
   take(): BucketVerdict {
@@ -116,11 +123,13 @@ export interface SocketGuardOptions {
   /** Sees refusals a client sent no ack for. */
   unanswered?: (event: string, result: Result<unknown>) => void
   /**
-   * Messages processed even over the rate (they still spend a token): ones
-   * whose number the server bounds itself, so they cannot flood, and whose
-   * refusal would strand work.
+   * Messages the bucket does not judge nor count: ones whose number the
+   * server bounds itself (one per piece of work it handed out), so they
+   * cannot flood, and whose refusal would strand that work.
    */
   exempt?: (event: string, args: readonly unknown[]) => boolean
+  /** How late the server's event loop ran recently, ms (loop-lag.ts); credited to the bucket. Default: none. */
+  lagMs?: () => number
 }
 
 /** Event names from clients are theirs to choose: answered short, and logged only when shaped like one of ours. */
@@ -135,7 +144,7 @@ const logged = (event: unknown): string =>
  */
 export function guardSocket(socket: Socket, options: SocketGuardOptions): void {
   const { namespace, events, limits, logger, counters } = options
-  const bucket = new TokenBucket(limits)
+  const bucket = new TokenBucket(limits, Date.now, options.lagMs)
   let closing = false
 
   socket.use((packet, next) => {
@@ -148,7 +157,6 @@ export function guardSocket(socket: Socket, options: SocketGuardOptions): void {
 
     const wasFlooding = bucket.flooding
     const exempt = typeof event === 'string' && events.has(event) && options.exempt?.(event, rest) === true
-    if (exempt) bucket.spend()
     const verdict = exempt ? 'ok' : bucket.take()
     if (verdict !== 'ok') {
       counters?.rateLimited(namespace)

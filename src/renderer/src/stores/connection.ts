@@ -12,6 +12,7 @@ import { computed, ref, shallowRef } from 'vue'
 import { DashboardClient, type DashboardStatus } from '../../../shared/client/dashboard-client'
 import type { Role, TaskDetail } from '../../../shared/domain'
 import type { Result } from '../../../shared/result'
+import { DEFAULT_ROUTING_POLICY, type RoutingPolicy } from '../../../shared/routing'
 import { notifyCriticalAlerts } from '../desktop'
 import { discoverEndpoint, readHashToken, writeHashToken } from '../endpoint'
 import type { EndpointSource } from '../endpoint'
@@ -50,6 +51,8 @@ export const useConnectionStore = defineStore('connection', () => {
   const pendingCommands = ref(0)
   const role = ref<Role | null>(null)
   const serverVersion = ref<string | null>(null)
+  /** The server's routing policy (from its welcome): what the task drawer explains a waiting task by. */
+  const routing = shallowRef<RoutingPolicy>(DEFAULT_ROUTING_POLICY)
   /** Server clock minus ours, so ages of server timestamps are right on a skewed client. */
   const clockOffsetMs = ref(0)
   const url = ref<string | null>(null)
@@ -82,6 +85,7 @@ export const useConnectionStore = defineStore('connection', () => {
     pendingCommands.value = status.pendingCommands
     role.value = status.role
     serverVersion.value = status.serverVersion
+    if (status.routing && status.routing !== routing.value) routing.value = status.routing
     if (status.clockOffsetMs !== null) clockOffsetMs.value = status.clockOffsetMs
     lastError.value = status.lastError
     lastPollAt.value = status.lastPollAt
@@ -191,6 +195,7 @@ export const useConnectionStore = defineStore('connection', () => {
     queuedCommands,
     pendingCommands,
     role,
+    routing,
     serverVersion,
     clockOffsetMs,
     url,
