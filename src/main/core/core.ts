@@ -28,6 +28,8 @@ import { registerDashboard, type DashboardNamespace } from './server/dashboard.h
 import { buildSnapshot } from './server/snapshot'
 import { createHttpServer } from './server/http'
 import { resolveLimits, type Limits } from './server/limits'
+import { addSecurityHeaders } from './server/edge'
+import { securityHeaders } from './server/headers'
 import { AGENTS_NAMESPACE, DASHBOARD_NAMESPACE } from '../../shared/protocol'
 import { RemoteAgents } from './agents/remote-agents'
 import { registerAgents, type AgentsNamespace } from './server/agents.handlers'
@@ -145,6 +147,7 @@ export function createCore(config: Config, options: CoreOptions = {}): Core {
   const localAgents = new LocalAgents(coordinator, localAgentSpecs(config.localAgents, swarm?.agents))
 
   const secure = config.tlsCert !== null
+  const headers = securityHeaders(secure)
   let stopping = false
   const http = createHttpServer({
     state,
@@ -157,6 +160,7 @@ export function createCore(config: Config, options: CoreOptions = {}): Core {
     allowOrigin: config.allowOrigin,
     limits,
     rateLimited: () => metrics.rateLimited.inc({ via: 'http' }),
+    securityHeaders: headers,
     ...(secure ? { https: { cert: readFileSync(config.tlsCert!), key: readFileSync(config.tlsKey!) } } : {}),
   })
 
@@ -175,6 +179,8 @@ export function createCore(config: Config, options: CoreOptions = {}): Core {
       callback(allowed ? null : 'origin not allowed', allowed)
     },
   })
+  // After Socket.IO is attached, so that they come before Engine.IO's handler (see edge.ts).
+  addSecurityHeaders(http.server, headers)
   // One server, one typed event map per namespace (socket.io types the Server with a single map).
   const dashboard = io.of(DASHBOARD_NAMESPACE) as unknown as DashboardNamespace
   const batcher = new Batcher({

@@ -17,6 +17,17 @@ export interface Limits {
   socketAbuseMs: number
   /** HTTP requests per client address per minute; `/healthz` and the dashboard's files are exempt. */
   httpPerMinute: number
+  /** A request's headers must have arrived this long after it began (Node's `headersTimeout`). Over it: `408`. */
+  headersTimeoutMs: number
+  /** A whole request, headers and body, must have arrived this long after it began (`requestTimeout`). Over it: `408`. */
+  requestTimeoutMs: number
+  /** How long a keep-alive connection may wait idle between requests (`keepAliveTimeout`). Then it is closed. */
+  keepAliveMs: number
+  /**
+   * How long an HTTP connection may see no traffic at all while a request is under way (a client that
+   * stops reading its answer). Longer than Engine.IO's ping interval, which bounds a held long-poll.
+   */
+  idleSocketMs: number
 }
 
 export const DEFAULT_LIMITS: Readonly<Limits> = Object.freeze({
@@ -26,12 +37,22 @@ export const DEFAULT_LIMITS: Readonly<Limits> = Object.freeze({
   socketBurst: 100,
   socketAbuseMs: 10_000,
   httpPerMinute: 600,
+  headersTimeoutMs: 10_000,
+  requestTimeoutMs: 30_000,
+  keepAliveMs: 5_000,
+  idleSocketMs: 60_000,
 })
 
 export function resolveLimits(overrides: Partial<Limits> = {}): Limits {
   const limits = { ...DEFAULT_LIMITS, ...overrides }
   for (const [key, value] of Object.entries(limits)) {
     if (!Number.isFinite(value) || value <= 0) throw new Error(`limits.${key} must be a positive number, got ${value}`)
+  }
+  // Node refuses a headers timeout longer than the request timeout; say it in our words.
+  if (limits.headersTimeoutMs > limits.requestTimeoutMs) {
+    throw new Error(
+      `limits.headersTimeoutMs (${limits.headersTimeoutMs}) must not exceed limits.requestTimeoutMs (${limits.requestTimeoutMs})`,
+    )
   }
   return limits
 }
