@@ -150,7 +150,7 @@ describe('timeouts and long-polling', () => {
   beforeAll(async () => {
     // The idle timeout keeps its default here: it must outlast a long-poll, which these do not.
     const { idleSocketMs: _default, ...short } = LIMITS
-    core = await startCore(['--no-demo'], { limits: short })
+    core = await startCore(['--no-demo'], { limits: { ...short, namespaceJoinMs: 60_000 } })
   })
   afterAll(() => core.stop())
 

@@ -7,7 +7,6 @@ import { randomUUID } from 'node:crypto'
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import type { AddressInfo } from 'node:net'
-import { Server } from 'socket.io'
 import { ConfigError, type Config } from './config/config'
 import { loadTokens, rotateTokens, tokensFromEnv, type Tokens } from './auth/tokens'
 import { LocalAgents, localAgentSpecs } from './agents/local-agents'
@@ -23,13 +22,13 @@ import { Batcher, type Windows } from './pipeline/batcher'
 import { EventLog } from './pipeline/event-log'
 import { Fanout } from './pipeline/fanout'
 import { PipelineMetrics } from './pipeline/pipeline-metrics'
-import { originAllowed } from './server/auth'
 import { registerDashboard, type DashboardNamespace } from './server/dashboard.handlers'
 import { buildSnapshot } from './server/snapshot'
 import { createHttpServer } from './server/http'
 import { resolveLimits, type Limits } from './server/limits'
 import { addSecurityHeaders } from './server/edge'
 import { securityHeaders } from './server/headers'
+import { createSocketServer } from './server/socket-server'
 import { AGENTS_NAMESPACE, DASHBOARD_NAMESPACE } from '../../shared/protocol'
 import { RemoteAgents } from './agents/remote-agents'
 import { registerAgents, type AgentsNamespace } from './server/agents.handlers'
@@ -164,20 +163,15 @@ export function createCore(config: Config, options: CoreOptions = {}): Core {
     ...(secure ? { https: { cert: readFileSync(config.tlsCert!), key: readFileSync(config.tlsKey!) } } : {}),
   })
 
-  const io = new Server(http.server, {
-    serveClient: false,
-    // A bigger message closes its connection: engine.io cannot refuse one message and keep the link.
-    maxHttpBufferSize: limits.messageBytes,
-    // Off by default: deflate costs CPU per viewer (see docs/performance.md); --ws-compression turns it on.
-    perMessageDeflate: config.wsCompression ? { threshold: 1024 } : false,
-    cors: { origin: config.allowOrigin, credentials: false },
-    allowRequest: (req, callback) => {
-      // While stopping: a browser's keep-alive connection would otherwise bring a new session in after close().
-      if (stopping) return callback('server shutting down', false)
-      const allowed = originAllowed(req, config.allowOrigin, secure)
-      if (!allowed) logger.warn({ origin: req.headers.origin, address: req.socket.remoteAddress }, 'origin refused')
-      callback(allowed ? null : 'origin not allowed', allowed)
-    },
+  const { io } = createSocketServer(http.server, {
+    limits,
+    logger,
+    allowOrigin: config.allowOrigin,
+    secure,
+    wsCompression: config.wsCompression,
+    stopping: () => stopping,
+    sessionRefused: () => metrics.rateLimited.inc({ via: 'handshake' }),
+    bytesSent: (bytes) => metrics.bytesSent.inc(bytes),
   })
   // After Socket.IO is attached, so that they come before Engine.IO's handler (see edge.ts).
   addSecurityHeaders(http.server, headers)
@@ -205,15 +199,6 @@ export function createCore(config: Config, options: CoreOptions = {}): Core {
     metrics.eventsIn.inc()
     batcher.push(event)
   })
-  io.engine.on(
-    'connection',
-    (connection: { on(event: 'packetCreate', listener: (packet: { data?: unknown }) => void): void }) => {
-      connection.on('packetCreate', (packet) => {
-        if (typeof packet.data === 'string') metrics.bytesSent.inc(packet.data.length)
-        else if (packet.data instanceof Buffer) metrics.bytesSent.inc(packet.data.length)
-      })
-    },
-  )
   const counters = {
     unknownEvent: (namespace: string) => metrics.unknownEvents.inc({ namespace }),
     rateLimited: (namespace: string) => metrics.rateLimited.inc({ via: namespace }),

@@ -28,6 +28,12 @@ export interface Limits {
    * stops reading its answer). Longer than Engine.IO's ping interval, which bounds a held long-poll.
    */
   idleSocketMs: number
+  /** An Engine.IO session that has joined no namespace this long after it opened is closed (Socket.IO's `connectTimeout`). */
+  namespaceJoinMs: number
+  /** Engine.IO sessions that have not joined a namespace yet, in all; a handshake over it is refused (`403`). */
+  sessionsWithoutNamespace: number
+  /** The same, per client address (this machine's own clients are exempt, as from the HTTP rate limit). */
+  sessionsWithoutNamespacePerAddress: number
 }
 
 export const DEFAULT_LIMITS: Readonly<Limits> = Object.freeze({
@@ -41,6 +47,9 @@ export const DEFAULT_LIMITS: Readonly<Limits> = Object.freeze({
   requestTimeoutMs: 30_000,
   keepAliveMs: 5_000,
   idleSocketMs: 60_000,
+  namespaceJoinMs: 10_000,
+  sessionsWithoutNamespace: 1_000,
+  sessionsWithoutNamespacePerAddress: 100,
 })
 
 export function resolveLimits(overrides: Partial<Limits> = {}): Limits {
