@@ -28,6 +28,7 @@ import { createHttpServer } from './server/http'
 import { resolveLimits, type Limits } from './server/limits'
 import { addSecurityHeaders } from './server/edge'
 import { securityHeaders } from './server/headers'
+import { closeServer, trackConnections } from './server/shutdown'
 import { createSocketServer } from './server/socket-server'
 import { AGENTS_NAMESPACE, DASHBOARD_NAMESPACE } from '../../shared/protocol'
 import { RemoteAgents } from './agents/remote-agents'
@@ -162,6 +163,7 @@ export function createCore(config: Config, options: CoreOptions = {}): Core {
     securityHeaders: headers,
     ...(secure ? { https: { cert: readFileSync(config.tlsCert!), key: readFileSync(config.tlsKey!) } } : {}),
   })
+  const connections = trackConnections(http.server)
 
   const { io } = createSocketServer(http.server, {
     limits,
@@ -296,12 +298,8 @@ export function createCore(config: Config, options: CoreOptions = {}): Core {
       if (started) {
         remote.stop()
         stopping = true
-        io.disconnectSockets(true)
-        const closed = new Promise<void>((resolve) => io.close(() => resolve()))
-        // close() waits for every connection to end; one a client keeps busy must not hold the stop forever.
-        const force = setTimeout(() => http.server.closeAllConnections(), 2000)
-        await closed
-        clearTimeout(force)
+        // Bounded whatever the clients do: what is still open after a short grace is cut (shutdown.ts).
+        await closeServer(io, connections)
         await http.close()
         started = false
         logger.info('stopped')
