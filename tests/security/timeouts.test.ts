@@ -57,6 +57,16 @@ describe('timeouts', () => {
     await healthy(core.url)
   })
 
+  it('closes a request answered before its body arrived (401) when the body trickles on, without a second answer', async () => {
+    const slow = await rawConnection(core.url)
+    slow.write('POST /api/tasks HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{')
+    const trickle = setInterval(() => slow.write(' '), 200)
+    const closedAfter = await slow.closed.finally(() => clearInterval(trickle))
+    expect(parseResponse(slow.received())?.status).toBe(401)
+    expect(slow.received().match(/HTTP\/1\.1 /g)).toHaveLength(1)
+    expect(closedAfter).toBeLessThan(LIMITS.requestTimeoutMs + SLACK_MS)
+  })
+
   it('takes an honest slow upload of a 64 KiB body that arrives within the request timeout', async () => {
     const body = Buffer.from(
       JSON.stringify({ name: 'slow upload', kind: 'report', payload: { blob: 'x'.repeat(64 * 1024 - 200) } }),

@@ -54,6 +54,13 @@ const CLIENT_ERRORS: Record<string, { status: string; message: (limits: Limits) 
 }
 
 /**
+ * The request each socket is on and its response: a request answered early
+ * (a `401` before its body has arrived) that then runs out of time must not
+ * get a second answer, the `408`, after the first.
+ */
+const exchanges = new WeakMap<object, { req: IncomingMessage; res: ServerResponse }>()
+
+/**
  * What a client gets when Node cannot parse its request or it took too long
  * (Fastify's `clientErrorHandler`): our error shape, with the security headers.
  */
@@ -68,7 +75,9 @@ export function clientErrorHandler(
     const body = JSON.stringify({
       error: { code: 'bad_request', message: known ? known.message(limits) : 'malformed HTTP request' },
     })
-    if (socket.writable) {
+    const exchange = exchanges.get(socket)
+    const answered = exchange !== undefined && !exchange.req.complete && exchange.res.headersSent
+    if (socket.writable && !answered) {
       socket.write(
         `HTTP/1.1 ${status}\r\nConnection: close\r\nContent-Type: application/json; charset=utf-8\r\n` +
           `Content-Length: ${Buffer.byteLength(body)}\r\n${headerLines(headers)}\r\n${body}`,
@@ -85,7 +94,10 @@ export function clientErrorHandler(
  * come first, in front of Engine.IO's own.
  */
 export function addSecurityHeaders(server: HttpServer, headers: HeaderSet): void {
-  server.prependListener('request', (_req: IncomingMessage, res: ServerResponse) => applyHeaders(res, headers))
+  server.prependListener('request', (req: IncomingMessage, res: ServerResponse) => {
+    exchanges.set(req.socket, { req, res })
+    applyHeaders(res, headers)
+  })
 
   // Engine.IO and ws write an upgrade's answer (`101`, or a refusal such as
   // `400 Bad Request` for a refused handshake) straight to the socket, as one
