@@ -21,12 +21,18 @@ export const TOKEN_ENV = {
   SWARM_MONITOR_AGENT_TOKEN: TEST_TOKENS.agent,
 }
 
-export async function startCore(argv: string[] = [], options: CoreOptions = {}): Promise<Core & { dataDir: string }> {
+/** `rendererDir`: where the dashboard's files are (the CLI passes out/renderer); none by default. */
+export async function startCore(
+  argv: string[] = [],
+  options: CoreOptions = {},
+  rendererDir: string | null = null,
+): Promise<Core & { dataDir: string }> {
   const dataDir = mkdtempSync(join(tmpdir(), 'sm-test-'))
   // No local agents unless a test asks (`--local-agents N` later in argv wins): agent counts stay the demo's.
   const config = loadConfig(
     ['--port', '0', '--data-dir', dataDir, '--log-level', 'warn', '--local-agents', '0', ...argv],
     {},
+    rendererDir,
   )
   const core = createCore(config, { console: false, env: TOKEN_ENV, ...options })
   await core.start()

@@ -54,3 +54,51 @@ export async function healthy(url: string, timeoutMs = 5000): Promise<void> {
 }
 
 export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
+
+/** The CSP docs/security.md documents, directive by directive. */
+export const EXPECTED_CSP: Record<string, string> = {
+  'default-src': "'self'",
+  'script-src': "'self'",
+  'style-src': "'self'",
+  'img-src': "'self' data:",
+  'font-src': "'self'",
+  'connect-src': "'self' ws: wss:",
+  'object-src': "'none'",
+  'base-uri': "'none'",
+  'form-action': "'self'",
+  'frame-ancestors': "'none'",
+}
+
+/**
+ * What is wrong with a response's security headers (docs/security.md's set),
+ * as readable lines; empty when all is well. `get` reads a header by its
+ * lower-case name; a header sent twice arrives joined by ", " and is wrong.
+ */
+export function securityHeaderProblems(get: (name: string) => string | null | undefined, tls = false): string[] {
+  const problems: string[] = []
+  const csp = get('content-security-policy') ?? ''
+  const directives = Object.fromEntries(
+    csp
+      .split(';')
+      .filter((d) => d.trim())
+      .map((d) => {
+        const [name, ...values] = d.trim().split(/\s+/)
+        return [name, values.join(' ')]
+      }),
+  )
+  if (JSON.stringify(directives) !== JSON.stringify(EXPECTED_CSP)) problems.push(`content-security-policy: ${csp}`)
+  const exact: Record<string, string> = {
+    'x-frame-options': 'DENY',
+    'x-content-type-options': 'nosniff',
+    'referrer-policy': 'no-referrer',
+    'cross-origin-opener-policy': 'same-origin',
+    'cross-origin-resource-policy': 'same-origin',
+  }
+  for (const [name, value] of Object.entries(exact)) {
+    if (get(name) !== value) problems.push(`${name}: ${get(name)}`)
+  }
+  const hsts = get('strict-transport-security')
+  // HSTS over TLS only: over plain HTTP it would pin browsers to an HTTPS that is not there.
+  if (tls ? !/^max-age=\d+/.test(hsts ?? '') : hsts != null) problems.push(`strict-transport-security: ${hsts}`)
+  return problems
+}

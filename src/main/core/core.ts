@@ -7,7 +7,6 @@ import { randomUUID } from 'node:crypto'
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import type { AddressInfo } from 'node:net'
-import { Server } from 'socket.io'
 import { ConfigError, type Config } from './config/config'
 import { dataDirExposure } from './config/data-dir'
 import { lockDataDir, type DataDirLock } from './config/data-dir-lock'
@@ -29,12 +28,15 @@ import { Batcher, type Windows } from './pipeline/batcher'
 import { EventLog } from './pipeline/event-log'
 import { Fanout } from './pipeline/fanout'
 import { PipelineMetrics } from './pipeline/pipeline-metrics'
-import { originAllowed } from './server/auth'
 import { registerDashboard, type DashboardNamespace } from './server/dashboard.handlers'
 import { buildSnapshot } from './server/snapshot'
 import { createHttpServer } from './server/http'
 import { resolveLimits, type Limits } from './server/limits'
 import { LoopLag } from './server/loop-lag'
+import { addSecurityHeaders } from './server/edge'
+import { securityHeaders } from './server/headers'
+import { closeServer, trackConnections } from './server/shutdown'
+import { createSocketServer } from './server/socket-server'
 import { AGENTS_NAMESPACE, DASHBOARD_NAMESPACE } from '../../shared/protocol'
 import type { RoutingPolicy } from '../../shared/routing'
 import { RemoteAgents } from './agents/remote-agents'
@@ -178,6 +180,7 @@ function assembleCore(config: Config, options: CoreOptions, swarm: SwarmFile | n
   })
 
   const secure = config.tlsCert !== null
+  const headers = securityHeaders(secure)
   let stopping = false
   const http = createHttpServer({
     state,
@@ -190,24 +193,23 @@ function assembleCore(config: Config, options: CoreOptions, swarm: SwarmFile | n
     allowOrigin: config.allowOrigin,
     limits,
     rateLimited: () => metrics.rateLimited.inc({ via: 'http' }),
+    securityHeaders: headers,
     ...(secure ? { https: { cert: readFileSync(config.tlsCert!), key: readFileSync(config.tlsKey!) } } : {}),
   })
+  const connections = trackConnections(http.server)
 
-  const io = new Server(http.server, {
-    serveClient: false,
-    // A bigger message closes its connection: engine.io cannot refuse one message and keep the link.
-    maxHttpBufferSize: limits.messageBytes,
-    // Off by default: deflate costs CPU per viewer (see docs/performance.md); --ws-compression turns it on.
-    perMessageDeflate: config.wsCompression ? { threshold: 1024 } : false,
-    cors: { origin: config.allowOrigin, credentials: false },
-    allowRequest: (req, callback) => {
-      // While stopping: a browser's keep-alive connection would otherwise bring a new session in after close().
-      if (stopping) return callback('server shutting down', false)
-      const allowed = originAllowed(req, config.allowOrigin, secure)
-      if (!allowed) logger.warn({ origin: req.headers.origin, address: req.socket.remoteAddress }, 'origin refused')
-      callback(allowed ? null : 'origin not allowed', allowed)
-    },
+  const { io } = createSocketServer(http.server, {
+    limits,
+    logger,
+    allowOrigin: config.allowOrigin,
+    secure,
+    wsCompression: config.wsCompression,
+    stopping: () => stopping,
+    sessionRefused: () => metrics.rateLimited.inc({ via: 'handshake' }),
+    bytesSent: (bytes) => metrics.bytesSent.inc(bytes),
   })
+  // After Socket.IO is attached, so that they come before Engine.IO's handler (see edge.ts).
+  addSecurityHeaders(http.server, headers)
   // One server, one typed event map per namespace (socket.io types the Server with a single map).
   const dashboard = io.of(DASHBOARD_NAMESPACE) as unknown as DashboardNamespace
   const batcher = new Batcher({
@@ -243,15 +245,6 @@ function assembleCore(config: Config, options: CoreOptions, swarm: SwarmFile | n
     metrics.eventsIn.inc()
     batcher.push(event)
   })
-  io.engine.on(
-    'connection',
-    (connection: { on(event: 'packetCreate', listener: (packet: { data?: unknown }) => void): void }) => {
-      connection.on('packetCreate', (packet) => {
-        if (typeof packet.data === 'string') metrics.bytesSent.inc(packet.data.length)
-        else if (packet.data instanceof Buffer) metrics.bytesSent.inc(packet.data.length)
-      })
-    },
-  )
   // The rate limit credits the loop's own lateness, so nobody is refused for the server's backlog.
   const loopLag = new LoopLag()
   const lagMs = () => loopLag.recentMs()
@@ -362,12 +355,8 @@ function assembleCore(config: Config, options: CoreOptions, swarm: SwarmFile | n
       if (started) {
         remote.stop()
         stopping = true
-        io.disconnectSockets(true)
-        const closed = new Promise<void>((resolve) => io.close(() => resolve()))
-        // close() waits for every connection to end; one a client keeps busy must not hold the stop forever.
-        const force = setTimeout(() => http.server.closeAllConnections(), 2000)
-        await closed
-        clearTimeout(force)
+        // Bounded whatever the clients do: what is still open after a short grace is cut (shutdown.ts).
+        await closeServer(io, connections)
         await http.close()
         started = false
         logger.info('stopped')

@@ -1,14 +1,15 @@
 /**
  * HTTP: health, the REST API (bearer token), and the built renderer at `/`.
  * Errors are JSON `{ error: { code, message } }` with a fitting status.
- * Before any route: the Origin check, security headers (helmet), CORS for
- * allowed origins, the per-address rate limit; then the route's role check.
+ * Before any route: the Origin check, CORS for allowed origins, the
+ * per-address rate limit; then the route's role check. The security headers
+ * and the timeouts are the raw server's (`edge.ts`), so they hold for
+ * Engine.IO's answers and Node's own too.
  */
 import { existsSync } from 'node:fs'
 import { join } from 'node:path'
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify'
 import fastifyCors from '@fastify/cors'
-import fastifyHelmet from '@fastify/helmet'
 import fastifyRateLimit from '@fastify/rate-limit'
 import fastifyStatic from '@fastify/static'
 import type { Registry } from 'prom-client'
@@ -21,7 +22,9 @@ import type { Tokens } from '../auth/tokens'
 import type { Logger } from '../logger'
 import { VERSION } from '../version'
 import { admit, bearerToken, clientAddress, isLocalClient, originAllowed } from './auth'
+import { clientErrorHandler, fastifyTimeouts, nodeServerOptions, tlsServerOptions } from './edge'
 import { depthExceeds } from './guard'
+import type { HeaderSet } from './headers'
 import { DEFAULT_LIMITS, type Limits } from './limits'
 import { runCommand, type CommandName } from './operator-commands'
 import { buildSnapshot, type SwarmState } from './snapshot'
@@ -40,23 +43,6 @@ const STATUS_OF: Record<ErrorCode, number> = {
   queue_full: 503,
   unavailable: 503,
   internal: 500,
-}
-
-/**
- * Served with every response: the renderer needs nothing inline and nothing
- * remote; it talks back to its own origin over HTTP and WebSocket.
- */
-export const CSP_DIRECTIVES = {
-  defaultSrc: ["'self'"],
-  scriptSrc: ["'self'"],
-  styleSrc: ["'self'"],
-  imgSrc: ["'self'", 'data:'],
-  fontSrc: ["'self'"],
-  connectSrc: ["'self'", 'ws:', 'wss:'],
-  objectSrc: ["'none'"],
-  baseUri: ["'none'"],
-  formAction: ["'self'"],
-  frameAncestors: ["'none'"],
 }
 
 /** Paths the rate limit leaves alone: health checks and the dashboard's own files. */
@@ -79,6 +65,8 @@ export interface HttpDeps {
   limits?: Limits
   /** Told of each request refused by the rate limit. */
   rateLimited?: () => void
+  /** The security headers, for the answers Node writes itself (`400`, `408`, `431`); `edge.ts` adds them to the rest. */
+  securityHeaders: HeaderSet
 }
 
 declare module 'fastify' {
@@ -115,7 +103,9 @@ export function createHttpServer(deps: HttpDeps): FastifyInstance {
     logger: false,
     // A URL Fastify cannot even decode (`/api/tasks/%`) gets the same error shape as everything else.
     frameworkErrors: (error, _request, reply) => void sendError(reply, 'bad_request', error.message),
-    ...(deps.https ? { https: deps.https } : {}),
+    ...fastifyTimeouts(limits),
+    clientErrorHandler: clientErrorHandler(deps.securityHeaders, limits),
+    ...(deps.https ? { https: { ...deps.https, ...tlsServerOptions(limits) } } : { http: nodeServerOptions(limits) }),
   }) as unknown as FastifyInstance
 
   app.decorateRequest('role', null)
@@ -125,14 +115,6 @@ export function createHttpServer(deps: HttpDeps): FastifyInstance {
     if (originAllowed(request.raw, allowOrigin, secure)) return
     logger.warn({ origin: request.headers.origin, address: request.ip }, 'origin refused')
     await sendError(reply, 'forbidden', `origin ${String(request.headers.origin).slice(0, 200)} is not allowed`)
-  })
-
-  void app.register(fastifyHelmet, {
-    contentSecurityPolicy: { useDefaults: false, directives: CSP_DIRECTIVES },
-    frameguard: { action: 'deny' },
-    referrerPolicy: { policy: 'no-referrer' },
-    // Browsers ignore HSTS over plain HTTP; sent only where it means something.
-    strictTransportSecurity: secure ? { maxAge: 180 * 24 * 3600 } : false,
   })
 
   void app.register(fastifyCors, {

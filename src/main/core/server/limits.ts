@@ -37,6 +37,23 @@ export interface Limits {
   resyncBurst: number
   /** …and then one per this many ms. */
   resyncEveryMs: number
+  /** A request's headers must have arrived this long after it began (Node's `headersTimeout`). Over it: `408`. */
+  headersTimeoutMs: number
+  /** A whole request, headers and body, must have arrived this long after it began (`requestTimeout`). Over it: `408`. */
+  requestTimeoutMs: number
+  /** How long a keep-alive connection may wait idle between requests (`keepAliveTimeout`). Then it is closed. */
+  keepAliveMs: number
+  /**
+   * How long an HTTP connection may see no traffic at all while a request is under way (a client that
+   * stops reading its answer). Longer than Engine.IO's ping interval, which bounds a held long-poll.
+   */
+  idleSocketMs: number
+  /** An Engine.IO session that has joined no namespace this long after it opened is closed (Socket.IO's `connectTimeout`). */
+  namespaceJoinMs: number
+  /** Engine.IO sessions that have not joined a namespace yet, in all; a handshake over it is refused (`403`). */
+  sessionsWithoutNamespace: number
+  /** The same, per client address (this machine's own clients are exempt, as from the HTTP rate limit). */
+  sessionsWithoutNamespacePerAddress: number
 }
 
 export const DEFAULT_LIMITS: Readonly<Limits> = Object.freeze({
@@ -53,12 +70,25 @@ export const DEFAULT_LIMITS: Readonly<Limits> = Object.freeze({
   replayBytes: 1024 * 1024,
   resyncBurst: 5,
   resyncEveryMs: 2000,
+  headersTimeoutMs: 10_000,
+  requestTimeoutMs: 30_000,
+  keepAliveMs: 5_000,
+  idleSocketMs: 60_000,
+  namespaceJoinMs: 10_000,
+  sessionsWithoutNamespace: 1_000,
+  sessionsWithoutNamespacePerAddress: 100,
 })
 
 export function resolveLimits(overrides: Partial<Limits> = {}): Limits {
   const limits = { ...DEFAULT_LIMITS, ...overrides }
   for (const [key, value] of Object.entries(limits)) {
     if (!Number.isFinite(value) || value <= 0) throw new Error(`limits.${key} must be a positive number, got ${value}`)
+  }
+  // Node refuses a headers timeout longer than the request timeout; say it in our words.
+  if (limits.headersTimeoutMs > limits.requestTimeoutMs) {
+    throw new Error(
+      `limits.headersTimeoutMs (${limits.headersTimeoutMs}) must not exceed limits.requestTimeoutMs (${limits.requestTimeoutMs})`,
+    )
   }
   return limits
 }
