@@ -43,6 +43,8 @@ export interface LoadSpec {
   logsPerS: number
   /** Characters of each log line (default: a short sentence, ~60). */
   logBytes?: number
+  /** Level of the log lines (default `info`; `error` lines leave at once, each in its own batch). */
+  logLevel?: 'info' | 'error'
   /** Agent heartbeats, each an `agent:status` event (agents channel, 200 ms window, coalesced). */
   heartbeatsPerS: number
   /** Tasks submitted; each yields ~5 events and one immediate terminal event. */

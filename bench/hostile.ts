@@ -12,6 +12,7 @@
  *   plain request waiting (its event-loop stalls, seen from outside).
  */
 import { createRequire } from 'node:module'
+import { connect, type Socket } from 'node:net'
 
 interface RawWebSocket {
   on(event: 'message', listener: (data: Buffer) => void): void
@@ -148,4 +149,117 @@ const round = (ms: number) => Math.round(ms * 10) / 10
 function percentile(sorted: readonly number[], share: number): number {
   if (sorted.length === 0) return 0
   return sorted[Math.min(sorted.length - 1, Math.floor(share * sorted.length))]!
+}
+
+/**
+ * Slow request bodies (slowloris): each connection sends a POST's headers
+ * with a 60,000-byte body announced, then one byte a second. A connection
+ * the server closes is replaced, so `target` stay open as long as the
+ * server lets them.
+ */
+export class SlowBodies {
+  private readonly live = new Set<Socket>()
+  private timer: NodeJS.Timeout | null = null
+  opened = 0
+  closed = 0
+  /** Connections the server answered (`408`) before closing. */
+  answered = 0
+
+  constructor(
+    private readonly url: string,
+    private readonly target: number,
+  ) {}
+
+  start(): void {
+    this.topUp()
+    this.timer = setInterval(() => {
+      for (const socket of this.live) socket.write('x')
+      this.topUp()
+    }, 1000)
+  }
+
+  get count(): number {
+    return this.live.size
+  }
+
+  stop(): void {
+    if (this.timer) clearInterval(this.timer)
+    for (const socket of this.live) socket.destroy()
+    this.live.clear()
+  }
+
+  private topUp(): void {
+    const { hostname, port } = new URL(this.url)
+    for (let i = this.live.size; i < this.target; i++) {
+      const socket = connect(Number(port), hostname)
+      this.opened++
+      this.live.add(socket)
+      socket.on('connect', () =>
+        socket.write(
+          `POST /api/tasks HTTP/1.1\r\nHost: ${hostname}:${port}\r\ncontent-type: application/json\r\ncontent-length: 60000\r\n\r\n{`,
+        ),
+      )
+      socket.on('data', () => this.answered++)
+      socket.on('error', () => {})
+      socket.on('close', () => {
+        if (this.live.delete(socket)) this.closed++
+      })
+    }
+  }
+}
+
+/**
+ * Engine.IO sessions that never join a namespace, opened at `perSecond`
+ * (long-polling handshakes), plus as many attempts on the default namespace
+ * `/`, which needs no token. Counts what the server answered.
+ */
+export class RawSessions {
+  private timer: NodeJS.Timeout | null = null
+  readonly answers: Record<string, number> = {}
+
+  constructor(
+    private readonly url: string,
+    private readonly perSecond: number,
+  ) {}
+
+  start(): void {
+    this.timer = setInterval(() => {
+      for (let i = 0; i < this.perSecond / 10; i++) void this.open()
+    }, 100)
+  }
+
+  stop(): void {
+    if (this.timer) clearInterval(this.timer)
+  }
+
+  private count(key: string): void {
+    this.answers[key] = (this.answers[key] ?? 0) + 1
+  }
+
+  private async open(): Promise<void> {
+    try {
+      const handshake = await fetch(`${this.url}/socket.io/?EIO=4&transport=polling`, {
+        signal: AbortSignal.timeout(5000),
+      })
+      const body = await handshake.text()
+      if (!handshake.ok) return this.count(`handshake ${handshake.status}`)
+      this.count('session opened')
+      // Every other one also asks for the default namespace, which serves nobody.
+      if (Math.random() < 0.5) {
+        const { sid } = JSON.parse(body.slice(1)) as { sid: string }
+        const joined = await fetch(`${this.url}/socket.io/?EIO=4&transport=polling&sid=${sid}`, {
+          method: 'POST',
+          body: '40',
+          signal: AbortSignal.timeout(5000),
+        })
+        await joined.text()
+        const answer = await fetch(`${this.url}/socket.io/?EIO=4&transport=polling&sid=${sid}`, {
+          signal: AbortSignal.timeout(5000),
+        })
+        this.count((await answer.text()).includes('44') ? '/ refused' : '/ not refused')
+      }
+    } catch {
+      this.count('no answer')
+    }
+  }
 }

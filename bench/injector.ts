@@ -64,7 +64,8 @@ export class Injector {
         for (let n = owed('logs', spec.logsPerS, elapsedS); n > 0; n--) {
           const id = nextAgent()
           const line = `bench step ${done.logs}: processed a batch of records on ${id}`
-          this.coordinator.reportLog(id, null, 'info', spec.logBytes ? line.padEnd(spec.logBytes, '.') : line)
+          const text = spec.logBytes ? line.padEnd(spec.logBytes, '.') : line
+          this.coordinator.reportLog(id, null, spec.logLevel ?? 'info', text)
           done.logs++
         }
         for (let n = owed('heartbeats', spec.heartbeatsPerS, elapsedS); n > 0; n--) {
