@@ -8,10 +8,14 @@
  *   blindly, as an attacker would, so only the server's own rules end them,
  *   and a stalled viewer the server drops is replaced by a new one: the
  *   abuse is sustained.
- * - `Prober`: `GET /healthz` every 100 ms: how long the server keeps a
- *   plain request waiting (its event-loop stalls, seen from outside).
+ * - `Prober`: `GET /healthz` every 100 ms from a process of its own: how
+ *   long the server keeps a plain request waiting (its stalls, seen from
+ *   outside).
+ * - `SlowBodies`, `RawSessions`: slowloris request bodies; Engine.IO sessions
+ *   that join no namespace, or the default one.
  */
 import { createRequire } from 'node:module'
+import { spawn, type ChildProcess } from 'node:child_process'
 import { connect, type Socket } from 'node:net'
 
 interface RawWebSocket {
@@ -98,49 +102,69 @@ export interface ProbeReport {
   maxMs: number
 }
 
+/**
+ * The probe runs in a process of its own, so that what it measures is the
+ * server and not the orchestrator, which is busy with hostile clients.
+ */
+const PROBE = `
+const url = process.argv[1]
+let latencies = []
+let timeouts = 0
+process.on('message', () => {
+  process.send({ latencies, timeouts })
+  latencies = []
+  timeouts = 0
+})
+process.on('disconnect', () => process.exit(0))
+;(async () => {
+  for (;;) {
+    const started = performance.now()
+    try {
+      const response = await fetch(url + '/healthz', { signal: AbortSignal.timeout(5000) })
+      await response.arrayBuffer()
+      latencies.push(performance.now() - started)
+    } catch {
+      timeouts++
+    }
+    await new Promise((resolve) => setTimeout(resolve, 100))
+  }
+})()
+`
+
 export class Prober {
-  private latencies: number[] = []
-  private timeouts = 0
-  private running = false
-  private loop: Promise<void> | null = null
+  private child: ChildProcess | null = null
 
   constructor(private readonly url: string) {}
 
   start(): void {
-    this.running = true
-    this.loop = (async () => {
-      while (this.running) {
-        const started = performance.now()
-        try {
-          const response = await fetch(`${this.url}/healthz`, { signal: AbortSignal.timeout(5000) })
-          await response.arrayBuffer()
-          this.latencies.push(performance.now() - started)
-        } catch {
-          this.timeouts++
-        }
-        await new Promise((resolve) => setTimeout(resolve, 100))
-      }
-    })()
+    this.child = spawn(process.execPath, ['-e', PROBE, this.url], { stdio: ['ignore', 'ignore', 'inherit', 'ipc'] })
   }
 
   /** What was seen since the last report. */
-  report(): ProbeReport {
-    const sorted = [...this.latencies].sort((a, b) => a - b)
-    const report = {
-      probes: sorted.length + this.timeouts,
-      timeouts: this.timeouts,
+  async report(): Promise<ProbeReport> {
+    const child = this.child
+    if (!child) throw new Error('the prober has not started')
+    const seen = await new Promise<{ latencies: number[]; timeouts: number }>((resolve) => {
+      child.once('message', (message) => resolve(message as { latencies: number[]; timeouts: number }))
+      child.send('report')
+    })
+    const sorted = [...seen.latencies].sort((a, b) => a - b)
+    return {
+      probes: sorted.length + seen.timeouts,
+      timeouts: seen.timeouts,
       p50Ms: round(percentile(sorted, 0.5)),
       p99Ms: round(percentile(sorted, 0.99)),
       maxMs: round(sorted.at(-1) ?? 0),
     }
-    this.latencies = []
-    this.timeouts = 0
-    return report
   }
 
   async stop(): Promise<void> {
-    this.running = false
-    await this.loop
+    const child = this.child
+    this.child = null
+    if (!child || child.exitCode !== null) return
+    const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()))
+    child.kill()
+    await exited
   }
 }
 
@@ -162,7 +186,7 @@ export class SlowBodies {
   private timer: NodeJS.Timeout | null = null
   opened = 0
   closed = 0
-  /** Connections the server answered (`408`) before closing. */
+  /** Connections the server answered (`401` at once for want of a token, `408` at its timeout). */
   answered = 0
 
   constructor(

@@ -77,7 +77,7 @@ async function watch(server: ServerHandle, prober: Prober, running: () => boolea
   while (running()) {
     await sleep(SAMPLE_EVERY_MS)
     const sample: ProcessSample = await server.child.caller.call('sample', { gc: false })
-    const probe = prober.report()
+    const probe = await prober.report()
     const values = await scrapeMetrics(server.url, BENCH_TOKENS.viewer)
     const dropped = ['stalled', 'overdue', 'memory']
       .map((reason) => metric(values, `swarm_viewers_dropped_total{reason="${reason}"}`))
@@ -140,10 +140,10 @@ async function stalledViewers(durationMs: number): Promise<CaseResult> {
     )
     await load
     // All 500 leave at once; the prober says whether the server noticed it.
-    prober.report()
+    await prober.report()
     stalled.closeAll()
     await sleep(10_000)
-    const leaving = prober.report()
+    const leaving = await prober.report()
     await prober.stop()
     const converge = await clients.caller.call(
       'converge',
@@ -307,7 +307,7 @@ async function connectionAbuse(durationMs: number): Promise<CaseResult> {
       counters: {
         slowBodiesOpened: slow.opened,
         slowBodiesClosedByServer: slow.closed,
-        slowBodiesAnswered408: slow.answered,
+        slowBodiesAnswered: slow.answered,
         ...prefixed('raw ', raw.answers),
         handshakesRefused: metric(values, 'swarm_rate_limited_total{via="handshake"}'),
       },
@@ -420,12 +420,13 @@ async function agentsUnderLoad(durationMs: number): Promise<CaseResult> {
       metric(await scrapeMetrics(server.url, BENCH_TOKENS.viewer), 'swarm_rate_limited_total{via="/agents"}') -
       limitedBefore
     thief.disconnect()
-    await Promise.all(agents.map((agent) => agent.close()))
+    // While the agents are still connected: closing them changes the state under the comparison.
     const converge = await clients.caller.call(
       'converge',
       { url: server.url, token: BENCH_TOKENS.viewer, timeoutMs: 20_000 },
       60_000,
     )
+    await Promise.all(agents.map((agent) => agent.close()))
     const after = await server.child.caller.call('sample', { gc: true })
     return {
       name: 'agents under load',

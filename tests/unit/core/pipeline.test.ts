@@ -118,9 +118,11 @@ describe('Batcher', () => {
     expect(sent[0]).toHaveLength(5)
   })
 
-  it('flushes task completion and failure at once, with what was pending before it', () => {
+  it('flushes task completion and failure at the end of the turn, with what was pending before it', async () => {
     push(logEvent('a'))
     push(taskEvent('t1', 'failed'))
+    expect(sent).toHaveLength(0)
+    await Promise.resolve()
     expect(sent).toHaveLength(1)
     expect(sent[0]!.map((event) => event.type)).toEqual(['task:log', 'task:status'])
   })
@@ -140,10 +142,11 @@ describe('Batcher', () => {
     expect(coalesced).toBe(2)
   })
 
-  it('coalesces task progress but never drops a terminal task event', () => {
+  it('coalesces task progress but never drops a terminal task event', async () => {
     push(taskEvent('t1', 'running', 0.1))
     push(taskEvent('t1', 'running', 0.5))
     push(taskEvent('t1', 'succeeded', 1))
+    await Promise.resolve()
     expect(sent).toHaveLength(1)
     const batch = sent[0]! as Extract<DomainEvent, { type: 'task:status' }>[]
     expect(batch.map((event) => [event.task.status, event.task.progress])).toEqual([
@@ -229,8 +232,8 @@ describe('batching never changes the end state (property)', () => {
       fc.constant(metricsEvent()),
     )
     const step = fc.record({ event, wait: fc.integer({ min: 0, max: 300 }) })
-    fc.assert(
-      fc.property(fc.array(step, { maxLength: 200 }), (steps) => {
+    await fc.assert(
+      fc.asyncProperty(fc.array(step, { maxLength: 200 }), async (steps) => {
         vi.useFakeTimers()
         const log = new EventLog(1000)
         const direct = new SwarmReplica()
@@ -243,9 +246,9 @@ describe('batching never changes the end state (property)', () => {
           const sequenced = log.append(event)
           direct.applyEvents([sequenced])
           batcher.push(sequenced)
-          vi.advanceTimersByTime(wait)
+          await vi.advanceTimersByTimeAsync(wait)
         }
-        vi.advanceTimersByTime(1000)
+        await vi.advanceTimersByTimeAsync(1000)
         vi.useRealTimers()
         expect(batched.duplicates).toBe(0)
         // Same contents; insertion order may differ, since coalescing moves an update to its latest place.

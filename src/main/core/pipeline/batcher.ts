@@ -5,7 +5,9 @@
  * 200 ms, metrics 500 ms, logs 1 s by default). The batch leaves when the
  * earliest window among its events ends, when it holds `maxBatch` events, or
  * at once for what a person waits for: task completion and failure, errors,
- * critical alerts. Everything pending leaves together, so every client sees
+ * critical alerts — "at once" meaning at the end of the current turn (a
+ * microtask), so everything pushed in the same turn (a burst of error lines,
+ * a task's end and its agent's new status) leaves as one batch. Everything pending leaves together, so every client sees
  * events in seq order. Within a batch only the latest state of an agent (and
  * of an unfinished task) is kept; terminal task events are never dropped.
  */
@@ -53,6 +55,8 @@ export class Batcher {
   private readonly latest = new Map<string, number>()
   private deadline = Infinity
   private timer: NodeJS.Timeout | null = null
+  /** A flush is due at the end of this turn (an immediate event came). */
+  private flushQueued = false
   private readonly windows: Windows
   private readonly maxBatch: number
   private readonly now: () => number
@@ -76,8 +80,17 @@ export class Batcher {
     }
     this.pending.push(event)
     this.live++
-    if (isImmediate(event) || this.live >= this.maxBatch) {
+    if (this.live >= this.maxBatch) {
       this.flush()
+      return
+    }
+    if (isImmediate(event)) {
+      if (!this.flushQueued) {
+        this.flushQueued = true
+        queueMicrotask(() => {
+          if (this.flushQueued) this.flush()
+        })
+      }
       return
     }
     const deadline = this.now() + this.windows[EVENT_CHANNEL[event.type]]
@@ -90,6 +103,7 @@ export class Batcher {
 
   /** Sends everything pending now. */
   flush(): void {
+    this.flushQueued = false
     if (this.timer) clearTimeout(this.timer)
     this.timer = null
     this.deadline = Infinity
