@@ -20,11 +20,12 @@
 import { io } from 'socket.io-client'
 import { AGENT_HEARTBEAT_INTERVAL_MS, type AgentCloseReason } from '../shared/agent-messages'
 import type { Task } from '../shared/domain'
-import { AGENTS_NAMESPACE } from '../shared/protocol'
-import type { Result } from '../shared/result'
+import type { AckData } from '../shared/event-map'
+import { AGENTS_NAMESPACE, type AgentsClientToServer } from '../shared/protocol'
+import type { Ack } from '../shared/result'
 import { FatalConnectionError, ResilientConnection } from '../shared/client/connection'
 import type { AgentEnd, AgentOptions, AgentSocket, AgentState, SwarmAgent, TaskContext } from './agent.types'
-import { Outbox, type OutboxSend } from './outbox'
+import { Outbox, type OutboxEvent, type OutboxMessage, type OutboxSend } from './outbox'
 import { processResources } from './resources'
 
 export type {
@@ -49,6 +50,16 @@ const FATAL_CONNECT_ERRORS = new Set(['unauthorized', 'forbidden'])
  * closes or goes silent).
  */
 const RETRYABLE_REGISTRATION = new Set(['unavailable', 'conflict'])
+
+/**
+ * `socket.emit` for a task report, read off the protocol's map: socket.io-client types it per event name,
+ * through conditional types TypeScript cannot follow for a name that is a type parameter.
+ */
+type EmitReport = <E extends OutboxEvent>(
+  event: E,
+  message: OutboxMessage<E>,
+  ack: Ack<AckData<AgentsClientToServer, E>>,
+) => void
 
 interface Running {
   controller: AbortController
@@ -87,11 +98,7 @@ export function createAgent(options: AgentOptions): SwarmAgent {
   // Task reports leave through one paced queue; made first, so that bad `outgoing` settings throw before any socket.
   const sendNow: OutboxSend = (event, message) => {
     if (!registered || !socket.connected) return
-    const emit = socket.emit.bind(socket) as (
-      event: string,
-      message: unknown,
-      ack: (result: Result<unknown>) => void,
-    ) => void
+    const emit = socket.emit.bind(socket) as EmitReport
     emit(event, message, (result) => {
       if (result.ok) return
       // `conflict`: the task went elsewhere meanwhile (cancel, timeout); `rate_limited` would mean the pace is wrong.

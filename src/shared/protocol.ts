@@ -15,6 +15,7 @@ import type {
   TaskFail,
   TaskProgress,
 } from './agent-messages'
+import type { AckData, RequestOf } from './event-map'
 import type { Ack } from './result'
 import type { RoutingPolicy } from './routing'
 import type { AgentRef, AlertRef, SubscribeRequest, SyncRequest, TaskRef, TaskSubmitRequest } from './commands'
@@ -66,10 +67,12 @@ export interface DashboardServerToClient {
   events: (events: DomainEvent[]) => void
 }
 
-export interface DashboardClientToServer {
-  subscribe: (request: SubscribeRequest, ack: Ack<SubscribeRequest>) => void
-  sync: (request: SyncRequest, ack: Ack<SyncResponse>) => void
-  ping: (ack: Ack<{ serverTime: number }>) => void
+/**
+ * The operator commands: refused to a viewer token, queued by clients while
+ * the link is down. The server's command table and the clients' `command()`
+ * are typed from this map.
+ */
+export interface DashboardCommands {
   'task:submit': (request: TaskSubmitRequest, ack: Ack<Task>) => void
   'task:cancel': (request: TaskRef, ack: Ack<Task>) => void
   'task:retry': (request: TaskRef, ack: Ack<Task>) => void
@@ -77,6 +80,15 @@ export interface DashboardClientToServer {
   'agent:resume': (request: AgentRef, ack: Ack<Agent>) => void
   /** Marks an alert as seen by an operator; it stays listed until its condition clears. */
   'alert:ack': (request: AlertRef, ack: Ack<Alert>) => void
+}
+export type CommandName = keyof DashboardCommands
+export type CommandRequest<N extends CommandName> = RequestOf<DashboardCommands, N>
+export type CommandData<N extends CommandName> = AckData<DashboardCommands, N>
+
+export interface DashboardClientToServer extends DashboardCommands {
+  subscribe: (request: SubscribeRequest, ack: Ack<SubscribeRequest>) => void
+  sync: (request: SyncRequest, ack: Ack<SyncResponse>) => void
+  ping: (ack: Ack<{ serverTime: number }>) => void
 }
 
 export interface AgentsServerToClient {

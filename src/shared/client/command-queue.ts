@@ -12,10 +12,19 @@
  *   recognise a repeat, and a resent `task:submit` would create a second
  *   task. At-most-once for commands in flight, exactly-once for queued ones.
  */
-import { fail, type Result } from '../result'
+import type { AckData, RequestOf } from '../event-map'
+import { fail, type Ack, type Result } from '../result'
 import type { ClientLog } from './states'
 
-export interface CommandQueueOptions {
+/** A map of commands any client may send: for a queue that knows no protocol (tests). */
+export interface AnyCommands {
+  [name: string]: (payload: unknown, ack: Ack<unknown>) => void
+}
+
+/** The queue's commands: the names of map `M`, each with its payload and its acknowledgement's data. */
+export type QueuedName<M> = keyof M & string
+
+export interface CommandQueueOptions<M = AnyCommands> {
   /** Commands waiting to be sent, at most (default 1000). */
   limit?: number
   /** How long a sent command waits for its acknowledgement (default 10 000 ms). */
@@ -25,20 +34,23 @@ export interface CommandQueueOptions {
   /** Commands sent at once when the link comes up (default 40). */
   burst?: number
   /** Emits one command with an acknowledgement; rejects when it times out or the link drops. */
-  send(name: string, payload: unknown, timeoutMs: number): Promise<Result<unknown>>
+  send<N extends QueuedName<M>>(name: N, payload: RequestOf<M, N>, timeoutMs: number): Promise<Result<AckData<M, N>>>
   log?: ClientLog
 }
 
+/** One command; its caller's type lives in the closures, so commands of every type wait in one line. */
 interface Entry {
-  name: string
-  payload: unknown
-  resolve: (result: Result<unknown>) => void
+  readonly name: string
   settled: boolean
+  /** Emits the command and hands the caller the server's answer; rejects when none comes. */
+  emit(timeoutMs: number): Promise<void>
+  /** Hands the caller a refusal made here, unless it has its answer already. */
+  refuse(result: Result<never>): void
 }
 
 export const COMMAND_QUEUE_DEFAULTS = { limit: 1000, timeoutMs: 10_000, ratePerSecond: 40, burst: 40 } as const
 
-export class CommandQueue {
+export class CommandQueue<M = AnyCommands> {
   private readonly waiting: Entry[] = []
   private readonly inFlight = new Set<Entry>()
   private readonly limit: number
@@ -50,7 +62,7 @@ export class CommandQueue {
   private refilledAt = Date.now()
   private timer: ReturnType<typeof setTimeout> | undefined
 
-  constructor(private readonly options: CommandQueueOptions) {
+  constructor(private readonly options: CommandQueueOptions<M>) {
     this.limit = options.limit ?? COMMAND_QUEUE_DEFAULTS.limit
     this.timeoutMs = options.timeoutMs ?? COMMAND_QUEUE_DEFAULTS.timeoutMs
     this.rate = Math.max(1, options.ratePerSecond ?? COMMAND_QUEUE_DEFAULTS.ratePerSecond)
@@ -69,7 +81,7 @@ export class CommandQueue {
   }
 
   /** Queues a command; resolves with the server's acknowledgement, or a clear refusal. Never rejects. */
-  enqueue(name: string, payload: unknown): Promise<Result<unknown>> {
+  enqueue<N extends QueuedName<M>>(name: N, payload: RequestOf<M, N>): Promise<Result<AckData<M, N>>> {
     if (this.waiting.length >= this.limit) {
       return Promise.resolve(
         fail(
@@ -79,7 +91,18 @@ export class CommandQueue {
       )
     }
     return new Promise((resolve) => {
-      this.waiting.push({ name, payload, resolve, settled: false })
+      const entry: Entry = {
+        name,
+        settled: false,
+        emit: async (timeoutMs) => {
+          const result = await this.options.send(name, payload, timeoutMs)
+          if (this.settle(entry, result)) resolve(result)
+        },
+        refuse: (result) => {
+          if (this.settle(entry, result)) resolve(result)
+        },
+      }
+      this.waiting.push(entry)
       this.pump()
     })
   }
@@ -98,8 +121,7 @@ export class CommandQueue {
     this.open = false
     clearTimeout(this.timer)
     for (const entry of [...this.inFlight]) {
-      this.settle(
-        entry,
+      entry.refuse(
         fail(
           'unavailable',
           `${entry.name}: the connection dropped before the server answered, so it may or may not have been applied; it is not sent again (it could run twice), check before retrying`,
@@ -111,7 +133,7 @@ export class CommandQueue {
   /** Refuses everything still waiting or in flight (the client is going away). */
   dispose(message: string): void {
     this.linkDown()
-    for (const entry of this.waiting.splice(0)) this.settle(entry, fail('unavailable', message))
+    for (const entry of this.waiting.splice(0)) entry.refuse(fail('unavailable', message))
   }
 
   private pump(): void {
@@ -131,30 +153,24 @@ export class CommandQueue {
 
   private dispatch(entry: Entry): void {
     this.inFlight.add(entry)
-    let sent: Promise<Result<unknown>>
-    try {
-      sent = this.options.send(entry.name, entry.payload, this.timeoutMs)
-    } catch (error) {
-      sent = Promise.reject(error)
-    }
-    sent.then(
-      (result) => this.settle(entry, result),
-      () =>
-        this.settle(
-          entry,
+    entry
+      .emit(this.timeoutMs)
+      .catch(() =>
+        entry.refuse(
           fail(
             'unavailable',
             `${entry.name}: no answer within ${this.timeoutMs / 1000} s, so it may or may not have been applied; it is not sent again, check before retrying`,
           ),
         ),
-    )
+      )
   }
 
-  private settle(entry: Entry, result: Result<unknown>): void {
-    if (entry.settled) return
+  /** Marks the entry answered; false when it already was (a late answer after a refusal changes nothing). */
+  private settle(entry: Entry, result: Result<unknown>): boolean {
+    if (entry.settled) return false
     entry.settled = true
     this.inFlight.delete(entry)
     if (!result.ok) this.options.log?.('debug', `${entry.name} refused: ${result.error.code}: ${result.error.message}`)
-    entry.resolve(result)
+    return true
   }
 }

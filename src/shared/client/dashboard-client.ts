@@ -15,8 +15,18 @@ import type { ManagerOptions, Socket, SocketOptions } from 'socket.io-client'
 import type { Role } from '../domain'
 import type { DomainEvent } from '../events'
 import type { RoutingPolicy } from '../routing'
-import type { DashboardAuth, DashboardClientToServer, DashboardServerToClient, Snapshot, Welcome } from '../protocol'
-import type { Ack, Result } from '../result'
+import type {
+  CommandData,
+  CommandName,
+  CommandRequest,
+  DashboardAuth,
+  DashboardClientToServer,
+  DashboardCommands,
+  DashboardServerToClient,
+  Snapshot,
+  Welcome,
+} from '../protocol'
+import type { Result } from '../result'
 import type { BackoffOptions } from './backoff'
 import { CommandQueue, type CommandQueueOptions } from './command-queue'
 import { ResilientConnection, type ConnectionStatus } from './connection'
@@ -28,15 +38,13 @@ import type { ClientLog, Transition } from './states'
 export type DashboardSocket = Socket<DashboardServerToClient, DashboardClientToServer>
 export type SocketFactory = (url: string, options: Partial<ManagerOptions & SocketOptions>) => DashboardSocket
 
-/** The operator commands: every client → server event but the viewer's own plumbing. */
-export type CommandName = Exclude<keyof DashboardClientToServer, 'subscribe' | 'sync' | 'ping'>
-export type CommandRequest<N extends CommandName> = Parameters<DashboardClientToServer[N]>[0]
-export type CommandData<N extends CommandName> = DashboardClientToServer[N] extends (
-  request: never,
-  ack: Ack<infer T>,
-) => void
-  ? T
-  : never
+export type { CommandData, CommandName, CommandRequest }
+
+/**
+ * `emitWithAck` for the commands, read off the same map. socket.io-client types it per event name, through
+ * conditional types TypeScript cannot follow for a name that is a type parameter, hence the one assertion.
+ */
+type EmitCommand = <N extends CommandName>(name: N, payload: CommandRequest<N>) => Promise<Result<CommandData<N>>>
 
 export interface DashboardTuning {
   backoff: BackoffOptions
@@ -99,7 +107,7 @@ export class DashboardClient {
   readonly socket: DashboardSocket
   readonly connection: ResilientConnection
   private readonly events: Emitter<DashboardEvents>
-  private readonly queue: CommandQueue
+  private readonly queue: CommandQueue<DashboardCommands>
   private readonly tuning: DashboardTuning
   private readonly log: ClientLog
   private poller: SnapshotPoller | null = null
@@ -153,7 +161,7 @@ export class DashboardClient {
       log: this.log,
       send: (name, payload, timeoutMs) => {
         const timed = socket.timeout(timeoutMs)
-        const emit = timed.emitWithAck.bind(timed) as (name: string, payload: unknown) => Promise<Result<unknown>>
+        const emit = timed.emitWithAck.bind(timed) as EmitCommand
         return emit(name, payload)
       },
     })
@@ -231,7 +239,7 @@ export class DashboardClient {
   async command<N extends CommandName>(name: N, payload: CommandRequest<N>): Promise<Result<CommandData<N>>> {
     const pending = this.queue.enqueue(name, payload)
     this.changed()
-    const result = (await pending) as Result<CommandData<N>>
+    const result = await pending
     this.changed()
     return result
   }

@@ -323,19 +323,20 @@ describe('alerts on the real coordinator and sampler', () => {
       ['error-rate', 'critical'],
     ])
     const offline = raised.find((a) => a.rule === 'agent-offline')!
-    const context = { role: 'operator' as const, loopback: true, allowRemoteShell: false, alerts: engine }
-    expect(runCommand(coordinator, 'alert:ack', { alertId: offline.id }, context)).toMatchObject({
+    const context = { coordinator, role: 'operator' as const, loopback: true, allowRemoteShell: false, alerts: engine }
+    expect(await runCommand('alert:ack', { alertId: offline.id }, context)).toMatchObject({
       ok: true,
       data: { id: offline.id, acknowledged: true },
     })
-    expect(runCommand(coordinator, 'alert:ack', { alertId: 'missing' }, context)).toMatchObject({
+    expect(await runCommand('alert:ack', { alertId: 'missing' }, context)).toMatchObject({
       ok: false,
       error: { code: 'not_found' },
     })
-    expect(runCommand(coordinator, 'alert:ack', { alertId: offline.id }, { ...context, role: 'viewer' })).toMatchObject(
-      { ok: false, error: { code: 'forbidden' } },
-    )
-    expect(runCommand(coordinator, 'alert:ack', { id: 1 }, context)).toMatchObject({
+    expect(await runCommand('alert:ack', { alertId: offline.id }, { ...context, role: 'viewer' })).toMatchObject({
+      ok: false,
+      error: { code: 'forbidden' },
+    })
+    expect(await runCommand('alert:ack', { id: 1 }, context)).toMatchObject({
       ok: false,
       error: { code: 'bad_request' },
     })

@@ -11,9 +11,9 @@ import { describe, expect, it } from 'vitest'
 const ROOT = join(__dirname, '../../..')
 const read = (file: string) => readFileSync(join(ROOT, file), 'utf8')
 
-/** The member names of `interface <name> { … }` in a TypeScript source. */
+/** The member names of `interface <name> { … }` (or `interface <name> extends … { … }`) in a TypeScript source. */
 function members(source: string, name: string): string[] {
-  const start = source.indexOf(`interface ${name} {`)
+  const start = source.search(new RegExp(`interface ${name}( extends [\\w, ]+)? \\{`))
   if (start < 0) throw new Error(`interface ${name} not found`)
   const body = source.slice(start, source.indexOf('\n}', start))
   return [...body.matchAll(/^ {2}'?([\w:]+)'?\s*:/gm)].map((match) => match[1]!)
@@ -25,7 +25,13 @@ const protocolDoc = read('docs/protocol.md')
 const agentsDoc = read('docs/agents.md')
 
 describe('docs/protocol.md and docs/agents.md cover src/shared', () => {
-  const maps = ['DashboardServerToClient', 'DashboardClientToServer', 'AgentsServerToClient', 'AgentsClientToServer']
+  const maps = [
+    'DashboardServerToClient',
+    'DashboardCommands',
+    'DashboardClientToServer',
+    'AgentsServerToClient',
+    'AgentsClientToServer',
+  ]
 
   it.each(maps)('documents every event of %s in docs/protocol.md', (map) => {
     const names = members(protocol, map)

@@ -20,13 +20,15 @@ import {
 } from '../../../shared/agent-messages'
 import { describeIssues } from '../../../shared/commands'
 import type { AgentsClientToServer, AgentsServerToClient } from '../../../shared/protocol'
+import type { AckData } from '../../../shared/event-map'
 import { fail, ok, type Result } from '../../../shared/result'
 import type { Tokens } from '../auth/tokens'
 import type { RemoteAgents, RemoteLink, RemoteSession } from '../agents/remote-agents'
 import type { Coordinator } from '../coordinator/coordinator'
 import type { Logger } from '../logger'
 import { admit } from './auth'
-import { guarded, guardSocket, type GuardCounters, type Reply } from './guard'
+import { guardSocket, type Answer, type GuardCounters } from './guard'
+import { eventsOf, mount, type Handler, type HandlerTable } from './handler-table'
 import type { Limits } from './limits'
 
 export interface AgentSocketData {
@@ -53,19 +55,95 @@ export interface AgentsDeps {
   lagMs?: () => number
 }
 
-/** What an agent may send; anything else is ignored and counted. */
-const EVENTS: ReadonlySet<string> = new Set<keyof AgentsClientToServer>([
-  'agent:register',
-  'agent:heartbeat',
-  'agent:metrics',
-  'task:progress',
-  'task:complete',
-  'task:fail',
-  'log',
-])
+/** One agent connection, as its handlers see it. */
+interface AgentConnection {
+  link: RemoteLink
+  /** Set by `agent:register`; null before. */
+  session: RemoteSession | null
+}
+
+type AgentEvent = keyof AgentsClientToServer
+
+/** What an agent may send. */
+function agentHandlers({ coordinator, remote }: AgentsDeps): HandlerTable<AgentsClientToServer, AgentConnection> {
+  /** A registered agent's message: refused before registration or after replacement, then validated. */
+  const registered =
+    <E extends AgentEvent, S extends z.ZodType>(
+      schema: S,
+      handler: (message: z.output<S>, session: RemoteSession) => Answer<AckData<AgentsClientToServer, E>>,
+    ): Handler<AgentsClientToServer, E, AgentConnection> =>
+    (payload, { session }, event) => {
+      if (!session) return fail('bad_request', `register first: send agent:register before ${event}`)
+      if (!session.current) return fail('conflict', 'this connection no longer speaks for its agent')
+      remote.seen(session)
+      const parsed = schema.safeParse(payload)
+      if (!parsed.success) return fail('bad_request', describeIssues(parsed.error))
+      return handler(parsed.data, session)
+    }
+
+  const stale = (taskId: string): Result<never> =>
+    fail('conflict', `task ${taskId} is not held by this agent (requeued, cancelled, timed out or finished)`)
+
+  return {
+    'agent:register': (payload, connection) => {
+      const parsed = AgentRegistrationSchema.safeParse(payload)
+      if (!parsed.success) return fail('bad_request', describeIssues(parsed.error))
+      const registration = parsed.data
+      const { session } = connection
+      if (session?.current) {
+        // A repeated register (an ack lost on the way) is harmless; switching ids is not.
+        if (session.agentId === registration.id) return ok({ agentId: session.agentId, sessionKey: session.key })
+        return fail('conflict', `this connection is already registered as ${session.agentId}`)
+      }
+      const attached = remote.attach(registration, connection.link)
+      if (!attached.ok) return attached
+      connection.session = attached.data.session
+      return ok({ agentId: connection.session.agentId, sessionKey: connection.session.key })
+    },
+
+    'agent:heartbeat': registered(AgentHeartbeatSchema, (_message, session) => {
+      remote.heartbeat(session)
+      return ok({ serverTime: Date.now() })
+    }),
+
+    'agent:metrics': registered(AgentMetricsSchema, (metrics, session) => {
+      remote.heartbeat(session, metrics)
+      return ok(null)
+    }),
+
+    'task:progress': registered(TaskProgressSchema, ({ taskId, progress, message }, session) => {
+      if (!remote.holds(session, taskId)) return stale(taskId)
+      coordinator.reportProgress(session.agentId, taskId, progress, message)
+      return ok(null)
+    }),
+
+    'task:complete': registered(TaskCompleteSchema, ({ taskId, result }, session) => {
+      if (!remote.holds(session, taskId)) return stale(taskId)
+      coordinator.reportSucceeded(session.agentId, taskId, result)
+      return ok(null)
+    }),
+
+    'task:fail': registered(TaskFailSchema, ({ taskId, error }, session) => {
+      if (!remote.holds(session, taskId)) return stale(taskId)
+      coordinator.reportFailed(session.agentId, taskId, error)
+      return ok(null)
+    }),
+
+    log: registered(AgentLogSchema, ({ taskId, level, message }, session) => {
+      // Lines about a task go to it only while this agent has it (or had it last, for late lines).
+      if (taskId !== undefined && coordinator.getTask(taskId)?.agentId !== session.agentId) {
+        return fail('conflict', `task ${taskId} is not this agent's`)
+      }
+      coordinator.reportLog(session.agentId, taskId ?? null, level, message)
+      return ok(null)
+    }),
+  }
+}
 
 export function registerAgents(namespace: AgentsNamespace, deps: AgentsDeps): void {
-  const { coordinator, remote, tokens, logger } = deps
+  const { remote, tokens, logger } = deps
+  const handlers = agentHandlers(deps)
+  const events = eventsOf(handlers)
 
   namespace.use((socket, next) => {
     const admission = admit(tokens, (socket.handshake.auth as { token?: unknown } | undefined)?.token, ['agent'])
@@ -82,31 +160,32 @@ export function registerAgents(namespace: AgentsNamespace, deps: AgentsDeps): vo
   })
 
   namespace.on('connection', (socket: AgentSocket) => {
-    let session: RemoteSession | null = null
-    logger.debug({ id: socket.id, address: socket.handshake.address }, 'agent connection opened')
-
-    const link: RemoteLink = {
-      address: socket.handshake.address,
-      assign: (task) => socket.emit('task:assign', { task }),
-      cancel: (taskId) => socket.emit('task:cancel', { taskId }),
-      close: (reason, message) => {
-        socket.emit('agent:closed', { reason, message })
-        socket.disconnect()
+    const connection: AgentConnection = {
+      session: null,
+      link: {
+        address: socket.handshake.address,
+        assign: (task) => socket.emit('task:assign', { task }),
+        cancel: (taskId) => socket.emit('task:cancel', { taskId }),
+        close: (reason, message) => {
+          socket.emit('agent:closed', { reason, message })
+          socket.disconnect()
+        },
       },
     }
+    logger.debug({ id: socket.id, address: socket.handshake.address }, 'agent connection opened')
 
     /** Answers without an ack to tell the agent are counted and logged at debug. */
     const noAck = (event: string) => (result: Result<unknown>) => {
       if (result.ok) return
       socket.data.refused++
       logger.debug(
-        { agentId: session?.agentId, event, error: result.error, refused: socket.data.refused },
+        { agentId: connection.session?.agentId, event, error: result.error, refused: socket.data.refused },
         'agent message refused',
       )
     }
     guardSocket(socket, {
       namespace: '/agents',
-      events: EVENTS,
+      events,
       limits: deps.limits,
       logger,
       counters: deps.counters,
@@ -115,87 +194,20 @@ export function registerAgents(namespace: AgentsNamespace, deps: AgentsDeps): vo
       // A task's final report: at most one per task the coordinator handed this agent, so the server bounds them
       // itself; refusing one would strand the task, and counting them would shrink the allowance for progress and
       // log lines the faster an agent works. Neither judged nor counted.
-      exempt: (event, [message]) =>
-        (event === 'task:complete' || event === 'task:fail') &&
-        session?.current === true &&
-        typeof (message as { taskId?: unknown } | undefined)?.taskId === 'string' &&
-        remote.holds(session, (message as { taskId: string }).taskId),
+      exempt: (event, [message]) => {
+        const { session } = connection
+        return (
+          (event === 'task:complete' || event === 'task:fail') &&
+          session?.current === true &&
+          typeof (message as { taskId?: unknown } | undefined)?.taskId === 'string' &&
+          remote.holds(session, (message as { taskId: string }).taskId)
+        )
+      },
     })
-    const on = (event: keyof AgentsClientToServer, handler: (payload: unknown, reply: Reply) => void) =>
-      socket.on(event, guarded(logger, event, handler, noAck(event)))
-
-    /** A handler for a registered agent's message: refused before registration or after replacement. */
-    const registered = <S extends z.ZodType>(
-      event: keyof AgentsClientToServer,
-      schema: S,
-      handler: (message: z.output<S>, session: RemoteSession, reply: Reply) => void,
-    ) =>
-      on(event, (payload, reply) => {
-        if (!session) return reply(fail('bad_request', `register first: send agent:register before ${event}`))
-        if (!session.current) return reply(fail('conflict', 'this connection no longer speaks for its agent'))
-        remote.seen(session)
-        const parsed = schema.safeParse(payload)
-        if (!parsed.success) return reply(fail('bad_request', describeIssues(parsed.error)))
-        handler(parsed.data, session, reply)
-      })
-
-    const stale = (taskId: string): Result<never> =>
-      fail('conflict', `task ${taskId} is not held by this agent (requeued, cancelled, timed out or finished)`)
-
-    on('agent:register', (payload, reply) => {
-      const parsed = AgentRegistrationSchema.safeParse(payload)
-      if (!parsed.success) return reply(fail('bad_request', describeIssues(parsed.error)))
-      const registration = parsed.data
-      if (session?.current) {
-        // A repeated register (an ack lost on the way) is harmless; switching ids is not.
-        if (session.agentId === registration.id) return reply(ok({ agentId: session.agentId, sessionKey: session.key }))
-        return reply(fail('conflict', `this connection is already registered as ${session.agentId}`))
-      }
-      const attached = remote.attach(registration, link)
-      if (!attached.ok) return reply(attached)
-      session = attached.data.session
-      reply(ok({ agentId: session.agentId, sessionKey: session.key }))
-    })
-
-    registered('agent:heartbeat', AgentHeartbeatSchema, (_message, current, reply) => {
-      remote.heartbeat(current)
-      reply(ok({ serverTime: Date.now() }))
-    })
-
-    registered('agent:metrics', AgentMetricsSchema, (metrics, current, reply) => {
-      remote.heartbeat(current, metrics)
-      reply(ok(null))
-    })
-
-    registered('task:progress', TaskProgressSchema, ({ taskId, progress, message }, current, reply) => {
-      if (!remote.holds(current, taskId)) return reply(stale(taskId))
-      coordinator.reportProgress(current.agentId, taskId, progress, message)
-      reply(ok(null))
-    })
-
-    registered('task:complete', TaskCompleteSchema, ({ taskId, result }, current, reply) => {
-      if (!remote.holds(current, taskId)) return reply(stale(taskId))
-      coordinator.reportSucceeded(current.agentId, taskId, result)
-      reply(ok(null))
-    })
-
-    registered('task:fail', TaskFailSchema, ({ taskId, error }, current, reply) => {
-      if (!remote.holds(current, taskId)) return reply(stale(taskId))
-      coordinator.reportFailed(current.agentId, taskId, error)
-      reply(ok(null))
-    })
-
-    registered('log', AgentLogSchema, ({ taskId, level, message }, current, reply) => {
-      // Lines about a task go to it only while this agent has it (or had it last, for late lines).
-      if (taskId !== undefined && coordinator.getTask(taskId)?.agentId !== current.agentId) {
-        return reply(fail('conflict', `task ${taskId} is not this agent's`))
-      }
-      coordinator.reportLog(current.agentId, taskId ?? null, level, message)
-      reply(ok(null))
-    })
+    mount(socket, handlers, connection, { logger, noAck })
 
     socket.on('disconnect', (reason) => {
-      if (session) remote.detach(session, reason)
+      if (connection.session) remote.detach(connection.session, reason)
       else logger.debug({ id: socket.id, reason }, 'unregistered agent connection closed')
     })
   })

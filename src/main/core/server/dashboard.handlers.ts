@@ -17,13 +17,14 @@ import type { Tokens } from '../auth/tokens'
 import type { Batcher } from '../pipeline/batcher'
 import type { EventLog } from '../pipeline/event-log'
 import type { Fanout } from '../pipeline/fanout'
-import { covers, matches, subscription } from '../pipeline/subscription'
+import { covers, matches, subscription, type Subscription } from '../pipeline/subscription'
 import { VERSION } from '../version'
 import { admit, isLocalClient } from './auth'
 import type { RoutingPolicy } from '../../../shared/routing'
-import { guarded, guardSocket, type GuardCounters } from './guard'
+import { guardSocket, type GuardCounters } from './guard'
+import { eventsOf, mount, type HandlerTable } from './handler-table'
 import type { Limits } from './limits'
-import { COMMAND_NAMES, runCommand } from './operator-commands'
+import { COMMANDS, type CommandContext } from './operator-commands'
 import { buildSnapshot, type SwarmState } from './snapshot'
 
 export interface SocketData {
@@ -69,8 +70,59 @@ export interface DashboardDeps {
   routing: RoutingPolicy
 }
 
-/** What a viewer may send; anything else is ignored and counted. */
-const EVENTS: ReadonlySet<string> = new Set(['ping', 'sync', 'subscribe', ...COMMAND_NAMES])
+/** One viewer's connection, as its handlers see it. */
+interface Viewer extends CommandContext {
+  socket: DashboardSocket
+  /** What the viewer receives; `subscribe` changes it. */
+  subscription: Subscription
+}
+
+/** What a viewer may send: its own plumbing and the operator commands (operator-commands.ts). */
+function viewerHandlers(deps: DashboardDeps): HandlerTable<DashboardClientToServer, Viewer> {
+  const { state, batcher, fanout, limits } = deps
+  return {
+    ping: () => ok({ serverTime: Date.now() }),
+
+    sync: (request, { socket, subscription: current }) => {
+      const parsed = SyncSchema.safeParse(request)
+      if (!parsed.success) return fail('bad_request', describeIssues(parsed.error))
+      const waiting = fanout.queued(socket)
+      if (waiting > limits.viewerQueueBytes) {
+        return fail('rate_limited', `sync: ${waiting} bytes are still on their way to you; sync once they arrive`)
+      }
+      const retryInMs = fanout.ration(socket)
+      if (retryInMs > 0) {
+        return fail(
+          'rate_limited',
+          `sync: a connection may ask for ${limits.resyncBurst} replays or snapshots at once, then one every ${limits.resyncEveryMs} ms; retry in ${retryInMs} ms`,
+        )
+      }
+      batcher.flush()
+      const events = state.log.since(parsed.data.sinceSeq, limits.replayBytes)
+      const response: SyncResponse = events
+        ? { kind: 'events', events: events.filter((event) => matches(current, event)) }
+        : { kind: 'snapshot', snapshot: buildSnapshot(state) }
+      return ok(response)
+    },
+
+    subscribe: (request, viewer) => {
+      const parsed = SubscribeSchema.safeParse(request)
+      if (!parsed.success) return fail('bad_request', describeIssues(parsed.error))
+      // Events already batched leave under the old subscription, so nothing is lost or doubled.
+      batcher.flush()
+      const next = subscription(parsed.data.channels, parsed.data.agentIds)
+      const widened = !covers(viewer.subscription, next)
+      viewer.subscription = next
+      // What the viewer stopped receiving it may hold stale: widening brings a fresh snapshot. Repeated
+      // widening is rationed like `sync`: the viewer is held back (no events) until its snapshot can go.
+      // The snapshot leaves later (fanout.ts), after this answer.
+      fanout.subscribe(viewer.socket, next, widened)
+      return ok(parsed.data)
+    },
+
+    ...COMMANDS,
+  }
+}
 
 /**
  * The events a reconnecting viewer missed, when it says where it stopped
@@ -87,6 +139,8 @@ function resumeFrom(auth: unknown, instance: string, log: EventLog, maxBytes: nu
 
 export function registerDashboard(namespace: DashboardNamespace, deps: DashboardDeps): void {
   const { state, batcher, fanout, tokens, logger, limits, caps } = deps
+  const handlers = viewerHandlers(deps)
+  const events = eventsOf(handlers)
   /** Viewers connected per token (the roles' tokens are the tokens there are). */
   const perToken = new Map<Role, number>()
   let connected = 0
@@ -121,7 +175,7 @@ export function registerDashboard(namespace: DashboardNamespace, deps: Dashboard
     const role = socket.data.role
     guardSocket(socket, {
       namespace: '/dashboard',
-      events: EVENTS,
+      events,
       limits: deps.limits,
       logger,
       counters: deps.counters,
@@ -151,74 +205,20 @@ export function registerDashboard(namespace: DashboardNamespace, deps: Dashboard
       routing: deps.routing,
     })
     fanout.add(socket, missed)
-    let current = subscription(['agents', 'tasks', 'metrics', 'logs', 'alerts'])
-
-    socket.on(
-      'ping',
-      guarded(logger, 'ping', (_payload, ack) => ack(ok({ serverTime: Date.now() }))),
-    )
-
-    socket.on(
-      'sync',
-      guarded(logger, 'sync', (request, ack) => {
-        const parsed = SyncSchema.safeParse(request)
-        if (!parsed.success) return ack(fail('bad_request', describeIssues(parsed.error)))
-        const waiting = fanout.queued(socket)
-        if (waiting > limits.viewerQueueBytes) {
-          return ack(
-            fail('rate_limited', `sync: ${waiting} bytes are still on their way to you; sync once they arrive`),
-          )
-        }
-        const retryInMs = fanout.ration(socket)
-        if (retryInMs > 0) {
-          return ack(
-            fail(
-              'rate_limited',
-              `sync: a connection may ask for ${limits.resyncBurst} replays or snapshots at once, then one every ${limits.resyncEveryMs} ms; retry in ${retryInMs} ms`,
-            ),
-          )
-        }
-        batcher.flush()
-        const events = state.log.since(parsed.data.sinceSeq, limits.replayBytes)
-        const response: SyncResponse = events
-          ? { kind: 'events', events: events.filter((event) => matches(current, event)) }
-          : { kind: 'snapshot', snapshot: buildSnapshot(state) }
-        ack(ok(response))
-      }),
-    )
-
-    socket.on(
-      'subscribe',
-      guarded(logger, 'subscribe', (request, ack) => {
-        const parsed = SubscribeSchema.safeParse(request)
-        if (!parsed.success) return ack(fail('bad_request', describeIssues(parsed.error)))
-        // Events already batched leave under the old subscription, so nothing is lost or doubled.
-        batcher.flush()
-        const next = subscription(parsed.data.channels, parsed.data.agentIds)
-        const widened = !covers(current, next)
-        current = next
-        ack(ok(parsed.data))
-        // What the viewer stopped receiving it may hold stale: widening brings a fresh snapshot. Repeated
-        // widening is rationed like `sync`: the viewer is held back (no events) until its snapshot can go.
-        fanout.subscribe(socket, current, widened)
-      }),
-    )
-
-    const context = {
+    const viewer: Viewer = {
+      socket,
+      subscription: subscription(['agents', 'tasks', 'metrics', 'logs', 'alerts']),
+      coordinator: state.coordinator,
       role,
       loopback: isLocalClient(socket.handshake.address, socket.handshake.headers),
       allowRemoteShell: deps.allowRemoteShell,
       alerts: state.alerts,
     }
-    for (const name of COMMAND_NAMES) {
-      socket.on(
-        name,
-        guarded(logger, name, (request, ack) => {
-          const result = runCommand(state.coordinator, name, request, context)
-          if (result.ok) logger.info({ command: name, id: socket.id }, 'operator command')
-          ack(result)
-        }),
-      )
-    }
+    mount(socket, handlers, viewer, {
+      logger,
+      answered: (event, result) => {
+        if (result.ok && event in COMMANDS) logger.info({ command: event, id: socket.id }, 'operator command')
+      },
+    })
   })
 }

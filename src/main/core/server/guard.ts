@@ -6,34 +6,57 @@
  * there is one; nothing here throws.
  */
 import type { Socket } from 'socket.io'
-import { fail, type Result } from '../../../shared/result'
+import { fail, type Ack, type Result } from '../../../shared/result'
 import type { Logger } from '../logger'
 import type { Limits } from './limits'
 
-export type Reply = (result: Result<unknown>) => void
+/** What a handler answers: at once, or later (a handler that waits for a write). */
+export type Answer<T> = Result<T> | Promise<Result<T>>
+
+/**
+ * Socket.IO hands a listener the client's ack as a plain function that sends
+ * whatever it is given; which `Result` goes into it is the handler's type.
+ */
+export function isAck<T>(value: unknown): value is Ack<T> {
+  return typeof value === 'function'
+}
 
 /**
  * Wraps a handler: the payload is the first argument unless that is the ack,
  * the ack is the last argument when it is a function (anything else is no
- * ack), and a throwing handler answers `internal` instead of reaching
- * Socket.IO. `noAck` sees the answers a client did not ask for.
+ * ack), and a handler that throws, or whose promise rejects, answers
+ * `internal` (and is logged) instead of reaching Socket.IO or becoming an
+ * unhandled rejection. `noAck` sees the answers a client did not ask for.
  */
-export function guarded(
+export function guarded<T>(
   logger: Logger,
   event: string,
-  handler: (payload: unknown, reply: Reply) => void,
-  noAck: Reply = () => {},
+  handler: (payload: unknown) => Answer<T>,
+  noAck: Ack<T> = () => {},
 ): (...args: unknown[]) => void {
   return (...args: unknown[]) => {
     const last = args.at(-1)
-    const hasAck = typeof last === 'function'
-    const reply: Reply = hasAck ? (last as Reply) : noAck
-    try {
-      handler(hasAck && args.length === 1 ? undefined : args[0], reply)
-    } catch (error) {
-      logger.error({ err: error, event }, 'handler failed')
-      reply(fail('internal', 'the server failed to handle this message'))
+    const reply: Ack<T> = isAck<T>(last) ? last : noAck
+    const answer = (result: Result<T>): void => {
+      try {
+        reply(result)
+      } catch (error) {
+        logger.error({ err: error, event }, 'reply failed')
+      }
     }
+    const failed = (error: unknown): void => {
+      logger.error({ err: error, event }, 'handler failed')
+      answer(fail('internal', 'the server failed to handle this message'))
+    }
+    let result: Answer<T>
+    try {
+      result = handler(isAck(last) && args.length === 1 ? undefined : args[0])
+    } catch (error) {
+      return failed(error)
+    }
+    // A synchronous answer leaves at once, before anything the handler set off can send.
+    if (result instanceof Promise) result.then(answer, failed)
+    else answer(result)
   }
 }
 
@@ -121,7 +144,7 @@ export interface SocketGuardOptions {
   logger: Logger
   counters?: GuardCounters
   /** Sees refusals a client sent no ack for. */
-  unanswered?: (event: string, result: Result<unknown>) => void
+  unanswered?: (event: string, result: Result<never>) => void
   /**
    * Messages the bucket does not judge nor count: ones whose number the
    * server bounds itself (one per piece of work it handed out), so they
@@ -150,10 +173,9 @@ export function guardSocket(socket: Socket, options: SocketGuardOptions): void {
   socket.use((packet, next) => {
     if (closing) return
     const [event, ...rest] = packet as unknown[]
-    const ack: Reply =
-      typeof rest.at(-1) === 'function'
-        ? (rest.pop() as Reply)
-        : (result) => options.unanswered?.(logged(event), result)
+    const last = rest.at(-1)
+    if (isAck(last)) rest.pop()
+    const ack: Ack<never> = isAck<never>(last) ? last : (result) => options.unanswered?.(logged(event), result)
 
     const wasFlooding = bucket.flooding
     const exempt = typeof event === 'string' && events.has(event) && options.exempt?.(event, rest) === true

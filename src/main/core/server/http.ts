@@ -26,7 +26,7 @@ import { clientErrorHandler, fastifyTimeouts, nodeServerOptions, tlsServerOption
 import { depthExceeds } from './guard'
 import type { HeaderSet } from './headers'
 import { DEFAULT_LIMITS, type Limits } from './limits'
-import { runCommand, type CommandName } from './operator-commands'
+import { runCommand, type CommandContext } from './operator-commands'
 import { buildSnapshot, type SwarmState } from './snapshot'
 
 /** The default body limit (64 KiB); `HttpDeps.limits` may set another. */
@@ -228,21 +228,22 @@ export function createHttpServer(deps: HttpDeps): FastifyInstance {
       : sendError(reply, 'not_found', `no task ${id}`)
   })
 
-  const command = (request: FastifyRequest, name: CommandName, input: unknown) =>
-    runCommand(state.coordinator, name, input, {
-      role: request.role ?? 'viewer',
-      loopback: isLocalClient(request.socket.remoteAddress, request.headers),
-      allowRemoteShell: deps.allowRemoteShell,
-    })
+  // The same command handlers as the socket's (operator-commands.ts); one may wait (a durable write), so awaited.
+  const context = (request: FastifyRequest): CommandContext => ({
+    coordinator: state.coordinator,
+    role: request.role ?? 'viewer',
+    loopback: isLocalClient(request.socket.remoteAddress, request.headers),
+    allowRemoteShell: deps.allowRemoteShell,
+  })
 
   app.post('/api/tasks', writers, async (request, reply) =>
-    sendResult(reply, command(request, 'task:submit', request.body), 201),
+    sendResult(reply, await runCommand('task:submit', request.body, context(request)), 201),
   )
 
   app.post('/api/tasks/:id/cancel', writers, async (request, reply) => {
     const params = ParamsSchema.safeParse(request.params)
     if (!params.success) return sendError(reply, 'bad_request', describeIssues(params.error))
-    return sendResult(reply, command(request, 'task:cancel', { taskId: params.data.id }))
+    return sendResult(reply, await runCommand('task:cancel', { taskId: params.data.id }, context(request)))
   })
 
   if (deps.rendererDir && existsSync(join(deps.rendererDir, 'index.html'))) {

@@ -1,7 +1,11 @@
 /**
- * Operator commands, shared by the Socket.IO handlers and the HTTP routes:
- * validate, check the role, run against the coordinator, answer a `Result`.
- * Nothing here throws; bad input changes nothing.
+ * Operator commands, one handler each, typed from the protocol's
+ * `DashboardCommands`: validate, check the role, run against the
+ * coordinator, answer a `Result`. The `/dashboard` namespace mounts this
+ * table and the HTTP routes call it (`runCommand`). A refusal (bad input,
+ * the wrong role, a coordinator's `CoordinatorError`) is an answer and
+ * changes nothing; anything else thrown or rejected is a bug, left to the
+ * caller's guard, which logs it and answers `internal`.
  */
 import type { z } from 'zod'
 import {
@@ -11,12 +15,16 @@ import {
   TaskRefSchema,
   TaskSubmitSchema,
 } from '../../../shared/commands'
-import type { Agent, Alert, Role, Task } from '../../../shared/domain'
+import type { Role } from '../../../shared/domain'
+import type { CommandData, CommandName, DashboardCommands } from '../../../shared/protocol'
 import { fail, ok, type Result } from '../../../shared/result'
 import { CoordinatorError, type Coordinator } from '../coordinator/coordinator'
 import type { AlertBook } from '../alerts/engine'
+import type { Answer } from './guard'
+import type { HandlerTable } from './handler-table'
 
 export interface CommandContext {
+  coordinator: Coordinator
   role: Role
   /** Whether the request came from the loopback interface. */
   loopback: boolean
@@ -25,51 +33,9 @@ export interface CommandContext {
   alerts?: AlertBook
 }
 
-interface CommandResults {
-  'task:submit': Task
-  'task:cancel': Task
-  'task:retry': Task
-  'agent:pause': Agent
-  'agent:resume': Agent
-  'alert:ack': Alert
-}
-export type CommandName = keyof CommandResults
+export type CommandTable = HandlerTable<DashboardCommands, CommandContext>
 
-export const COMMAND_NAMES: readonly CommandName[] = [
-  'task:submit',
-  'task:cancel',
-  'task:retry',
-  'agent:pause',
-  'agent:resume',
-  'alert:ack',
-]
-
-function parse<S extends z.ZodType>(
-  schema: S,
-  input: unknown,
-): { ok: true; data: z.output<S> } | { ok: false; result: Result<never> } {
-  const parsed = schema.safeParse(input)
-  if (parsed.success) return { ok: true, data: parsed.data }
-  return { ok: false, result: fail('bad_request', describeIssues(parsed.error)) }
-}
-
-export function runCommand<N extends CommandName>(
-  coordinator: Coordinator,
-  name: N,
-  input: unknown,
-  context: CommandContext,
-): Result<CommandResults[N]> {
-  if (context.role !== 'operator')
-    return fail('forbidden', `${name} needs an operator token; this connection is read-only`)
-  try {
-    return ok(execute(coordinator, name, input, context)) as Result<CommandResults[N]>
-  } catch (error) {
-    if (error instanceof CommandRefused) return error.result
-    if (error instanceof CoordinatorError) return fail(error.code, error.message)
-    return fail('internal', 'the command failed inside the server; see the server log')
-  }
-}
-
+/** A refusal thrown from inside a command's work, answered as it is. */
 class CommandRefused extends Error {
   constructor(readonly result: Result<never>) {
     super('refused')
@@ -77,44 +43,69 @@ class CommandRefused extends Error {
 }
 
 function valid<S extends z.ZodType>(schema: S, input: unknown): z.output<S> {
-  const parsed = parse(schema, input)
-  if (!parsed.ok) throw new CommandRefused(parsed.result)
+  const parsed = schema.safeParse(input)
+  if (!parsed.success) throw new CommandRefused(fail('bad_request', describeIssues(parsed.error)))
   return parsed.data
 }
 
-function execute(
-  coordinator: Coordinator,
-  name: CommandName,
+function refusal(error: unknown): Result<never> {
+  if (error instanceof CommandRefused) return error.result
+  if (error instanceof CoordinatorError) return fail(error.code, error.message)
+  throw error
+}
+
+/**
+ * An operator-only command whose work returns its data (now, or once a
+ * promise settles) and throws its refusals; a synchronous one answers
+ * synchronously.
+ */
+const operator =
+  <T>(work: (input: unknown, context: CommandContext) => T | Promise<T>) =>
+  (input: unknown, context: CommandContext, name: CommandName): Answer<T> => {
+    if (context.role !== 'operator') {
+      return fail('forbidden', `${name} needs an operator token; this connection is read-only`)
+    }
+    let data: T | Promise<T>
+    try {
+      data = work(input, context)
+    } catch (error) {
+      return refusal(error)
+    }
+    return data instanceof Promise ? data.then(ok, refusal) : ok(data)
+  }
+
+export const COMMANDS: CommandTable = {
+  'task:submit': operator((input, { coordinator, loopback, allowRemoteShell }) => {
+    const request = valid(TaskSubmitSchema, input)
+    if (request.kind === 'shell' && !loopback && !allowRemoteShell) {
+      throw new CommandRefused(
+        fail(
+          'forbidden',
+          'shell tasks run commands on the server, so they are accepted only from the server machine itself (start it with --allow-remote-shell to allow remote operators)',
+        ),
+      )
+    }
+    return coordinator.submit(request)
+  }),
+  'task:cancel': operator((input, { coordinator }) => coordinator.cancel(valid(TaskRefSchema, input).taskId)),
+  'task:retry': operator((input, { coordinator }) => coordinator.retry(valid(TaskRefSchema, input).taskId)),
+  'agent:pause': operator((input, { coordinator }) => coordinator.pauseAgent(valid(AgentRefSchema, input).agentId)),
+  'agent:resume': operator((input, { coordinator }) => coordinator.resumeAgent(valid(AgentRefSchema, input).agentId)),
+  'alert:ack': operator((input, { alerts }) => {
+    const { alertId } = valid(AlertRefSchema, input)
+    if (!alerts) throw new CommandRefused(fail('unavailable', 'this server runs no alert rules'))
+    const alert = alerts.acknowledge(alertId)
+    if (!alert) throw new CommandRefused(fail('not_found', `no alert ${alertId}`))
+    return alert
+  }),
+}
+
+/** Runs one command outside Socket.IO (the HTTP routes, tests); rejects only on a bug. */
+export function runCommand<N extends CommandName>(
+  name: N,
   input: unknown,
   context: CommandContext,
-): Task | Agent | Alert {
-  switch (name) {
-    case 'task:submit': {
-      const request = valid(TaskSubmitSchema, input)
-      if (request.kind === 'shell' && !context.loopback && !context.allowRemoteShell) {
-        throw new CommandRefused(
-          fail(
-            'forbidden',
-            'shell tasks run commands on the server, so they are accepted only from the server machine itself (start it with --allow-remote-shell to allow remote operators)',
-          ),
-        )
-      }
-      return coordinator.submit(request)
-    }
-    case 'task:cancel':
-      return coordinator.cancel(valid(TaskRefSchema, input).taskId)
-    case 'task:retry':
-      return coordinator.retry(valid(TaskRefSchema, input).taskId)
-    case 'agent:pause':
-      return coordinator.pauseAgent(valid(AgentRefSchema, input).agentId)
-    case 'agent:resume':
-      return coordinator.resumeAgent(valid(AgentRefSchema, input).agentId)
-    case 'alert:ack': {
-      const { alertId } = valid(AlertRefSchema, input)
-      if (!context.alerts) throw new CommandRefused(fail('unavailable', 'this server runs no alert rules'))
-      const alert = context.alerts.acknowledge(alertId)
-      if (!alert) throw new CommandRefused(fail('not_found', `no alert ${alertId}`))
-      return alert
-    }
-  }
+): Answer<CommandData<N>> {
+  const handler: CommandTable[N] = COMMANDS[name]
+  return handler(input, context, name)
 }
