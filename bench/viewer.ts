@@ -1,27 +1,30 @@
 /**
  * One dashboard viewer, as the renderer is one: a real socket.io-client on
  * /dashboard (WebSocket only) that builds the swarm state from the snapshot
- * and the event batches, and records each event's delay (arrival − `at`).
+ * and the event batches with the renderer's reducer (src/shared/reducer.ts),
+ * and records each event's delay (arrival − `at`).
  */
 import { io, type Socket } from 'socket.io-client'
 import { isImmediate } from '../src/main/core/pipeline/batcher'
-import { isTerminal, type Agent, type Task } from '../src/shared/domain'
+import { isTerminal } from '../src/shared/statuses'
 import { EVENT_CHANNEL, type DomainEvent } from '../src/shared/events'
 import type { DashboardClientToServer, DashboardServerToClient, Snapshot } from '../src/shared/protocol'
+import { applyEvent, applySnapshot, createSwarmState, type SwarmLimits } from '../src/shared/reducer'
 import { epochNow, type Recorder } from './recorder'
 
 export type ViewerSocket = Socket<DashboardServerToClient, DashboardClientToServer>
 
-/** Finished tasks a viewer keeps (the server's snapshot holds the latest 500). */
-const FINISHED_KEPT = 2000
+/**
+ * More finished tasks than the server's snapshot holds (the latest 500), so
+ * the comparison with it is about the server. No logs: hundreds of viewers
+ * share this process, and 2 KB lines × 5,000 × each would be gigabytes.
+ */
+const LIMITS: Partial<SwarmLimits> = { finishedTasks: 2000, swarmLogLines: 0, logTails: 0, metricsSamples: 60 }
 
 export class Viewer {
   readonly socket: ViewerSocket
-  lastSeq = -1
   connected = false
-  readonly agents = new Map<string, Agent>()
-  readonly tasks = new Map<string, Task>()
-  private readonly finished = new Map<string, true>()
+  readonly state = createSwarmState(LIMITS)
   private snapshots = 0
 
   constructor(
@@ -67,6 +70,11 @@ export class Viewer {
     return typeof extensions === 'string' && extensions.includes('permessage-deflate')
   }
 
+  /** The seq of the snapshot or last event applied. */
+  get lastSeq(): number {
+    return this.state.seq
+  }
+
   close(): void {
     this.connected = false
     this.socket.disconnect()
@@ -74,31 +82,27 @@ export class Viewer {
 
   /** Null when this viewer's state equals the snapshot's, else what differs. */
   differences(snapshot: Snapshot): string | null {
-    if (this.agents.size !== snapshot.agents.length) {
-      return `agents: ${this.agents.size} here, ${snapshot.agents.length} on the server`
+    const { agents, tasks, finished } = this.state
+    if (agents.size !== snapshot.agents.length) {
+      return `agents: ${agents.size} here, ${snapshot.agents.length} on the server`
     }
     for (const agent of snapshot.agents) {
-      const mine = this.agents.get(agent.id)
+      const mine = agents.get(agent.id)
       if (!mine || canonical(mine) !== canonical(agent)) return `agent ${agent.id} differs`
     }
     for (const task of snapshot.tasks) {
-      const mine = this.tasks.get(task.id)
+      const mine = tasks.get(task.id)
       if (!mine || canonical(mine) !== canonical(task)) return `task ${task.id} (${task.status}) differs or is missing`
     }
     const active = snapshot.tasks.filter((task) => !isTerminal(task.status)).length
-    const mineActive = this.tasks.size - this.finished.size
+    const mineActive = tasks.size - finished.size
     if (active !== mineActive) return `active tasks: ${mineActive} here, ${active} on the server`
     return null
   }
 
   private applySnapshot(snapshot: Snapshot): void {
     if (this.snapshots++ > 0) this.recorder.resyncs++
-    this.agents.clear()
-    this.tasks.clear()
-    this.finished.clear()
-    for (const agent of snapshot.agents) this.agents.set(agent.id, agent)
-    for (const task of snapshot.tasks) this.putTask(task)
-    this.lastSeq = snapshot.seq
+    applySnapshot(this.state, snapshot)
   }
 
   private applyEvents(events: DomainEvent[]): void {
@@ -107,41 +111,16 @@ export class Viewer {
     recorder.messages++
     for (const event of events) {
       recorder.events++
-      if (event.seq <= this.lastSeq) {
+      // One at a time, unsorted: an event out of order is the server's fault, and counted as such.
+      if (!applyEvent(this.state, event)) {
         recorder.outOfOrder++
         continue
       }
-      this.lastSeq = event.seq
       const delay = now - event.at
       const channel = isImmediate(event) ? 'immediate' : EVENT_CHANNEL[event.type]
       if (channel === 'immediate') recorder.immediate.record(delay)
       else recorder.channels[channel].record(delay)
       recorder.firstArrival(event.seq, channel, delay)
-      switch (event.type) {
-        case 'agent:status':
-          this.agents.set(event.agent.id, event.agent)
-          break
-        case 'agent:removed':
-          this.agents.delete(event.agentId)
-          break
-        case 'task:status':
-          this.putTask(event.task)
-          break
-        default:
-          break
-      }
-    }
-  }
-
-  private putTask(task: Task): void {
-    this.tasks.set(task.id, task)
-    this.finished.delete(task.id)
-    if (!isTerminal(task.status)) return
-    this.finished.set(task.id, true)
-    if (this.finished.size > FINISHED_KEPT) {
-      const oldest = this.finished.keys().next().value as string
-      this.finished.delete(oldest)
-      this.tasks.delete(oldest)
     }
   }
 }

@@ -5,25 +5,18 @@
  * server validates and what both sides compile against can never drift apart.
  */
 import { z } from 'zod'
+import { AGENT_STATUSES, TASK_STATUSES, type AgentStatus, type TaskStatus } from './statuses'
 
-export const AGENT_STATUSES = ['idle', 'busy', 'paused', 'error', 'offline'] as const
+export { AGENT_STATUSES, TASK_STATUSES, TERMINAL_TASK_STATUSES, isTerminal } from './statuses'
+export type { AgentStatus, TaskStatus } from './statuses'
+
 export const AgentStatusSchema = z.enum(AGENT_STATUSES)
-export type AgentStatus = z.infer<typeof AgentStatusSchema>
 
 export const AGENT_KINDS = ['local', 'remote', 'demo'] as const
 export const AgentKindSchema = z.enum(AGENT_KINDS)
 export type AgentKind = z.infer<typeof AgentKindSchema>
 
-export const TASK_STATUSES = ['queued', 'assigned', 'running', 'succeeded', 'failed', 'cancelled', 'timed_out'] as const
 export const TaskStatusSchema = z.enum(TASK_STATUSES)
-export type TaskStatus = z.infer<typeof TaskStatusSchema>
-
-/** States a task never leaves. */
-export const TERMINAL_TASK_STATUSES: readonly TaskStatus[] = ['succeeded', 'failed', 'cancelled', 'timed_out']
-
-export function isTerminal(status: TaskStatus): boolean {
-  return TERMINAL_TASK_STATUSES.includes(status)
-}
 
 /** A capability tag: short, printable, no spaces. */
 export const CapabilitySchema = z

@@ -3,11 +3,15 @@
  * back (resuming from their last seq, or by snapshot when the gap has left the
  * buffer) and narrow their subscriptions, once things settle every viewer's
  * state equals the server's, and no event was ever applied twice.
+ *
+ * The viewers hold their state with the shared reducer and its default
+ * limits: the same functions and bounds the renderer's swarm store wraps, so
+ * this proves the code that ships.
  */
 import fc from 'fast-check'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { TaskSubmitSchema } from '../../src/shared/commands'
-import { SwarmReplica } from '../../src/shared/client/replica'
+import { applyEvents, applySnapshot, createSwarmState } from '../../src/shared/reducer'
 import type { Channel } from '../../src/shared/events'
 import type { Snapshot } from '../../src/shared/protocol'
 import type { AgentDriver } from '../../src/main/core/coordinator/coordinator'
@@ -21,7 +25,7 @@ const idle: AgentDriver = { assign: () => {}, cancel: () => {} }
 const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
 
 class Viewer {
-  replica = new SwarmReplica()
+  state = createSwarmState()
   socket: DashboardSocket | null = null
   channels: Channel[] | null = null
   agentIds: string[] | null = null
@@ -31,12 +35,12 @@ class Viewer {
 
   async connect(): Promise<void> {
     const auth = this.instance
-      ? { token: TEST_TOKENS.viewer, sinceSeq: this.replica.seq, instance: this.instance }
+      ? { token: TEST_TOKENS.viewer, sinceSeq: this.state.seq, instance: this.instance }
       : { token: TEST_TOKENS.viewer }
     const socket = dashboardClient(this.url, undefined, { auth })
     socket.on('welcome', (welcome) => (this.instance = welcome.instance))
-    socket.on('snapshot', (snapshot) => this.replica.applySnapshot(snapshot))
-    socket.on('events', (events) => this.replica.applyEvents(events))
+    socket.on('snapshot', (snapshot) => applySnapshot(this.state, snapshot))
+    socket.on('events', (events) => applyEvents(this.state, events))
     await new Promise<void>((resolve, reject) => {
       socket.once('welcome', () => resolve())
       socket.once('connect_error', reject)
@@ -62,17 +66,19 @@ class Viewer {
   }
 
   expectConverged(server: Snapshot): void {
-    expect(this.replica.duplicates).toBe(0)
+    expect(this.state.duplicates).toBe(0)
     const channels = this.channels ?? ['agents', 'tasks']
     if (channels.includes('agents')) {
       const wanted = server.agents.filter((agent) => !this.agentIds || this.agentIds.includes(agent.id))
-      for (const agent of wanted) expect(this.replica.agents.get(agent.id)).toEqual(agent)
-      for (const id of this.replica.agents.keys()) {
+      for (const agent of wanted) expect(this.state.agents.get(agent.id)).toEqual(agent)
+      for (const id of this.state.agents.keys()) {
         if (!this.agentIds || this.agentIds.includes(id)) expect(wanted.some((agent) => agent.id === id)).toBe(true)
       }
     }
     if (channels.includes('tasks')) {
-      for (const task of server.tasks) expect(this.replica.tasks.get(task.id)).toEqual(task)
+      for (const task of server.tasks) expect(this.state.tasks.get(task.id)).toEqual(task)
+      // Nothing more either: the viewer's bound on finished tasks keeps the same ones as the server's snapshot.
+      expect(this.state.tasks.size).toBe(server.tasks.length)
     }
   }
 }
@@ -83,6 +89,7 @@ type Action =
   | { kind: 'progress' }
   | { kind: 'pause' | 'resume' | 'heartbeat'; agent: number }
   | { kind: 'flood'; count: number }
+  | { kind: 'churn'; count: number }
   | { kind: 'drop' | 'return'; viewer: number }
   | { kind: 'narrow'; viewer: number; channels: Channel[]; agents: number[] | null }
 
@@ -99,6 +106,8 @@ const action: fc.Arbitrary<Action> = fc.oneof(
     agent: fc.integer({ min: 0, max: 3 }),
   }),
   fc.record({ kind: fc.constant('flood' as const), count: fc.integer({ min: 1, max: 120 }) }),
+  // Many tasks through to the end: past the 500 finished tasks a viewer keeps, so that bound is proved too.
+  fc.record({ kind: fc.constant('churn' as const), count: fc.integer({ min: 50, max: 250 }) }),
   fc.record({ kind: fc.constantFrom('drop' as const, 'return' as const), viewer: fc.integer({ min: 0, max: 2 }) }),
   fc.record({
     kind: fc.constant('narrow' as const),
@@ -124,10 +133,10 @@ describe('convergence under random events, drops and subscriptions', () => {
         for (const viewer of viewers) await viewer.connect()
         const coordinator = core.coordinator
         for (const step of actions) {
-          const held = () =>
-            coordinator
-              .listTasks({ limit: 1000 })
-              .tasks.filter((t) => t.status === 'assigned' || t.status === 'running')
+          const held = () => [
+            ...coordinator.listTasks({ status: 'assigned', limit: 1000 }).tasks,
+            ...coordinator.listTasks({ status: 'running', limit: 1000 }).tasks,
+          ]
           switch (step.kind) {
             case 'submit':
               for (let i = 0; i < step.count; i++)
@@ -155,6 +164,16 @@ describe('convergence under random events, drops and subscriptions', () => {
               break
             case 'flood':
               for (let i = 0; i < step.count; i++) coordinator.reportLog(AGENTS[i % 4]!, null, 'info', `line ${i}`)
+              break
+            case 'churn':
+              for (let i = 0; i < step.count; i++)
+                coordinator.submit(TaskSubmitSchema.parse({ name: 'c', kind: 'test', priority: 9 }))
+              for (let round = 0; round < step.count; round++) {
+                await Promise.resolve() // the scheduler assigns in a microtask
+                const tasks = held()
+                if (tasks.length === 0) break
+                for (const task of tasks) coordinator.reportSucceeded(task.agentId!, task.id, { ok: true })
+              }
               break
             case 'drop':
               viewers[step.viewer]!.disconnect()

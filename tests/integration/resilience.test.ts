@@ -9,7 +9,8 @@ import { io } from 'socket.io-client'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { DashboardClient, type DashboardTuning } from '../../src/shared/client/dashboard-client'
 import { detectionBoundMs } from '../../src/shared/client/heartbeat'
-import { SwarmReplica } from '../../src/shared/client/replica'
+import type { SwarmState } from '../../src/shared/reducer'
+import { replicate } from '../../src/shared/client/replica'
 import type { ConnectionState } from '../../src/shared/client/states'
 import type { Task } from '../../src/shared/domain'
 import type { Snapshot } from '../../src/shared/protocol'
@@ -23,7 +24,7 @@ afterEach(() => {
   for (const client of clients.splice(0)) client.dispose()
 })
 
-/** A shared-client viewer in Node with a replica of the swarm, as the renderer holds one. */
+/** A shared-client viewer in Node holding the swarm with the shared reducer, as the renderer does. */
 function viewer(url: string, tuning: Partial<DashboardTuning> = {}, token = TEST_TOKENS.operator) {
   const client = new DashboardClient({
     url,
@@ -32,14 +33,12 @@ function viewer(url: string, tuning: Partial<DashboardTuning> = {}, token = TEST
     fetch: (input, init) => fetch(input, init),
     tuning: { backoff: { minMs: 100, maxMs: 400 }, ...tuning },
   })
-  const replica = new SwarmReplica()
-  client.on('snapshot', (snapshot) => replica.applySnapshot(snapshot))
-  client.on('events', (events) => replica.applyEvents(events))
+  const swarm = replicate(client).state
   const states: ConnectionState[] = []
   client.on('state', (t) => states.push(t.to))
   clients.push(client)
   client.start()
-  return { client, replica, states }
+  return { client, swarm, states }
 }
 
 const stateOf = (client: DashboardClient) => client.status.state
@@ -51,18 +50,18 @@ async function submit(url: string, name: string): Promise<Task> {
 }
 
 /**
- * Waits until the replica has caught up with the server's snapshot, then
+ * Waits until the viewer has caught up with the server's snapshot, then
  * compares what both hold: same tasks and agents, nothing applied twice.
  * (Metrics samples move the seq on every second, so "caught up" is ≥.)
  */
-async function converged(url: string, replica: SwarmReplica): Promise<void> {
+async function converged(url: string, swarm: SwarmState): Promise<void> {
   const server = (await getJson(`${url}/api/snapshot`, TEST_TOKENS.viewer)).body as Snapshot
-  await until(() => replica.seq >= server.seq, 5000, `the replica to reach seq ${server.seq} (at ${replica.seq})`)
+  await until(() => swarm.seq >= server.seq, 5000, `the viewer to reach seq ${server.seq} (at ${swarm.seq})`)
   const byId = <T extends { id: string }>(items: Iterable<T>) =>
     [...items].sort((a, b) => a.id.localeCompare(b.id)).map((item) => JSON.stringify(item))
-  expect(byId(replica.tasks.values())).toEqual(byId(server.tasks))
-  expect(byId(replica.agents.values())).toEqual(byId(server.agents))
-  expect(replica.duplicates).toBe(0)
+  expect(byId(swarm.tasks.values())).toEqual(byId(server.tasks))
+  expect(byId(swarm.agents.values())).toEqual(byId(server.agents))
+  expect(swarm.duplicates).toBe(0)
 }
 
 async function freePort(): Promise<number> {
@@ -79,10 +78,10 @@ describe('the server stops and comes back', () => {
     const port = await freePort()
     let core: TestCore = await startCore(['--no-demo', '--port', String(port)])
     try {
-      const { client, replica, states } = viewer(core.url, { backoff: { minMs: 100, maxMs: 3200 } })
+      const { client, swarm, states } = viewer(core.url, { backoff: { minMs: 100, maxMs: 3200 } })
       await until(() => stateOf(client) === 'connected', 5000, 'connected')
       await submit(core.url, 'before the restart')
-      await until(() => replica.tasks.size === 1, 5000, 'the first task')
+      await until(() => swarm.tasks.size === 1, 5000, 'the first task')
 
       const delays: number[] = []
       client.on('change', ({ retryDelayMs, attempt }) => {
@@ -101,8 +100,8 @@ describe('the server stops and comes back', () => {
       await until(() => stateOf(client) === 'connected', 10_000, 'connected again')
       // Another server process: a fresh snapshot, not a resume from seqs that mean nothing here.
       expect(client.status.resumed).toBe(false)
-      await converged(core.url, replica)
-      expect([...replica.tasks.values()].map((t) => t.name)).toEqual(['after the restart'])
+      await converged(core.url, swarm)
+      expect([...swarm.tasks.values()].map((t) => t.name)).toEqual(['after the restart'])
       expect(states).toEqual(['connecting', 'connected', 'reconnecting', 'connected'])
     } finally {
       await core.stop()
@@ -126,7 +125,7 @@ describe('through a faulty network', () => {
   it('notices a black-holed link (no FIN, no RST) by its heartbeat within the documented bound', async () => {
     const bound = detectionBoundMs()
     expect(bound).toBeLessThanOrEqual(15_000)
-    const { client, replica } = viewer(proxy.url)
+    const { client, swarm } = viewer(proxy.url)
     await until(() => client.status.transport === 'websocket' && client.status.rttMs !== null, 5000, 'live')
     proxy.blackhole()
     const started = Date.now()
@@ -137,23 +136,23 @@ describe('through a faulty network', () => {
     proxy.blackhole(false)
     await submit(core.url, 'while it was dark')
     await until(() => stateOf(client) === 'connected', 10_000, 'connected again')
-    await converged(core.url, replica)
+    await converged(core.url, swarm)
   }, 30_000)
 
   it('connects over long-polling when WebSocket upgrades are refused, and says so', async () => {
     proxy.refuseWebSocket()
-    const { client, replica } = viewer(proxy.url)
+    const { client, swarm } = viewer(proxy.url)
     await until(() => stateOf(client) === 'connected', 5000, 'connected')
     await until(() => proxy.refused.some((r) => r.why === 'websocket'), 5000, 'an upgrade to be refused')
     await new Promise((resolve) => setTimeout(resolve, 500))
     expect(client.status).toMatchObject({ state: 'connected', transport: 'polling' })
     await submit(core.url, 'over long-polling')
-    await until(() => [...replica.tasks.values()].some((t) => t.name === 'over long-polling'), 5000, 'the task')
+    await until(() => [...swarm.tasks.values()].some((t) => t.name === 'over long-polling'), 5000, 'the task')
     await until(() => client.status.rttMs !== null, 5000, 'a heartbeat over long-polling')
   })
 
   it('polls GET /api/snapshot after 5 failed attempts when only Socket.IO is broken, then resumes push', async () => {
-    const { client, replica, states } = viewer(proxy.url)
+    const { client, swarm, states } = viewer(proxy.url)
     await until(() => stateOf(client) === 'connected', 5000, 'connected')
     proxy.breakPath('/socket.io/')
     // Five attempts at 100–400 ms take ~1.5 s quiet; a busy machine has been seen to take over 10 s.
@@ -163,7 +162,7 @@ describe('through a faulty network', () => {
 
     // Data keeps coming, by REST.
     await submit(core.url, 'while polling')
-    await until(() => [...replica.tasks.values()].some((t) => t.name === 'while polling'), 5000, 'a polled task')
+    await until(() => [...swarm.tasks.values()].some((t) => t.name === 'while polling'), 5000, 'a polled task')
     expect(client.status.lastPollAt).not.toBeNull()
 
     proxy.breakPath(null)
@@ -171,7 +170,7 @@ describe('through a faulty network', () => {
     // Same server: it resumed from the polled snapshot's seq, events only.
     expect(client.status.resumed).toBe(true)
     await submit(core.url, 'pushed again')
-    await converged(core.url, replica)
+    await converged(core.url, swarm)
     expect(states.slice(-3)).toEqual(['reconnecting', 'polling', 'connected'])
   }, 40_000)
 

@@ -6,6 +6,7 @@ import { StartError } from '../../src/main/core'
 import type { Agent, Task } from '../../src/shared/domain'
 import type { DomainEvent } from '../../src/shared/events'
 import type { Health, Snapshot } from '../../src/shared/protocol'
+import { applyEvents, applySnapshot, createSwarmState } from '../../src/shared/reducer'
 import {
   TEST_TOKENS,
   connectDashboard,
@@ -22,25 +23,25 @@ type TestCore = Awaited<ReturnType<typeof startCore>>
 
 const FAST = { agents: 20, tasks: 20, metrics: 20, logs: 20, alerts: 20 }
 
-/** What a viewer holds: the snapshot with every later event applied. */
+/** What a viewer holds: the snapshot with every later event applied by the shared reducer; every seq received. */
 class ViewerState {
-  agents = new Map<string, Agent>()
-  tasks = new Map<string, Task>()
-  seq: number
+  readonly swarm = createSwarmState()
   seqs: number[] = []
   constructor(snapshot: Snapshot) {
-    this.seq = snapshot.seq
-    for (const agent of snapshot.agents) this.agents.set(agent.id, agent)
-    for (const task of snapshot.tasks) this.tasks.set(task.id, task)
+    applySnapshot(this.swarm, snapshot)
+  }
+  get seq(): number {
+    return this.swarm.seq
+  }
+  get tasks(): Map<string, Task> {
+    return this.swarm.tasks
+  }
+  get agents(): Map<string, Agent> {
+    return this.swarm.agents
   }
   apply(events: DomainEvent[]): void {
-    for (const event of events) {
-      this.seqs.push(event.seq)
-      this.seq = event.seq
-      if (event.type === 'agent:status') this.agents.set(event.agent.id, event.agent)
-      if (event.type === 'agent:removed') this.agents.delete(event.agentId)
-      if (event.type === 'task:status') this.tasks.set(event.task.id, event.task)
-    }
+    for (const event of events) this.seqs.push(event.seq)
+    applyEvents(this.swarm, events)
   }
 }
 

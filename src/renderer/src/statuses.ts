@@ -1,29 +1,12 @@
 /**
- * Status lists and the terminal rule, as the renderer needs them.
- *
- * src/shared/domain.ts has the same lists, but importing any value from it
- * pulls zod (its schemas) into the page bundle: ~60 KB gzip for three
- * constants. These Records are exhaustive at compile time, so a status added
- * to the shared types fails this build until it is added here too, and a
- * unit test checks that order and content match the shared lists.
+ * The status lists and the terminal rule under the names the renderer uses.
+ * They come from the zod-free `src/shared/statuses.ts`, never from
+ * `shared/domain.ts`, whose schemas would pull zod into the page bundle.
  */
-import type { AgentStatus, TaskStatus } from '../../shared/domain'
+import { AGENT_STATUSES, TASK_STATUSES, isTerminal } from '../../shared/statuses'
+import type { AgentStatus, TaskStatus } from '../../shared/statuses'
 
-const AGENT_STATUS_SET: Record<AgentStatus, true> = { idle: true, busy: true, paused: true, error: true, offline: true }
+export const AGENT_STATUS_LIST: readonly AgentStatus[] = AGENT_STATUSES
+export const TASK_STATUS_LIST: readonly TaskStatus[] = TASK_STATUSES
 
-const TASK_TERMINAL: Record<TaskStatus, boolean> = {
-  queued: false,
-  assigned: false,
-  running: false,
-  succeeded: true,
-  failed: true,
-  cancelled: true,
-  timed_out: true,
-}
-
-export const AGENT_STATUS_LIST = Object.keys(AGENT_STATUS_SET) as AgentStatus[]
-export const TASK_STATUS_LIST = Object.keys(TASK_TERMINAL) as TaskStatus[]
-
-export function isTerminalStatus(status: TaskStatus): boolean {
-  return TASK_TERMINAL[status]
-}
+export const isTerminalStatus: (status: TaskStatus) => boolean = isTerminal

@@ -3,7 +3,8 @@
  * programs (tests, scripts): the resilient connection, resume on reconnect,
  * the REST fallback while the socket cannot connect, and the operator
  * command queue. It hands out snapshots and events; whoever holds the state
- * (the renderer's swarm store, a `SwarmReplica`) applies them.
+ * applies them with the shared reducer (`../reducer.ts`): the renderer's
+ * swarm store, or `replicate(client)` (`replica.ts`) in Node.
  *
  * Nothing lost, nothing doubled: the client remembers the seq of the last
  * snapshot or event it handed out and the server process it came from

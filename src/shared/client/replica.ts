@@ -1,83 +1,30 @@
 /**
- * A viewer's copy of the swarm: a snapshot with later events applied in seq
- * order. Pure and DOM-free, so the renderer, the SDK and the tests all hold
- * state the same way. An event at or below the last applied seq is never
- * applied again (it is counted in `duplicates`, which should stay 0).
+ * A copy of the swarm kept current from a `DashboardClient`: for Node
+ * programs (scripts, tests, an SDK user's watcher) that want the state, not
+ * the events. It is the shared reducer (`../reducer.ts`) fed by the client,
+ * nothing more; the renderer's swarm store feeds the same reducer itself, on
+ * animation frames.
  */
-import type { Agent, Alert, MetricsSample, Task } from '../domain'
-import type { DomainEvent } from '../events'
-import type { Snapshot } from '../protocol'
+import { applyEvents, applySnapshot, createSwarmState, type SwarmLimits, type SwarmState } from '../reducer'
+import type { DashboardClient } from './dashboard-client'
 
-export interface ReplicaOptions {
-  /** Metrics samples kept, oldest dropped first. */
-  maxSamples?: number
+export interface Replica {
+  /** Read it freely; only the client's snapshots and events change it. */
+  readonly state: SwarmState
+  /** Stops following the client (the state stays as it was). */
+  stop(): void
 }
 
-export class SwarmReplica {
-  readonly agents = new Map<string, Agent>()
-  readonly tasks = new Map<string, Task>()
-  readonly alerts = new Map<string, Alert>()
-  samples: MetricsSample[] = []
-  /** Seq of the last event applied (or of the snapshot); -1 before the first snapshot. */
-  seq = -1
-  /** Events received again after they were applied: a delivery bug if ever above 0. */
-  duplicates = 0
-  private readonly maxSamples: number
-
-  constructor(options: ReplicaOptions = {}) {
-    this.maxSamples = options.maxSamples ?? 3600
-  }
-
-  get ready(): boolean {
-    return this.seq >= 0
-  }
-
-  applySnapshot(snapshot: Snapshot): void {
-    this.agents.clear()
-    this.tasks.clear()
-    this.alerts.clear()
-    for (const agent of snapshot.agents) this.agents.set(agent.id, agent)
-    for (const task of snapshot.tasks) this.tasks.set(task.id, task)
-    for (const alert of snapshot.alerts) this.alerts.set(alert.id, alert)
-    this.samples = snapshot.metrics.history.slice(-this.maxSamples)
-    this.seq = snapshot.seq
-  }
-
-  /** Applies events in order; returns how many were new. */
-  applyEvents(events: readonly DomainEvent[]): number {
-    let applied = 0
-    for (const event of events) {
-      if (event.seq <= this.seq) {
-        this.duplicates++
-        continue
-      }
-      this.apply(event)
-      this.seq = event.seq
-      applied++
-    }
-    return applied
-  }
-
-  private apply(event: DomainEvent): void {
-    switch (event.type) {
-      case 'agent:status':
-        this.agents.set(event.agent.id, event.agent)
-        break
-      case 'agent:removed':
-        this.agents.delete(event.agentId)
-        break
-      case 'task:status':
-        this.tasks.set(event.task.id, event.task)
-        break
-      case 'metrics':
-        this.samples.push(event.sample)
-        if (this.samples.length > this.maxSamples) this.samples.splice(0, this.samples.length - this.maxSamples)
-        break
-      case 'alert':
-        this.alerts.set(event.alert.id, event.alert)
-        break
-      case 'task:log':
-        break
-    }
+export function replicate(client: Pick<DashboardClient, 'on'>, limits: Partial<SwarmLimits> = {}): Replica {
+  const state = createSwarmState(limits)
+  const unsubscribe = [
+    client.on('snapshot', (snapshot) => applySnapshot(state, snapshot)),
+    client.on('events', (events) => applyEvents(state, events)),
+  ]
+  return {
+    state,
+    stop: () => {
+      for (const off of unsubscribe) off()
+    },
   }
 }

@@ -214,9 +214,9 @@ describe('covers', () => {
 })
 
 describe('batching never changes the end state (property)', () => {
-  it('a replica fed batches equals one fed every event, for random streams and timings', async () => {
+  it('a viewer fed batches ends equal to one fed every event, for random streams and timings', async () => {
     const fc = (await import('fast-check')).default
-    const { SwarmReplica } = await import('../../../src/shared/client/replica')
+    const { applyEvents, applySnapshot, createSwarmState } = await import('../../../src/shared/reducer')
     const event = fc.oneof(
       fc
         .record({ a: fc.integer({ min: 0, max: 4 }), s: fc.constantFrom('idle', 'busy', 'paused', 'error') })
@@ -236,15 +236,15 @@ describe('batching never changes the end state (property)', () => {
       fc.asyncProperty(fc.array(step, { maxLength: 200 }), async (steps) => {
         vi.useFakeTimers()
         const log = new EventLog(1000)
-        const direct = new SwarmReplica()
-        const batched = new SwarmReplica()
+        const direct = createSwarmState()
+        const batched = createSwarmState()
         const empty = { seq: 0, agents: [], tasks: [], alerts: [], metrics: { current: {} as never, history: [] } }
-        direct.applySnapshot(empty)
-        batched.applySnapshot(empty)
-        const batcher = new Batcher({ maxBatch: 7, send: (events) => batched.applyEvents(events) })
+        applySnapshot(direct, empty)
+        applySnapshot(batched, empty)
+        const batcher = new Batcher({ maxBatch: 7, send: (events) => applyEvents(batched, events) })
         for (const { event, wait } of steps) {
           const sequenced = log.append(event)
-          direct.applyEvents([sequenced])
+          applyEvents(direct, [sequenced])
           batcher.push(sequenced)
           await vi.advanceTimersByTimeAsync(wait)
         }
@@ -254,7 +254,9 @@ describe('batching never changes the end state (property)', () => {
         // Same contents; insertion order may differ, since coalescing moves an update to its latest place.
         expect(new Map(batched.agents)).toEqual(new Map(direct.agents))
         expect(new Map(batched.tasks)).toEqual(new Map(direct.tasks))
-        expect(batched.samples).toHaveLength(direct.samples.length)
+        expect(new Set(batched.finished.keys())).toEqual(new Set(direct.finished.keys()))
+        expect(batched.metrics).toHaveLength(direct.metrics.length)
+        expect(batched.log.lines).toEqual(direct.log.lines)
       }),
       { numRuns: 300 },
     )

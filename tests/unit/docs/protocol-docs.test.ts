@@ -2,11 +2,13 @@
  * The docs follow the contract: every event name of the Socket.IO maps and
  * every domain event type in src/shared appears in docs/protocol.md, and the
  * agent messages in docs/agents.md too. Names are read from the source, so a
- * new event without documentation fails here.
+ * new event without documentation fails here; a new domain event type does
+ * not even compile until `EVENT_DATA_DOCS` has it.
  */
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
+import { EVENT_CHANNEL, type DomainEventType } from '../../../src/shared/events'
 
 const ROOT = join(__dirname, '../../..')
 const read = (file: string) => readFileSync(join(ROOT, file), 'utf8')
@@ -17,6 +19,20 @@ function members(source: string, name: string): string[] {
   if (start < 0) throw new Error(`interface ${name} not found`)
   const body = source.slice(start, source.indexOf('\n}', start))
   return [...body.matchAll(/^ {2}'?([\w:]+)'?\s*:/gm)].map((match) => match[1]!)
+}
+
+/**
+ * How docs/protocol.md's event table states each event's data. Typed by
+ * `DomainEventType`, so a new event type fails to compile here until its row
+ * is written (and this test checks the row is there).
+ */
+const EVENT_DATA_DOCS: Record<DomainEventType, string> = {
+  'agent:status': '{ agent }',
+  'agent:removed': '{ agentId }',
+  'task:status': '{ task }',
+  'task:log': '{ taskId, agentId, level, message }',
+  metrics: '{ sample }',
+  alert: '{ alert }',
 }
 
 const protocol = read('src/shared/protocol.ts')
@@ -43,9 +59,14 @@ describe('docs/protocol.md and docs/agents.md cover src/shared', () => {
     for (const name of members(protocol, map)) expect(agentsDoc, `${map}.${name}`).toContain(`\`${name}\``)
   })
 
-  it('documents every domain event type', () => {
-    const types = members(events, 'EventData')
-    expect(types).toEqual(expect.arrayContaining(['agent:status', 'task:status', 'metrics', 'alert']))
-    for (const type of types) expect(protocolDoc, type).toContain(`\`${type}\``)
+  it('documents every domain event type: its data and its channel', () => {
+    for (const [type, data] of Object.entries(EVENT_DATA_DOCS) as [DomainEventType, string][]) {
+      const row = protocolDoc.split('\n').find((line) => line.startsWith(`| \`${type}\` |`))
+      expect(row, `docs/protocol.md has no row for the event ${type}`).toBeDefined()
+      expect(row, type).toContain(`\`${data}\``)
+      expect(row!.trim(), type).toMatch(new RegExp(`\\| ${EVENT_CHANNEL[type]} \\|$`))
+    }
+    // The table above is typed, so it cannot miss a type; this catches a type added outside `EventData`.
+    expect(Object.keys(EVENT_DATA_DOCS).sort()).toEqual(members(events, 'EventData').sort())
   })
 })

@@ -1,15 +1,16 @@
 import { describe, expect, it } from 'vitest'
-import { AGENT_STATUSES, TASK_STATUSES, isTerminal } from '../../../src/shared/domain'
+import { AgentStatusSchema, TERMINAL_TASK_STATUSES, TaskStatusSchema } from '../../../src/shared/domain'
 import { AGENT_STATUS_LIST, TASK_STATUS_LIST, isTerminalStatus } from '../../../src/renderer/src/statuses'
 
-// The renderer keeps zod-free copies of these lists (see src/renderer/src/statuses.ts).
+// The renderer's lists come from the zod-free src/shared/statuses.ts; the server validates with the same ones.
 describe('renderer status lists', () => {
-  it('match the shared domain lists, in order', () => {
-    expect(AGENT_STATUS_LIST).toEqual([...AGENT_STATUSES])
-    expect(TASK_STATUS_LIST).toEqual([...TASK_STATUSES])
+  it('are the lists the server validates against, in order', () => {
+    expect(AGENT_STATUS_LIST).toEqual(AgentStatusSchema.options)
+    expect(TASK_STATUS_LIST).toEqual(TaskStatusSchema.options)
   })
 
   it('agree with the shared terminal rule', () => {
-    for (const status of TASK_STATUSES) expect(isTerminalStatus(status)).toBe(isTerminal(status))
+    expect(TASK_STATUS_LIST.filter(isTerminalStatus)).toEqual([...TERMINAL_TASK_STATUSES])
+    expect(TERMINAL_TASK_STATUSES).toEqual(['succeeded', 'failed', 'cancelled', 'timed_out'])
   })
 })

@@ -1,65 +1,9 @@
 import { createPinia, setActivePinia } from 'pinia'
 import { beforeEach, describe, expect, it, vi } from 'vitest'
-import type { Agent, Task, TaskStatus } from '../../../src/shared/domain'
+import type { Agent, Task } from '../../../src/shared/domain'
 import type { DomainEvent } from '../../../src/shared/events'
-import type { Snapshot } from '../../../src/shared/protocol'
 import { SWARM_LIMITS, useSwarmStore } from '../../../src/renderer/src/stores/swarm'
-import { sample } from '../../helpers/factories'
-
-const T0 = 1_700_000_000_000
-
-function agent(id: string, overrides: Partial<Agent> = {}): Agent {
-  return {
-    id,
-    name: `agent-${id}`,
-    kind: 'demo',
-    capabilities: ['shell'],
-    status: 'idle',
-    concurrency: 1,
-    kinds: null,
-    currentTaskIds: [],
-    lastHeartbeat: T0,
-    joinedAt: T0,
-    counters: { done: 0, failed: 0 },
-    resources: null,
-    ...overrides,
-  }
-}
-
-function task(id: string, status: TaskStatus, at = T0): Task {
-  const finished = ['succeeded', 'failed', 'cancelled', 'timed_out'].includes(status)
-  return {
-    id,
-    name: `task-${id}`,
-    kind: 'demo',
-    payload: {},
-    priority: 0,
-    capabilities: [],
-    status,
-    agentId: null,
-    attempts: 1,
-    maxRetries: 0,
-    timeoutMs: null,
-    progress: finished ? 1 : 0,
-    createdAt: at,
-    updatedAt: at,
-    startedAt: null,
-    finishedAt: finished ? at : null,
-    result: null,
-    error: null,
-  }
-}
-
-function snapshot(seq: number, parts: Partial<Omit<Snapshot, 'seq'>> = {}): Snapshot {
-  return {
-    seq,
-    agents: [],
-    tasks: [],
-    metrics: { current: sample(T0), history: [] },
-    alerts: [],
-    ...parts,
-  }
-}
+import { T0, agent, sample, snapshot, task } from '../../helpers/factories'
 
 const agentStatus = (seq: number, a: Agent): DomainEvent => ({ seq, type: 'agent:status', at: T0 + seq, agent: a })
 const taskStatus = (seq: number, t: Task): DomainEvent => ({ seq, type: 'task:status', at: T0 + seq, task: t })

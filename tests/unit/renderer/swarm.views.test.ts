@@ -1,59 +1,9 @@
 import { createPinia, setActivePinia } from 'pinia'
 import { beforeEach, describe, expect, it } from 'vitest'
-import type { Agent, Task, TaskStatus } from '../../../src/shared/domain'
+import type { Task } from '../../../src/shared/domain'
 import type { DomainEvent } from '../../../src/shared/events'
-import type { Snapshot } from '../../../src/shared/protocol'
 import { SWARM_LIMITS, useSwarmStore } from '../../../src/renderer/src/stores/swarm'
-import { sample } from '../../helpers/factories'
-
-const T0 = 1_700_000_000_000
-
-function agent(id: string, overrides: Partial<Agent> = {}): Agent {
-  return {
-    id,
-    name: `agent-${id}`,
-    kind: 'demo',
-    capabilities: ['cpu'],
-    status: 'idle',
-    concurrency: 1,
-    kinds: null,
-    currentTaskIds: [],
-    lastHeartbeat: T0,
-    joinedAt: T0,
-    counters: { done: 0, failed: 0 },
-    resources: null,
-    ...overrides,
-  }
-}
-
-function task(id: string, status: TaskStatus, createdAt = T0, overrides: Partial<Task> = {}): Task {
-  const finished = ['succeeded', 'failed', 'cancelled', 'timed_out'].includes(status)
-  return {
-    id,
-    name: `task-${id}`,
-    kind: 'demo',
-    payload: {},
-    priority: 0,
-    capabilities: [],
-    status,
-    agentId: null,
-    attempts: 1,
-    maxRetries: 0,
-    timeoutMs: null,
-    progress: finished ? 1 : 0,
-    createdAt,
-    updatedAt: createdAt,
-    startedAt: null,
-    finishedAt: finished ? createdAt : null,
-    result: null,
-    error: null,
-    ...overrides,
-  }
-}
-
-function snapshot(seq: number, parts: Partial<Omit<Snapshot, 'seq'>> = {}): Snapshot {
-  return { seq, agents: [], tasks: [], metrics: { current: sample(T0), history: [] }, alerts: [], ...parts }
-}
+import { T0, agent, sample, snapshot, task } from '../../helpers/factories'
 
 describe('swarm store: views for the dashboard', () => {
   beforeEach(() => setActivePinia(createPinia()))

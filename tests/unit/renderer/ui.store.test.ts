@@ -3,7 +3,6 @@ import { beforeEach, describe, expect, it } from 'vitest'
 import type { Task } from '../../../src/shared/domain'
 import { parseRoute, useUiStore } from '../../../src/renderer/src/stores/ui'
 import { TaskOrder } from '../../../src/renderer/src/stores/swarm.tasks'
-import { LogTail } from '../../../src/renderer/src/stores/swarm.logs'
 
 describe('ui store', () => {
   beforeEach(() => setActivePinia(createPinia()))
@@ -60,19 +59,5 @@ describe('TaskOrder', () => {
     order.remove(t('zz', 2))
     expect(order.size).toBe(4)
     expect(ids()).toEqual(['d', 'c', 'b2', 'a'])
-  })
-})
-
-describe('LogTail', () => {
-  it('trims in chunks to its limit and counts what it dropped', () => {
-    const tail = new LogTail(100)
-    for (let i = 0; i < 111; i++)
-      tail.push({ seq: i, at: i, level: 'info', message: String(i), taskId: '', agentId: null })
-    expect(tail.lines).toHaveLength(100)
-    expect(tail.dropped).toBe(11)
-    expect(tail.lines[0]!.seq).toBe(11)
-    tail.limit = 10
-    tail.trim()
-    expect(tail.lines.map((l) => l.seq)).toEqual([101, 102, 103, 104, 105, 106, 107, 108, 109, 110])
   })
 })

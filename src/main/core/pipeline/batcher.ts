@@ -37,16 +37,36 @@ export function isImmediate(event: DomainEvent): boolean {
       return event.level === 'error'
     case 'agent:status':
       return event.agent.status === 'error'
-    default:
+    case 'agent:removed':
+    case 'metrics':
       return false
+    default: {
+      // Every event type decides here whether a person waits for it: a new one fails to compile until it does.
+      const never: never = event
+      return never
+    }
   }
 }
 
 /** The key under which newer events replace older ones in a batch, or null. */
 function coalesceKey(event: DomainEvent): string | null {
-  if (event.type === 'agent:status') return `a:${event.agent.id}`
-  if (event.type === 'task:status' && !isTerminal(event.task.status)) return `t:${event.task.id}`
-  return null
+  switch (event.type) {
+    case 'agent:status':
+      return `a:${event.agent.id}`
+    case 'task:status':
+      // Terminal states are never replaced: every viewer must see a task end.
+      return isTerminal(event.task.status) ? null : `t:${event.task.id}`
+    // Removals, log lines, samples and alerts are each news of their own.
+    case 'agent:removed':
+    case 'task:log':
+    case 'metrics':
+    case 'alert':
+      return null
+    default: {
+      const never: never = event
+      return never
+    }
+  }
 }
 
 export class Batcher {

@@ -1,9 +1,11 @@
 /**
  * The swarm-wide log tail: every `task:log` line, newest last, bounded. It is
  * trimmed in chunks so a full tail does not shift the array on every line.
+ * Part of the reducer's state (`reducer.ts`); a limit of 0 keeps nothing.
  */
-import type { LogLevel } from '../../../shared/events'
+import type { LogLevel } from './events'
 
+/** One `task:log` line as a viewer keeps it; the same object sits in the task's own tail. */
 export interface SwarmLogLine {
   seq: number
   at: number
@@ -22,6 +24,10 @@ export class LogTail {
   constructor(public limit: number) {}
 
   push(line: SwarmLogLine): void {
+    if (this.limit <= 0) {
+      this.dropped++
+      return
+    }
     this.lines.push(line)
     if (this.lines.length > this.limit + this.slack()) this.trim()
   }
