@@ -209,12 +209,14 @@ export function registerDashboard(namespace: DashboardNamespace, deps: Dashboard
       loopback: isLocalClient(socket.handshake.address, socket.handshake.headers),
       allowRemoteShell: deps.allowRemoteShell,
       alerts: state.alerts,
+      history: state.history,
     }
     for (const name of COMMAND_NAMES) {
       socket.on(
         name,
-        guarded(logger, name, (request, ack) => {
-          const result = runCommand(state.coordinator, name, request, context)
+        // runCommand never rejects: a submit's answer waits for its commit, and every failure is a Result.
+        guarded(logger, name, async (request, ack) => {
+          const result = await runCommand(state.coordinator, name, request, context)
           if (result.ok) logger.info({ command: name, id: socket.id }, 'operator command')
           ack(result)
         }),

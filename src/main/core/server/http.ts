@@ -238,16 +238,17 @@ export function createHttpServer(deps: HttpDeps): FastifyInstance {
       role: request.role ?? 'viewer',
       loopback: isLocalClient(request.socket.remoteAddress, request.headers),
       allowRemoteShell: deps.allowRemoteShell,
+      history: state.history,
     })
 
   app.post('/api/tasks', writers, async (request, reply) =>
-    sendResult(reply, command(request, 'task:submit', request.body), 201),
+    sendResult(reply, await command(request, 'task:submit', request.body), 201),
   )
 
   app.post('/api/tasks/:id/cancel', writers, async (request, reply) => {
     const params = ParamsSchema.safeParse(request.params)
     if (!params.success) return sendError(reply, 'bad_request', describeIssues(params.error))
-    return sendResult(reply, command(request, 'task:cancel', { taskId: params.data.id }))
+    return sendResult(reply, await command(request, 'task:cancel', { taskId: params.data.id }))
   })
 
   if (deps.rendererDir && existsSync(join(deps.rendererDir, 'index.html'))) {

@@ -15,6 +15,7 @@ import type { Agent, Alert, Role, Task } from '../../../shared/domain'
 import { fail, ok, type Result } from '../../../shared/result'
 import { CoordinatorError, type Coordinator } from '../coordinator/coordinator'
 import type { AlertBook } from '../alerts/engine'
+import { submitDurably, type SubmitHistory } from './durable-submit'
 
 export interface CommandContext {
   role: Role
@@ -23,6 +24,8 @@ export interface CommandContext {
   allowRemoteShell: boolean
   /** For `alert:ack`; absent: that command answers `unavailable`. */
   alerts?: AlertBook
+  /** `task:submit` answers once the new task is committed to it (durable-submit.ts). */
+  history: SubmitHistory
 }
 
 interface CommandResults {
@@ -53,21 +56,26 @@ function parse<S extends z.ZodType>(
   return { ok: false, result: fail('bad_request', describeIssues(parsed.error)) }
 }
 
+/** Answers at once, except `task:submit`, whose answer waits for the task to be stored (a promise). */
 export function runCommand<N extends CommandName>(
   coordinator: Coordinator,
   name: N,
   input: unknown,
   context: CommandContext,
-): Result<CommandResults[N]> {
+): Result<CommandResults[N]> | Promise<Result<CommandResults[N]>> {
   if (context.role !== 'operator')
     return fail('forbidden', `${name} needs an operator token; this connection is read-only`)
-  try {
-    return ok(execute(coordinator, name, input, context)) as Result<CommandResults[N]>
-  } catch (error) {
-    if (error instanceof CommandRefused) return error.result
-    if (error instanceof CoordinatorError) return fail(error.code, error.message)
-    return fail('internal', 'the command failed inside the server; see the server log')
+  const run = (): Result<CommandResults[N]> => {
+    try {
+      return ok(execute(coordinator, name, input, context)) as Result<CommandResults[N]>
+    } catch (error) {
+      if (error instanceof CommandRefused) return error.result
+      if (error instanceof CoordinatorError) return fail(error.code, error.message)
+      return fail('internal', 'the command failed inside the server; see the server log')
+    }
   }
+  if (name !== 'task:submit') return run()
+  return submitDurably(context.history, coordinator, run as () => Result<Task>) as Promise<Result<CommandResults[N]>>
 }
 
 class CommandRefused extends Error {
