@@ -135,6 +135,25 @@ describe('a PostgreSQL history', () => {
   })
 })
 
+describe('a PostgreSQL connection dropped while idle', () => {
+  it('is not an outage: the next submission is accepted and no alert is raised', async () => {
+    const { name, url: database } = await pg.createDatabase()
+    const core = await serve(database)
+    expect((await submit(core.url, 'first')).status).toBe(201)
+    // What a server-side idle timeout or a pooler does: the idle connections are cut, the server stays up.
+    const cut = await pg.sql(
+      'postgres',
+      "SELECT pg_terminate_backend(pid) AS cut FROM pg_stat_activity WHERE datname = $1 AND application_name = 'swarm-monitor' AND state = 'idle'",
+      [name],
+    )
+    expect(cut.length).toBeGreaterThan(0)
+    await new Promise((resolve) => setTimeout(resolve, 100))
+    for (let i = 0; i < 3; i++) expect((await submit(core.url, `next ${i}`)).status).toBe(201)
+    await new Promise((resolve) => setTimeout(resolve, 1200))
+    expect((await alerts(core.url)).filter((a) => a.rule === 'history-unavailable')).toEqual([])
+  })
+})
+
 describe('a PostgreSQL history that cannot be used at start', () => {
   const start = (database: string) => {
     const dataDir = mkdtempSync(join(tmpdir(), 'sm-pg-start-'))

@@ -29,6 +29,7 @@ import {
   type RetentionReport,
   type TaskHistory,
 } from './history'
+import { deferred, oneLine, type Deferred } from './deferred'
 import { Recorder } from './recorder'
 import type { Batch } from './rows'
 
@@ -45,26 +46,6 @@ export interface HistoryOptions {
   retryMs?: { first: number; max: number }
   logger?: Pick<Logger, 'info' | 'warn' | 'error'>
 }
-
-interface Deferred {
-  promise: Promise<void>
-  resolve(): void
-  reject(error: Error): void
-}
-
-function deferred(): Deferred {
-  let resolve!: () => void
-  let reject!: (error: Error) => void
-  const promise = new Promise<void>((done, failed) => {
-    resolve = done
-    reject = failed
-  })
-  // Nobody may be waiting for this commit: its failure is handled here, not an unhandled rejection.
-  promise.catch(() => {})
-  return { promise, resolve, reject }
-}
-
-const oneLine = (error: unknown) => ((error as Error)?.message ?? String(error)).split('\n')[0]!.trim() || String(error)
 
 export class BufferedHistory implements TaskHistory {
   private readonly recorder: Recorder
@@ -97,7 +78,8 @@ export class BufferedHistory implements TaskHistory {
   async open(): Promise<OpenReport> {
     const report = await this.backend.open()
     this.dropped = await this.backend.droppedTotal()
-    this.backend.onLost((error) => this.fail(error))
+    // One dropped idle connection (a server-side idle timeout) is not an outage: the database has to say so too.
+    this.backend.onLost(() => void this.check())
     this.state = 'open'
     // Changes recorded before the database was open wait for it.
     if (this.recorder.hasPending) this.flush()
@@ -294,6 +276,15 @@ export class BufferedHistory implements TaskHistory {
       void this.retry()
     }, delay)
     this.retryTimer.unref?.()
+  }
+
+  private async check(): Promise<void> {
+    if (this.state !== 'open' || this.down) return
+    try {
+      await this.backend.ping()
+    } catch (error) {
+      this.fail(error)
+    }
   }
 
   private async retry(): Promise<void> {
