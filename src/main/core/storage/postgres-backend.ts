@@ -5,7 +5,7 @@
  * `durable()` resolves after `COMMIT` answered: with PostgreSQL's defaults
  * (`synchronous_commit = on`) the task is on the server's disk by then.
  */
-import { Pool, type PoolClient } from 'pg'
+import { Client, Pool, type PoolClient } from 'pg'
 import type { TaskDetail } from '../../../shared/domain'
 import type { HistoryBackend, StoredRow } from './backend'
 import { HistoryOpenError, HistoryQueryError, type HistoryPage, type HistoryQuery, type OpenReport } from './history'
@@ -80,22 +80,29 @@ export class PostgresBackend implements HistoryBackend {
   }
 
   async open(): Promise<OpenReport> {
-    let client: PoolClient
+    const client = new Client({
+      connectionString: this.options.url,
+      connectionTimeoutMillis: this.options.connectTimeoutMs ?? 5000,
+      application_name: 'swarm-monitor',
+    })
+    // An error after connecting (the server going away mid-migration) is answered by the query that fails.
+    client.on('error', () => {})
     try {
-      client = await this.pool.connect()
+      await client.connect()
     } catch (error) {
+      await client.end().catch(() => {})
       await this.pool.end().catch(() => {})
       throw this.openError(error)
     }
     try {
       const target = this.options.targetVersion ?? latestVersion(POSTGRES_MIGRATIONS)
       const migratedFrom = await migratePostgres(client, this.database, target)
-      client.release()
       return { database: this.database, migratedFrom, schemaVersion: Math.max(migratedFrom, target) }
     } catch (error) {
-      client.release(true)
       await this.pool.end().catch(() => {})
       throw error instanceof HistoryOpenError ? error : this.openError(error)
+    } finally {
+      await client.end().catch(() => {})
     }
   }
 

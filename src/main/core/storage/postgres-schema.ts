@@ -2,12 +2,17 @@
  * The PostgreSQL history's schema and its migrations. The version lives in
  * the table `swarm_schema`; migrations run in one transaction under an
  * advisory lock, so two servers starting at once do not both migrate, and a
- * failure leaves the database as it was.
+ * failure leaves the database as it was. They run on a connection of their
+ * own, without the pool's per-query time limit: a migration over a big
+ * history may take minutes.
  */
-import type { PoolClient } from 'pg'
+import type { ClientBase } from 'pg'
+import { z } from 'zod'
 import { HistoryOpenError } from './history'
 import { latestVersion, pendingMigrations, type Migration } from './migrations'
 import { rowsOf, VersionRowSchema } from './rows'
+
+const PresentRowSchema = z.object({ present: z.boolean() })
 
 export const POSTGRES_MIGRATIONS: readonly Migration<string>[] = [
   {
@@ -62,13 +67,15 @@ CREATE INDEX tasks_agent_created ON tasks (agent_id, created_at, ord);`,
 const MIGRATION_LOCK = 742_001
 
 /** Brings the schema to `target` (default the latest); resolves with the version found. */
-export async function migratePostgres(client: PoolClient, database: string, target?: number): Promise<number> {
+export async function migratePostgres(client: ClientBase, database: string, target?: number): Promise<number> {
   const stop = target ?? latestVersion(POSTGRES_MIGRATIONS)
   await client.query('BEGIN')
   try {
     await client.query('SELECT pg_advisory_xact_lock($1)', [MIGRATION_LOCK])
     const present = await client.query("SELECT to_regclass('swarm_schema') IS NOT NULL AS present")
-    if (present.rows[0]?.present !== true) await client.query('CREATE TABLE swarm_schema (version integer NOT NULL)')
+    if (!rowsOf(PresentRowSchema, present.rows, 'swarm_schema')[0]?.present) {
+      await client.query('CREATE TABLE swarm_schema (version integer NOT NULL)')
+    }
     const found = rowsOf(
       VersionRowSchema,
       (await client.query('SELECT max(version) AS version FROM swarm_schema')).rows,
