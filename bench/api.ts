@@ -30,6 +30,8 @@ export interface ServerSetup {
   injectorAgents: number
   /** The built dashboard to serve (out/renderer), for the renderer scenario; none by default. */
   rendererDir?: string
+  /** `--database` (the history backend); default SQLite in the temporary data dir. */
+  database?: string
 }
 
 export interface ServerReady {
@@ -220,6 +222,27 @@ export interface AgentRunReport {
   logLinesSeen: number
 }
 
+/** Tasks posted to `POST /api/tasks` by `concurrency` lanes, one in flight each, for `durationMs`. */
+export interface SubmitRunRequest {
+  url: string
+  token: string
+  concurrency: number
+  durationMs: number
+}
+
+export interface SubmitRunReport {
+  /** `201`s: tasks accepted, each committed to the history before its answer. */
+  accepted: number
+  /** Other answers, by HTTP status. */
+  refused: Record<string, number>
+  /** Requests that got no answer (a network error, a 30 s timeout). */
+  failed: number
+  ms: number
+  perSecond: number
+  /** Request to `201`, ms. */
+  latency: Distribution
+}
+
 export interface ClientsApi {
   connect: [ConnectRequest, ConnectReport]
   reset: [null, null]
@@ -229,6 +252,7 @@ export interface ClientsApi {
   sample: [null, ProcessSample]
   bytes: [BytesRequest, BytesReport]
   agentRun: [AgentRunRequest, AgentRunReport]
+  submitRun: [SubmitRunRequest, SubmitRunReport]
   /** Records what one more viewer receives for a while: Engine.IO message frames as sent. */
   record: [{ url: string; token: string; durationMs: number }, { messages: string[] }]
 }

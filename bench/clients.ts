@@ -1,8 +1,8 @@
 /**
  * The load clients, in their own process: many real socket.io-client
  * viewers, the convergence check against `GET /api/snapshot`, the
- * bytes-per-client comparison of push against polling, and one SDK agent at
- * its top task rate. Driven over IPC.
+ * bytes-per-client comparison of push against polling, one SDK agent at
+ * its top task rate, and task submissions at the top accepted rate. Driven over IPC.
  */
 import type { Snapshot } from '../src/shared/protocol'
 import type { BytesReport, ClientsApi, ConnectReport, ConvergeReport } from './api'
@@ -13,6 +13,7 @@ import { sampleProcess } from './process-sample'
 import { Recorder } from './recorder'
 import { serve } from './rpc'
 import { runSdkAgent } from './sdk-agent-run'
+import { runSubmissions } from './submit-run'
 import { Viewer } from './viewer'
 
 const recorder = new Recorder()
@@ -97,6 +98,10 @@ serve<ClientsApi>({
 
   async agentRun(request) {
     return runSdkAgent(request)
+  },
+
+  async submitRun(request) {
+    return runSubmissions(request)
   },
 
   async record({ url, token, durationMs }) {

@@ -21,6 +21,7 @@ import { latency } from './scenarios/latency'
 import { memory } from './scenarios/memory'
 import { renderer } from './scenarios/renderer'
 import { soak } from './scenarios/soak'
+import { submit } from './scenarios/submit'
 import { throughput } from './scenarios/throughput'
 import { table } from './table'
 
@@ -34,6 +35,7 @@ const SCENARIOS: Scenario[] = [
   soak,
   compression,
   agentRate,
+  submit,
   hostile,
 ]
 

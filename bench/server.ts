@@ -24,6 +24,7 @@ function argvFor(setup: ServerSetup, dir: string): string[] {
     ...(setup.demo ? ['--demo', '--demo-agents', String(setup.demoAgents), '--demo-rate', String(setup.demoRate)] : []),
     ...(setup.demo ? [] : ['--no-demo']),
     ...(setup.compression ? ['--ws-compression'] : []),
+    ...(setup.database ? ['--database', setup.database] : []),
   ]
 }
 

@@ -16,8 +16,8 @@ import { pathToFileURL } from 'node:url'
 
 /**
  * One row per package. `has` says how the tests find what it provides:
- * `program` lists where to look, first found wins (`$VAR`: the path in that
- * environment variable, when set; an absolute path; or a name on PATH);
+ * `program` lists where to look, first found wins (`$VAR` or `$VAR/file`: the
+ * path in that environment variable, when set; an absolute path; or a name on PATH);
  * `python` is a module some `python3` the tests try can import.
  */
 export const PACKAGES = [
@@ -28,15 +28,30 @@ export const PACKAGES = [
   { name: 'python3-socketio', for: 'the Python example agent', has: { python: 'socketio' } },
   { name: 'python3-websocket', for: 'the Python example agent', has: { python: 'websocket' } },
   { name: 'python3-requests', for: 'the Python example agent', has: { python: 'requests' } },
+  {
+    name: 'postgresql',
+    for: 'the PostgreSQL history tests (tests/helpers/postgres.ts starts a server in a temp dir)',
+    // Debian and Ubuntu keep the server's programs per major version, off PATH.
+    has: {
+      program: [
+        '$PG_BIN/initdb',
+        ...[18, 17, 16, 15, 14, 13].map((v) => `/usr/lib/postgresql/${v}/bin/initdb`),
+        'initdb',
+      ],
+    },
+  },
 ]
 
 /** The interpreters the Python agent's tests try, in their order (tests/helpers/agents.ts `findPython`). */
 const PYTHONS = ['$SWARM_MONITOR_PYTHON', 'python3', '/usr/bin/python3']
 
+/** `$VAR` and `$VAR/rest` stand for that variable's value (and a path under it), or nothing when it is unset. */
 const expand = (candidates, env) =>
-  candidates.flatMap((candidate) =>
-    candidate.startsWith('$') ? [env[candidate.slice(1)]].filter(Boolean) : [candidate],
-  )
+  candidates.flatMap((candidate) => {
+    if (!candidate.startsWith('$')) return [candidate]
+    const [name, ...rest] = candidate.slice(1).split('/')
+    return env[name] ? [[env[name], ...rest].join('/')] : []
+  })
 
 function executable(file) {
   try {

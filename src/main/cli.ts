@@ -32,7 +32,7 @@ export async function runHeadless(argv: readonly string[]): Promise<void> {
     // An invalid swarm file: refused before anything starts, like a bad flag; a history that cannot be opened.
     if (error instanceof ConfigError || error instanceof StartError) {
       process.stderr.write(`swarm-monitor: ${error.message}\n`)
-      process.exit(error instanceof ConfigError ? error.exitCode : 1)
+      process.exit(error.exitCode)
     }
     throw error
   }
@@ -42,7 +42,8 @@ export async function runHeadless(argv: readonly string[]): Promise<void> {
     const message = error instanceof StartError ? error.message : String((error as Error).stack ?? error)
     process.stderr.write(`swarm-monitor: ${message}\n`)
     await core.stop()
-    process.exit(1)
+    // 2: a setting points at something unusable (an unreachable history database); 1: anything else.
+    process.exit(error instanceof StartError ? error.exitCode : 1)
   }
 
   process.stdout.write(

@@ -108,6 +108,6 @@ function failStart(error: unknown): void {
 
   const failed = core
   core = null
-  const exitCode = error instanceof ConfigError ? error.exitCode : 1
+  const exitCode = error instanceof ConfigError || error instanceof StartError ? error.exitCode : 1
   void (failed ? failed.stop().catch(() => undefined) : Promise.resolve()).finally(() => app.exit(exitCode))
 }

@@ -5,7 +5,6 @@
  */
 import { randomUUID } from 'node:crypto'
 import { readFileSync } from 'node:fs'
-import { join } from 'node:path'
 import type { AddressInfo } from 'node:net'
 import { ConfigError, type Config } from './config/config'
 import { dataDirExposure } from './config/data-dir'
@@ -18,7 +17,9 @@ import { loadTokens, rotateTokens, tokensFromEnv, type Tokens } from './auth/tok
 import { LocalAgents, localAgentSpecs } from './agents/local-agents'
 import { Coordinator } from './coordinator/coordinator'
 import { DemoSwarm } from './demo/demo-swarm'
-import { TaskStore } from './storage/task-store'
+import { parseDatabaseUrl } from './config/database-url'
+import { HistoryOpenError, type TaskHistory } from './storage/history'
+import { createHistory } from './storage/open-history'
 import { loadSwarmFile, type SwarmFile } from './swarm-file'
 import { createLogger, type Logger } from './logger'
 import { MetricsSampler } from './metrics/sampler'
@@ -59,7 +60,7 @@ export interface CoreOptions {
   agentOfflineGraceMs?: number
   /** Message size, nesting and rate limits (defaults in server/limits.ts; docs/security.md). */
   limits?: Partial<Limits>
-  /** The SQLite addon to load instead of better-sqlite3's own build (see StoreOptions.nativeBinding). */
+  /** The SQLite addon to load instead of better-sqlite3's own build (see SqliteOptions.nativeBinding). */
   sqliteBinding?: string
 }
 
@@ -89,26 +90,33 @@ function readTokens(dataDir: string, env: NodeJS.ProcessEnv, closeLog: () => Pro
   }
 }
 
-/** The task history; a database or an addon that cannot be opened is a StartError naming both. */
-function openStore(
-  config: Config,
-  coordinator: Coordinator,
-  nativeBinding: string | undefined,
-  closeLog: () => Promise<void>,
-): TaskStore {
-  const file = join(config.dataDir, 'swarm.db')
+/** The task history `--database` names (nothing is opened yet: `openHistory` does that at start). */
+function historyFor(config: Config, coordinator: Coordinator, logger: Logger, sqliteBinding?: string): TaskHistory {
+  const parsed = parseDatabaseUrl(config.database, config.dataDir)
+  // loadConfig has checked it already; a Config built by hand may not have been.
+  if (!parsed.ok) throw new ConfigError(parsed.message)
+  return createHistory(parsed.target, {
+    retention: { maxTasks: config.retentionTasks, maxAgeMs: config.retentionDays * 24 * 3600 * 1000 },
+    // The server's own pretend work (the demo swarm's tasks), as its code marked it at submit.
+    ephemeral: (task) => coordinator.isEphemeral(task.id),
+    sqliteBinding,
+    logger,
+  })
+}
+
+/** Opens the history; one that cannot be opened (unreachable, refused, newer, a bad addon) is a StartError. */
+async function openHistory(history: TaskHistory, logger: Logger): Promise<void> {
   try {
-    return new TaskStore({
-      file,
-      retention: { maxTasks: config.retentionTasks, maxAgeMs: config.retentionDays * 24 * 3600 * 1000 },
-      // The server's own pretend work (the demo swarm's tasks), as its code marked it at submit.
-      ephemeral: (task) => coordinator.isEphemeral(task.id),
-      nativeBinding,
-    })
+    const opened = await history.open()
+    if (opened.migratedFrom !== opened.schemaVersion) {
+      logger.info(
+        { database: opened.database, from: opened.migratedFrom, to: opened.schemaVersion },
+        'history database schema brought up to date',
+      )
+    }
   } catch (error) {
-    void closeLog()
-    const addon = nativeBinding ? ` with the SQLite addon ${nativeBinding}` : ''
-    throw new StartError(`cannot open the task history ${file}${addon}: ${(error as Error).message.split('\n')[0]}`)
+    if (error instanceof HistoryOpenError) throw new StartError(error.message, error.exitCode)
+    throw error
   }
 }
 
@@ -150,11 +158,11 @@ function assembleCore(config: Config, options: CoreOptions, swarm: SwarmFile | n
     routing,
     driverFailed: (error, context) => logger.error({ err: error, ...context }, 'an agent driver failed'),
   })
-  const store = openStore(config, coordinator, options.sqliteBinding, closeLog)
-  const unsubscribeStore = log.subscribe((event) => store.record(event))
+  const history = historyFor(config, coordinator, logger, options.sqliteBinding)
+  const unsubscribeHistory = log.subscribe((event) => history.record(event))
   const sampler = new MetricsSampler(coordinator, { emit: (event) => log.append(event) })
   const unsubscribeSampler = log.subscribe((event) => sampler.observe(event))
-  const alerts = new AlertEngine(swarmSources(coordinator, sampler), {
+  const alerts = new AlertEngine(swarmSources(coordinator, sampler, history), {
     emit: (event) => log.append(event),
     settings: {
       errorRateWarning: config.alertErrorWarning,
@@ -163,7 +171,7 @@ function assembleCore(config: Config, options: CoreOptions, swarm: SwarmFile | n
       stuckAfterMs: config.alertStuckAfter * 60_000,
     },
   })
-  const state = { coordinator, sampler, log, store, alerts }
+  const state = { coordinator, sampler, log, history, alerts }
   // `fanout` exists once the Socket.IO server does; the metrics read it lazily.
   let fanout: Fanout | null = null
   const metrics = new PipelineMetrics(
@@ -300,9 +308,14 @@ function assembleCore(config: Config, options: CoreOptions, swarm: SwarmFile | n
       // A previous server's commands that still run end before their tasks can be dispatched again.
       logLeftovers(await endLeftovers(processes, DEFAULT_KILL_GRACE_MS), logger)
       // History first, so the first viewer's snapshot already holds it.
-      const restored = coordinator.restore(store.loadTasks().map((row) => row.task))
+      await openHistory(history, logger)
+      const stored = await history.restore()
+      for (const { id, problem } of stored.invalid) {
+        logger.warn({ taskId: id, problem }, 'a stored task could not be read: left in the database, not restored')
+      }
+      const restored = coordinator.restore(stored.tasks)
       if (restored.requeued + restored.finished > 0) logger.info(restored, 'tasks restored from the history database')
-      const pruned = store.prune()
+      const pruned = await history.prune()
       if (pruned > 0) logger.info({ pruned }, 'history retention applied')
       try {
         await http.listen({ host: config.host, port: config.port })
@@ -318,7 +331,11 @@ function assembleCore(config: Config, options: CoreOptions, swarm: SwarmFile | n
       const address = http.server.address() as AddressInfo
       const host = address.family === 'IPv6' ? `[${address.address}]` : address.address
       url = `${secure ? 'https' : 'http'}://${host}:${address.port}`
-      pruneTimer = setInterval(() => store.prune(), PRUNE_INTERVAL_MS)
+      pruneTimer = setInterval(() => {
+        history.prune().catch((error: unknown) => {
+          logger.warn({ err: error }, 'history retention not applied this time; it runs again in 10 min')
+        })
+      }, PRUNE_INTERVAL_MS)
       pruneTimer.unref()
       remote.start()
       loopLag.start()
@@ -361,8 +378,8 @@ function assembleCore(config: Config, options: CoreOptions, swarm: SwarmFile | n
         started = false
         logger.info('stopped')
       }
-      unsubscribeStore()
-      store.close()
+      unsubscribeHistory()
+      await history.close()
       await closeLog()
       lock.release()
     },

@@ -323,7 +323,16 @@ describe('alerts on the real coordinator and sampler', () => {
       ['error-rate', 'critical'],
     ])
     const offline = raised.find((a) => a.rule === 'agent-offline')!
-    const context = { coordinator, role: 'operator' as const, loopback: true, allowRemoteShell: false, alerts: engine }
+    // alert:ack stores nothing: the history is never asked.
+    const history = { durable: async () => {}, outage: () => null }
+    const context = {
+      coordinator,
+      role: 'operator' as const,
+      loopback: true,
+      allowRemoteShell: false,
+      alerts: engine,
+      history,
+    }
     expect(await runCommand('alert:ack', { alertId: offline.id }, context)).toMatchObject({
       ok: true,
       data: { id: offline.id, acknowledged: true },

@@ -4,6 +4,7 @@ import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { ConfigError, loadConfig } from '../../../src/main/core/config/config'
 import { defaultDataDir } from '../../../src/main/core/config/data-dir'
+import { parseDatabaseUrl } from '../../../src/main/core/config/database-url'
 
 const env = {}
 
@@ -37,6 +38,43 @@ describe('loadConfig', () => {
     const file = join(mkdtempSync(join(tmpdir(), 'sm-config-')), 'alerts.json')
     writeFileSync(file, JSON.stringify({ alertErrorWarning: 0.1, alertErrorCritical: 0.2 }))
     expect(loadConfig(['--config', file], env)).toMatchObject({ alertErrorWarning: 0.1, alertErrorCritical: 0.2 })
+  })
+
+  it('takes the history database from --database, SWARM_MONITOR_DATABASE or the file; none means SQLite in the data dir', () => {
+    expect(loadConfig([], env).database).toBeNull()
+    expect(parseDatabaseUrl(null, '/srv/sm')).toEqual({
+      ok: true,
+      target: { kind: 'sqlite', file: '/srv/sm/swarm.db' },
+    })
+    expect(loadConfig(['--database', 'sqlite:/tmp/h.db'], env).database).toBe('sqlite:/tmp/h.db')
+    const url = 'postgres://swarm:secret@db.example:5432/swarm'
+    expect(loadConfig([], { SWARM_MONITOR_DATABASE: url }).database).toBe(url)
+    const file = join(mkdtempSync(join(tmpdir(), 'sm-config-')), 'db.json')
+    writeFileSync(file, JSON.stringify({ database: 'postgresql://h/swarm' }))
+    expect(loadConfig(['--config', file], env).database).toBe('postgresql://h/swarm')
+    expect(parseDatabaseUrl('sqlite:///var/h.db', '/x')).toEqual({
+      ok: true,
+      target: { kind: 'sqlite', file: '/var/h.db' },
+    })
+    expect(parseDatabaseUrl(url, '/x')).toEqual({ ok: true, target: { kind: 'postgres', url } })
+  })
+
+  it('refuses a --database it cannot use, naming the forms it takes and never echoing a password', () => {
+    const refused = (value: string) => {
+      try {
+        loadConfig(['--database', value], env)
+      } catch (error) {
+        expect(error).toBeInstanceOf(ConfigError)
+        expect((error as ConfigError).exitCode).toBe(2)
+        return (error as Error).message
+      }
+      throw new Error(`--database ${value} was taken`)
+    }
+    expect(refused('mysql://root:hunter2@h/db')).toMatch(/--database must be sqlite:PATH or postgres:\/\/…/)
+    expect(refused('mysql://root:hunter2@h/db')).not.toContain('hunter2')
+    expect(refused('sqlite:')).toContain('sqlite: needs a file')
+    expect(refused('postgres://u:hunter2@h:5432')).toContain('names no database')
+    expect(refused('postgres://u:hunter2@h:5432')).not.toContain('hunter2')
   })
 
   it('keeps WebSocket compression off unless asked for', () => {

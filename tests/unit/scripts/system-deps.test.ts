@@ -5,9 +5,19 @@
  * nothing and exits 0.
  */
 import { spawnSync } from 'node:child_process'
-import { resolve } from 'node:path'
+import { mkdtempSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join, resolve } from 'node:path'
 import { describe, expect, it } from 'vitest'
-import { PACKAGES, main, plan, type Abilities, type Has, type PackageRow } from '../../../scripts/system-deps.mjs'
+import {
+  PACKAGES,
+  main,
+  plan,
+  systemProbe,
+  type Abilities,
+  type Has,
+  type PackageRow,
+} from '../../../scripts/system-deps.mjs'
 
 const ROOT = resolve(__dirname, '../../..')
 const row = (name: string) => PACKAGES.find((p) => p.name === name)!
@@ -52,6 +62,7 @@ describe('the package table', () => {
         'python3-socketio',
         'python3-websocket',
         'python3-requests',
+        'postgresql',
       ]),
     )
     for (const p of PACKAGES) {
@@ -176,6 +187,17 @@ describe('main', () => {
         /apt-get .* install -y --no-install-recommends openssl failed \(exit 100: E: no space left\)$/,
       ),
     ])
+  })
+})
+
+describe('where a program is looked for', () => {
+  it('takes $VAR/file as a path under that variable, and nothing when it is unset', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'sm-deps-'))
+    writeFileSync(join(dir, 'initdb'), '#!/bin/sh\n', { mode: 0o755 })
+    const has = { program: ['$PG_BIN/initdb'] }
+    expect(systemProbe({ PATH: '', PG_BIN: dir }, [])(has)).toBe(true)
+    expect(systemProbe({ PATH: '' }, [])(has)).toBe(false)
+    expect(systemProbe({ PATH: '', PG_BIN: join(dir, 'elsewhere') }, [])(has)).toBe(false)
   })
 })
 

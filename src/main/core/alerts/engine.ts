@@ -17,6 +17,8 @@ export interface AlertSources {
   activeTasks(): readonly Task[]
   /** Recent metrics samples, oldest first (a couple of minutes is plenty). */
   samples(): readonly MetricsSample[]
+  /** Why the history database takes no writes, while it does not (absent: nothing to watch). */
+  historyOutage?(): { since: number; error: string; database: string } | null
 }
 
 /** What the snapshot and the operator commands need from the engine. */
@@ -81,6 +83,7 @@ export class AlertEngine implements AlertBook {
       activeTasks: this.sources.activeTasks(),
       samples: this.sources.samples(),
       active: new Set(this.active.keys()),
+      historyOutage: this.sources.historyOutage?.() ?? null,
     }
     const seen = new Set<string>()
     for (const rule of this.options.rules ?? BUILT_IN_RULES) {

@@ -6,7 +6,7 @@
  */
 import type { Agent, AlertSeverity, MetricsSample, Task } from '../../../shared/domain'
 
-export const RULES = ['agent-offline', 'error-rate', 'backlog-growing', 'task-stuck'] as const
+export const RULES = ['agent-offline', 'error-rate', 'backlog-growing', 'task-stuck', 'history-unavailable'] as const
 export type RuleName = (typeof RULES)[number]
 
 export interface AlertSettings {
@@ -52,6 +52,8 @@ export interface SwarmReading {
   samples: readonly MetricsSample[]
   /** Keys of the conditions active before this reading (for hysteresis). */
   active: ReadonlySet<string>
+  /** Why the history database takes no writes, while it does not; absent or null: it does. */
+  historyOutage?: { since: number; error: string; database: string } | null
 }
 
 export interface Condition {
@@ -166,7 +168,22 @@ export const taskStuck: Rule = ({ activeTasks, now }, settings) => {
   return stuck
 }
 
-export const BUILT_IN_RULES: readonly Rule[] = [agentOffline, errorRate, backlogGrowing, taskStuck]
+/** The history database takes no writes: new tasks are refused until it is back (storage/buffered-history.ts). */
+export const historyUnavailable: Rule = ({ historyOutage, now }) =>
+  historyOutage
+    ? [
+        {
+          key: 'history-unavailable',
+          rule: 'history-unavailable',
+          severity: 'critical',
+          message: `The history database ${historyOutage.database} has been unavailable for ${seconds(now - historyOutage.since)}: new tasks are refused (503) until it is back, reconnecting (${historyOutage.error})`,
+          agentId: null,
+          taskId: null,
+        },
+      ]
+    : []
+
+export const BUILT_IN_RULES: readonly Rule[] = [agentOffline, errorRate, backlogGrowing, taskStuck, historyUnavailable]
 
 function seconds(ms: number): string {
   const s = Math.max(0, Math.round(ms / 1000))

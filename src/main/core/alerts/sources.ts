@@ -2,13 +2,19 @@
 import type { Task } from '../../../shared/domain'
 import type { Coordinator } from '../coordinator/coordinator'
 import type { MetricsSampler } from '../metrics/sampler'
+import type { TaskHistory } from '../storage/history'
 import type { AlertSources } from './engine'
 
 /** Two minutes of one-second samples: more than any built-in rule looks back. */
 const SAMPLES = 120
 
-export function swarmSources(coordinator: Coordinator, sampler: MetricsSampler): AlertSources {
+export function swarmSources(
+  coordinator: Coordinator,
+  sampler: MetricsSampler,
+  history?: Pick<TaskHistory, 'outage'>,
+): AlertSources {
   return {
+    historyOutage: () => history?.outage() ?? null,
     agents: () => coordinator.listAgents(),
     activeTasks: (): Task[] => {
       const all = Number.MAX_SAFE_INTEGER

@@ -10,6 +10,7 @@ import { parse as parseYaml } from 'yaml'
 import { z } from 'zod'
 import { describeIssues } from '../../../shared/commands'
 import { defaultDataDir } from './data-dir'
+import { parseDatabaseUrl } from './database-url'
 import { VERSION } from '../version'
 
 export const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const
@@ -24,6 +25,7 @@ const ConfigSchema = z
     localAgents: z.number().int().min(0).max(1024),
     swarm: z.string().min(1).nullable(),
     dataDir: z.string().min(1),
+    database: z.string().min(1).max(2048).nullable(),
     tlsCert: z.string().min(1).nullable(),
     tlsKey: z.string().min(1).nullable(),
     allowOrigin: z.array(z.url()),
@@ -51,6 +53,10 @@ const ConfigSchema = z
   .refine((c) => (c.tlsCert === null) === (c.tlsKey === null), {
     message: '--tls-cert and --tls-key go together',
     path: ['tlsCert'],
+  })
+  .superRefine((c, context) => {
+    const parsed = parseDatabaseUrl(c.database, c.dataDir)
+    if (!parsed.ok) context.addIssue({ code: 'custom', message: parsed.message, path: ['database'] })
   })
   .refine((c) => c.alertErrorWarning < c.alertErrorCritical, {
     message: '--alert-error-warning must be below --alert-error-critical',
@@ -125,6 +131,12 @@ function buildProgram(): Command {
     )
     .addOption(
       new Option('--data-dir <dir>', 'where tokens and logs live').env(`${ENV}DATA_DIR`).default(defaultDataDir()),
+    )
+    .addOption(
+      new Option(
+        '--database <url>',
+        'where the task history lives: sqlite:PATH or postgres://user:password@host:5432/database (default: sqlite:<data-dir>/swarm.db)',
+      ).env(`${ENV}DATABASE`),
     )
     .addOption(new Option('--tls-cert <file>', 'TLS certificate (PEM): serve HTTPS and WSS').env(`${ENV}TLS_CERT`))
     .addOption(new Option('--tls-key <file>', 'TLS private key (PEM)').env(`${ENV}TLS_KEY`))
@@ -350,6 +362,7 @@ export function loadConfig(
     localAgents: opts.localAgents,
     swarm: opts.swarm ?? null,
     dataDir: opts.dataDir,
+    database: opts.database ?? null,
     tlsCert: opts.tlsCert ?? null,
     tlsKey: opts.tlsKey ?? null,
     allowOrigin: opts.allowOrigin ?? [],

@@ -67,7 +67,7 @@ export class Attempts {
     }
   }
 
-  cancel(taskId: string): Task {
+  cancel(taskId: string, reason = 'cancelled by operator'): Task {
     const task = this.book.require(taskId)
     if (isTerminal(task.status)) {
       throw new CoordinatorError('conflict', `task ${taskId} is already ${task.status}`)
@@ -79,7 +79,7 @@ export class Attempts {
       this.roster.release(entry, taskId)
       this.cancelOn(entry, taskId)
     }
-    this.finish(task, 'cancelled', { error: 'cancelled by operator' })
+    this.finish(task, 'cancelled', { error: reason })
     return task
   }
 

@@ -180,8 +180,9 @@ export class Coordinator {
     return restored
   }
 
-  cancel(taskId: string): Task {
-    return { ...this.attempts.cancel(taskId) }
+  /** `reason` goes on the task as its error; default "cancelled by operator". */
+  cancel(taskId: string, reason?: string): Task {
+    return { ...this.attempts.cancel(taskId, reason) }
   }
 
   /** Runs a finished task again, as a new attempt. */

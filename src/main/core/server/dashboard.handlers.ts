@@ -213,6 +213,7 @@ export function registerDashboard(namespace: DashboardNamespace, deps: Dashboard
       loopback: isLocalClient(socket.handshake.address, socket.handshake.headers),
       allowRemoteShell: deps.allowRemoteShell,
       alerts: state.alerts,
+      history: state.history,
     }
     mount(socket, handlers, viewer, {
       logger,

@@ -212,14 +212,19 @@ export function createHttpServer(deps: HttpDeps): FastifyInstance {
     const query = TaskQuerySchema.safeParse(request.query)
     if (!query.success) return sendError(reply, 'bad_request', describeIssues(query.error))
     const { status, agent, limit } = query.data
-    return { ...state.coordinator.listTasks({ status, agentId: agent, limit }), retention: state.store.retention() }
+    return { ...state.coordinator.listTasks({ status, agentId: agent, limit }), retention: state.history.retention() }
   })
 
   app.get('/api/tasks/:id', readers, async (request, reply) => {
     const params = ParamsSchema.safeParse(request.params)
     if (!params.success) return sendError(reply, 'bad_request', describeIssues(params.error))
     const { id } = params.data
-    const detail = state.store.getDetail(id)
+    let detail
+    try {
+      detail = await state.history.detail(id)
+    } catch (error) {
+      return sendError(reply, 'unavailable', (error as Error).message)
+    }
     if (detail) return detail
     // Demo tasks are not stored: their current state, without history.
     const task = state.coordinator.getTask(id)
@@ -234,6 +239,7 @@ export function createHttpServer(deps: HttpDeps): FastifyInstance {
     role: request.role ?? 'viewer',
     loopback: isLocalClient(request.socket.remoteAddress, request.headers),
     allowRemoteShell: deps.allowRemoteShell,
+    history: state.history,
   })
 
   app.post('/api/tasks', writers, async (request, reply) =>

@@ -15,13 +15,14 @@ import {
   TaskRefSchema,
   TaskSubmitSchema,
 } from '../../../shared/commands'
-import type { Role } from '../../../shared/domain'
+import type { Role, Task } from '../../../shared/domain'
 import type { CommandData, CommandName, DashboardCommands } from '../../../shared/protocol'
 import { fail, ok, type Result } from '../../../shared/result'
 import { CoordinatorError, type Coordinator } from '../coordinator/coordinator'
 import type { AlertBook } from '../alerts/engine'
 import type { Answer } from './guard'
 import type { HandlerTable } from './handler-table'
+import { submitDurably, type SubmitHistory } from './durable-submit'
 
 export interface CommandContext {
   coordinator: Coordinator
@@ -31,6 +32,8 @@ export interface CommandContext {
   allowRemoteShell: boolean
   /** For `alert:ack`; absent: that command answers `unavailable`. */
   alerts?: AlertBook
+  /** `task:submit` answers once the new task is committed to it (durable-submit.ts). */
+  history: SubmitHistory
 }
 
 export type CommandTable = HandlerTable<DashboardCommands, CommandContext>
@@ -74,19 +77,39 @@ const operator =
     return data instanceof Promise ? data.then(ok, refusal) : ok(data)
   }
 
-export const COMMANDS: CommandTable = {
-  'task:submit': operator((input, { coordinator, loopback, allowRemoteShell }) => {
-    const request = valid(TaskSubmitSchema, input)
-    if (request.kind === 'shell' && !loopback && !allowRemoteShell) {
-      throw new CommandRefused(
-        fail(
-          'forbidden',
-          'shell tasks run commands on the server, so they are accepted only from the server machine itself (start it with --allow-remote-shell to allow remote operators)',
-        ),
-      )
+/** Validates and queues a new task (not yet durable). */
+function submitNow(input: unknown, { coordinator, loopback, allowRemoteShell }: CommandContext): Task {
+  const request = valid(TaskSubmitSchema, input)
+  if (request.kind === 'shell' && !loopback && !allowRemoteShell) {
+    throw new CommandRefused(
+      fail(
+        'forbidden',
+        'shell tasks run commands on the server, so they are accepted only from the server machine itself (start it with --allow-remote-shell to allow remote operators)',
+      ),
+    )
+  }
+  return coordinator.submit(request)
+}
+
+/**
+ * A submission's answer waits until the new task is committed to the history
+ * (durable-submit.ts): refused, with nothing accepted, while the history is
+ * down or when the commit fails.
+ */
+async function durably(context: CommandContext, submit: () => Task): Promise<Task> {
+  const result = await submitDurably(context.history, context.coordinator, () => {
+    try {
+      return ok(submit())
+    } catch (error) {
+      return refusal(error)
     }
-    return coordinator.submit(request)
-  }),
+  })
+  if (!result.ok) throw new CommandRefused(result)
+  return result.data
+}
+
+export const COMMANDS: CommandTable = {
+  'task:submit': operator((input, context) => durably(context, () => submitNow(input, context))),
   'task:cancel': operator((input, { coordinator }) => coordinator.cancel(valid(TaskRefSchema, input).taskId)),
   'task:retry': operator((input, { coordinator }) => coordinator.retry(valid(TaskRefSchema, input).taskId)),
   'agent:pause': operator((input, { coordinator }) => coordinator.pauseAgent(valid(AgentRefSchema, input).agentId)),

@@ -3,13 +3,13 @@ import type { AlertBook } from '../alerts/engine'
 import type { Coordinator } from '../coordinator/coordinator'
 import type { MetricsSampler } from '../metrics/sampler'
 import type { EventLog } from '../pipeline/event-log'
-import type { TaskStore } from '../storage/task-store'
+import type { TaskHistory } from '../storage/history'
 
 export interface SwarmState {
   coordinator: Coordinator
   sampler: MetricsSampler
   log: EventLog
-  store: TaskStore
+  history: TaskHistory
   /** The alerts engine; absent: no alerts. */
   alerts?: AlertBook
 }

@@ -1,0 +1,32 @@
+/**
+ * The one place a history adapter is chosen: from `--database` (config/
+ * database-url.ts) to a `TaskHistory`. Nothing is opened here; `open()` does
+ * that at start.
+ */
+import type { DatabaseTarget } from '../config/database-url'
+import type { HistoryBackend } from './backend'
+import { BufferedHistory, type HistoryOptions } from './buffered-history'
+import type { TaskHistory } from './history'
+import { PostgresBackend } from './postgres-backend'
+import { SqliteBackend } from './sqlite-backend'
+
+export interface BackendOptions {
+  /** The SQLite addon to load instead of better-sqlite3's own build (see SqliteOptions.nativeBinding). */
+  sqliteBinding?: string
+  /** The schema version to stop at (tests of migrations); default the latest. */
+  targetVersion?: number
+}
+
+export function historyBackend(target: DatabaseTarget, options: BackendOptions = {}): HistoryBackend {
+  return target.kind === 'sqlite'
+    ? new SqliteBackend({
+        file: target.file,
+        nativeBinding: options.sqliteBinding,
+        targetVersion: options.targetVersion,
+      })
+    : new PostgresBackend({ url: target.url, targetVersion: options.targetVersion })
+}
+
+export function createHistory(target: DatabaseTarget, options: HistoryOptions & BackendOptions): TaskHistory {
+  return new BufferedHistory(historyBackend(target, options), options)
+}

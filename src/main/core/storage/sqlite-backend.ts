@@ -1,0 +1,301 @@
+/**
+ * The embedded history: one SQLite file (WAL), `<data-dir>/swarm.db` unless
+ * `--database sqlite:PATH` says otherwise. better-sqlite3 is synchronous, so
+ * a commit is done when `write` returns: a new task is on disk before the
+ * submit that made it returns, as it always was.
+ */
+import { mkdirSync } from 'node:fs'
+import { dirname } from 'node:path'
+import Database from 'better-sqlite3'
+import type { TaskDetail } from '../../../shared/domain'
+import type { HistoryBackend, StoredRow } from './backend'
+import { HistoryOpenError, HistoryQueryError, type HistoryPage, type HistoryQuery, type OpenReport } from './history'
+import { latestVersion, pendingMigrations, type Migration } from './migrations'
+import { ensurePrivateFile, tightenFile } from './private-file'
+import {
+  CountRowSchema,
+  decodeCursor,
+  DetailRowSchema,
+  IdRowSchema,
+  LogRowSchema,
+  logCounts,
+  MetaRowSchema,
+  droppedOf,
+  pageOf,
+  PageRowSchema,
+  parseTask,
+  rowsOf,
+  TaskRowSchema,
+  TransitionRowSchema,
+  transitionOf,
+  type Batch,
+} from './rows'
+
+/** Version 1 is the schema of the versions before schema versions: it applies to their files as they are. */
+export const SQLITE_MIGRATIONS: readonly Migration<string>[] = [
+  {
+    version: 1,
+    summary: 'tasks, transitions, task logs, meta',
+    up: `
+CREATE TABLE IF NOT EXISTS tasks (
+  id TEXT PRIMARY KEY,
+  status TEXT NOT NULL,
+  created_at INTEGER NOT NULL,
+  finished_at INTEGER,
+  data TEXT NOT NULL,
+  log_count INTEGER NOT NULL DEFAULT 0,
+  logs_dropped INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX IF NOT EXISTS tasks_finished_at ON tasks (finished_at) WHERE finished_at IS NOT NULL;
+CREATE TABLE IF NOT EXISTS transitions (
+  task_id TEXT NOT NULL,
+  at INTEGER NOT NULL,
+  status TEXT NOT NULL,
+  agent_id TEXT,
+  attempt INTEGER NOT NULL,
+  error TEXT
+);
+CREATE INDEX IF NOT EXISTS transitions_task ON transitions (task_id);
+CREATE TABLE IF NOT EXISTS task_logs (
+  task_id TEXT NOT NULL,
+  at INTEGER NOT NULL,
+  level TEXT NOT NULL,
+  message TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS task_logs_task ON task_logs (task_id);
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);`,
+  },
+  {
+    version: 2,
+    summary: 'an agent column and indexes for listing by status and agent, newest first',
+    up: `
+ALTER TABLE tasks ADD COLUMN agent_id TEXT;
+UPDATE tasks SET agent_id = json_extract(data, '$.agentId') WHERE json_valid(data);
+CREATE INDEX tasks_created ON tasks (created_at);
+CREATE INDEX tasks_status_created ON tasks (status, created_at);
+CREATE INDEX tasks_agent_created ON tasks (agent_id, created_at);`,
+  },
+]
+
+export interface SqliteOptions {
+  file: string
+  /**
+   * better-sqlite3's compiled addon (`better_sqlite3.node`) to load instead of
+   * its own build: the desktop app from a checkout runs in Electron, whose
+   * Node ABI differs from the Node that `npm install` built it for.
+   */
+  nativeBinding?: string
+  /** The schema version to stop at (tests of migrations); default the latest. */
+  targetVersion?: number
+}
+
+const DROPPED_TOTAL = 'retention_dropped_total'
+
+export class SqliteBackend implements HistoryBackend {
+  readonly database: string
+  private db: Database.Database | null = null
+  /** The write statements, prepared at the first write. */
+  private writes: Record<'upsert' | 'transition' | 'log' | 'count', Database.Statement> | null = null
+
+  constructor(private readonly options: SqliteOptions) {
+    this.database = `sqlite:${options.file}`
+  }
+
+  private get handle(): Database.Database {
+    if (!this.db) throw new Error('the history database is closed')
+    return this.db
+  }
+
+  async open(): Promise<OpenReport> {
+    const { file, nativeBinding } = this.options
+    try {
+      mkdirSync(dirname(file), { recursive: true, mode: 0o700 })
+      // It holds task payloads, env values included: 0600. SQLite gives the -wal and -shm files it creates
+      // the database file's mode; ones left by a crash are narrowed here.
+      ensurePrivateFile(file)
+      for (const suffix of ['-wal', '-shm']) tightenFile(file + suffix)
+      this.db = new Database(file, nativeBinding ? { nativeBinding } : {})
+      this.db.pragma('journal_mode = WAL')
+      // WAL + NORMAL: a commit survives the process being killed; only an OS crash can lose the last commits.
+      this.db.pragma('synchronous = NORMAL')
+    } catch (error) {
+      this.db?.close()
+      this.db = null
+      const addon = nativeBinding ? ` with the SQLite addon ${nativeBinding}` : ''
+      throw new HistoryOpenError(
+        `cannot open the task history ${file}${addon}: ${(error as Error).message.split('\n')[0]}`,
+        1,
+      )
+    }
+    return this.migrate()
+  }
+
+  private migrate(): OpenReport {
+    const db = this.handle
+    const current = Number(db.pragma('user_version', { simple: true }))
+    const target = this.options.targetVersion ?? latestVersion(SQLITE_MIGRATIONS)
+    try {
+      for (const migration of pendingMigrations(SQLITE_MIGRATIONS, current, this.database)) {
+        if (migration.version > target) break
+        db.transaction(() => {
+          db.exec(migration.up)
+          db.pragma(`user_version = ${migration.version}`)
+        })()
+      }
+    } catch (error) {
+      db.close()
+      this.db = null
+      throw error instanceof HistoryOpenError
+        ? error
+        : new HistoryOpenError(
+            `cannot bring the task history ${this.options.file} up to date: ${(error as Error).message}`,
+            1,
+          )
+    }
+    return { database: this.database, migratedFrom: current, schemaVersion: Math.max(current, target) }
+  }
+
+  async load(): Promise<StoredRow[]> {
+    const rows = this.handle.prepare('SELECT id, data, log_count FROM tasks ORDER BY created_at, rowid').all()
+    return rowsOf(TaskRowSchema, rows, 'tasks').map((row) => {
+      const parsed = parseTask(row.data)
+      return parsed.ok
+        ? { id: row.id, task: parsed.task, problem: null, logCount: row.log_count }
+        : { id: row.id, task: null, problem: parsed.problem, logCount: row.log_count }
+    })
+  }
+
+  async write(batch: Batch): Promise<void> {
+    const db = this.handle
+    this.writes ??= {
+      upsert: db.prepare(
+        `INSERT INTO tasks (id, status, created_at, finished_at, agent_id, data) VALUES (?, ?, ?, ?, ?, ?)
+         ON CONFLICT (id) DO UPDATE SET status = excluded.status, finished_at = excluded.finished_at,
+           agent_id = excluded.agent_id, data = excluded.data`,
+      ),
+      transition: db.prepare(
+        'INSERT INTO transitions (task_id, at, status, agent_id, attempt, error) VALUES (?, ?, ?, ?, ?, ?)',
+      ),
+      log: db.prepare('INSERT INTO task_logs (task_id, at, level, message) VALUES (?, ?, ?, ?)'),
+      count: db.prepare('UPDATE tasks SET log_count = log_count + ?, logs_dropped = logs_dropped + ? WHERE id = ?'),
+    }
+    const { upsert, transition, log, count } = this.writes
+    db.transaction(() => {
+      for (const task of batch.tasks) {
+        upsert.run(task.id, task.status, task.createdAt, task.finishedAt, task.agentId, JSON.stringify(task))
+      }
+      for (const t of batch.transitions) transition.run(t.taskId, t.at, t.status, t.agentId, t.attempt, t.error)
+      for (const line of batch.logs) log.run(line.taskId, line.at, line.level, line.message)
+      for (const [taskId, counts] of logCounts(batch)) count.run(counts.kept, counts.dropped, taskId)
+    })()
+  }
+
+  async detail(taskId: string): Promise<TaskDetail | undefined> {
+    const db = this.handle
+    const row = rowsOf(
+      DetailRowSchema,
+      db.prepare('SELECT data, logs_dropped FROM tasks WHERE id = ?').all(taskId),
+      'tasks',
+    )[0]
+    if (!row) return undefined
+    const parsed = parseTask(row.data)
+    if (!parsed.ok) throw new Error(`task ${taskId} is stored, but ${parsed.problem}`)
+    const transitions = db
+      .prepare('SELECT at, status, agent_id, attempt, error FROM transitions WHERE task_id = ? ORDER BY rowid')
+      .all(taskId)
+    const logs = db.prepare('SELECT at, level, message FROM task_logs WHERE task_id = ? ORDER BY rowid').all(taskId)
+    return {
+      ...parsed.task,
+      transitions: rowsOf(TransitionRowSchema, transitions, 'transitions').map(transitionOf),
+      logs: rowsOf(LogRowSchema, logs, 'task_logs'),
+      logsDropped: row.logs_dropped,
+    }
+  }
+
+  async list(query: HistoryQuery): Promise<HistoryPage> {
+    const where: string[] = []
+    const params: (string | number)[] = []
+    if (query.status) {
+      where.push('status = ?')
+      params.push(query.status)
+    }
+    if (query.agentId) {
+      where.push('agent_id = ?')
+      params.push(query.agentId)
+    }
+    const filter = where.length > 0 ? `WHERE ${where.join(' AND ')}` : ''
+    const db = this.handle
+    const total = rowsOf(
+      CountRowSchema,
+      db.prepare(`SELECT count(*) AS total FROM tasks ${filter}`).all(params),
+      'tasks',
+    )[0]!.total
+    const page = [...where]
+    const pageParams = [...params]
+    if (query.cursor !== undefined) {
+      const after = decodeCursor(query.cursor)
+      if (!after) throw new HistoryQueryError(`cursor ${query.cursor.slice(0, 40)} is not one a page handed out`)
+      page.push('(created_at < ? OR (created_at = ? AND rowid < ?))')
+      pageParams.push(after.createdAt, after.createdAt, after.ord)
+    }
+    const rows = rowsOf(
+      PageRowSchema,
+      db
+        .prepare(
+          `SELECT id, data, created_at, rowid AS ord FROM tasks ${page.length > 0 ? `WHERE ${page.join(' AND ')}` : ''}
+           ORDER BY created_at DESC, rowid DESC LIMIT ?`,
+        )
+        .all(...pageParams, query.limit + 1),
+      'tasks',
+    )
+    return pageOf(rows, query.limit, total)
+  }
+
+  async prune(cutoff: number, maxTasks: number): Promise<{ dropped: number; total: number }> {
+    const db = this.handle
+    return db.transaction(() => {
+      const old = rowsOf(
+        IdRowSchema,
+        db
+          .prepare(
+            `SELECT id FROM tasks WHERE finished_at IS NOT NULL AND (finished_at < ? OR id NOT IN (
+               SELECT id FROM tasks WHERE finished_at IS NOT NULL ORDER BY finished_at DESC LIMIT ?))`,
+          )
+          .all(cutoff, maxTasks),
+        'tasks',
+      ).map((row) => row.id)
+      const remove = ['tasks WHERE id', 'transitions WHERE task_id', 'task_logs WHERE task_id'].map((target) =>
+        db.prepare(`DELETE FROM ${target} = ?`),
+      )
+      for (const id of old) for (const statement of remove) statement.run(id)
+      const total = this.readDropped() + old.length
+      db.prepare(
+        'INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value',
+      ).run(DROPPED_TOTAL, String(total))
+      return { dropped: old.length, total }
+    })()
+  }
+
+  async droppedTotal(): Promise<number> {
+    return this.readDropped()
+  }
+
+  private readDropped(): number {
+    const rows = this.handle.prepare('SELECT value FROM meta WHERE key = ?').all(DROPPED_TOTAL)
+    return droppedOf(rowsOf(MetaRowSchema, rows, 'meta')[0])
+  }
+
+  async ping(): Promise<void> {
+    this.handle.prepare('SELECT 1').get()
+  }
+
+  onLost(): void {
+    // A file does not go away between queries; a failing write says so itself.
+  }
+
+  async close(): Promise<void> {
+    this.db?.close()
+    this.db = null
+    this.writes = null
+  }
+}
