@@ -1,6 +1,8 @@
 // ESLint flat config. Besides correctness, it enforces the layers (src/main/README.md):
 // the core, shared code, the renderer and the SDK never import Electron, shared
-// code imports no other layer, and the renderer never reaches into main or preload.
+// code imports no other layer, and the renderer never reaches into main or preload;
+// and, inside the core, the layers of src/main/core/README.md (CORE_LAYERS below).
+// tests/unit/layering.test.ts proves each rule on files that break it.
 import { builtinModules } from 'node:module'
 import js from '@eslint/js'
 import { defineConfig, globalIgnores } from 'eslint/config'
@@ -8,6 +10,7 @@ import prettier from 'eslint-config-prettier/flat'
 import vue from 'eslint-plugin-vue'
 import globals from 'globals'
 import tseslint from 'typescript-eslint'
+import layers from './scripts/eslint/layers.mjs'
 
 const ELECTRON_ONLY_IN =
   'electron may be imported only by src/main/index.ts, src/main/launch.ts, src/main/shell/ and src/preload/ (layer rule, src/main/README.md).'
@@ -33,6 +36,25 @@ function restrict({ patterns = [], paths = [] } = {}) {
   ]
 }
 const folders = (...names) => names.flatMap((name) => [`**/${name}`, `**/${name}/**`])
+
+/**
+ * Inside src/main/core, lowest first: a folder (`name/`) or a file at the
+ * core's root (`name`) imports only from the layers below its own, and the
+ * units of one layer do not import each other (scripts/eslint/layers.mjs).
+ * What each is for: src/main/core/README.md.
+ */
+const CORE_LAYERS = [
+  { name: 'base', units: ['process-identity', 'private-file', 'start-error', 'version'] },
+  { name: 'log', units: ['logger'] },
+  { name: 'settings', units: ['config/', 'auth/'] },
+  { name: 'state', units: ['coordinator/', 'storage/'] },
+  { name: 'around the coordinator', units: ['agents/', 'demo/', 'metrics/'] },
+  { name: 'alerts', units: ['alerts/'] },
+  { name: 'pipeline', units: ['pipeline/'] },
+  { name: 'server', units: ['server/'] },
+  { name: 'composition', units: ['core'] },
+  { name: 'entry', units: ['index'] },
+]
 
 export default defineConfig(
   globalIgnores([
@@ -118,6 +140,13 @@ export default defineConfig(
           { group: folders('renderer', 'preload'), message: 'The core may not import the renderer or the preload.' },
         ],
       }),
+    },
+  },
+  {
+    files: ['src/main/core/**/*.ts'],
+    plugins: { layers },
+    rules: {
+      'layers/ordered': ['error', { root: 'src/main/core', layers: CORE_LAYERS, readme: 'src/main/core/README.md' }],
     },
   },
   {

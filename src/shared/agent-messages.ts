@@ -5,6 +5,8 @@
  */
 import { z } from 'zod'
 import { CapabilitySchema } from './domain'
+import { LOG_LEVELS } from './statuses'
+import { TASK_LIMITS } from './task-limits'
 
 /** How often an agent says it is alive (`agent:heartbeat`). */
 export const AGENT_HEARTBEAT_INTERVAL_MS = 5000
@@ -36,7 +38,7 @@ export const AgentRegistrationSchema = z
     capabilities: z.array(CapabilitySchema).max(32),
     concurrency: z.number().int().min(1).max(256).optional(),
     /** The task kinds this agent runs; absent: any kind its capabilities allow. */
-    kinds: z.array(z.string().min(1).max(64)).min(1).max(64).optional(),
+    kinds: z.array(z.string().min(1).max(TASK_LIMITS.kindLength)).min(1).max(64).optional(),
     /**
      * The `sessionKey` of this agent's last registration ack: proves a reconnect
      * comes from the same process, which may then take its id over at once from
@@ -93,7 +95,7 @@ export type AgentMetrics = z.infer<typeof AgentMetricsSchema>
 export const AgentLogSchema = z
   .object({
     taskId: TaskId.optional(),
-    level: z.enum(['debug', 'info', 'warn', 'error']),
+    level: z.enum(LOG_LEVELS),
     message: z.string().max(16_384),
   })
   .strict()

@@ -5,6 +5,7 @@
 import { z } from 'zod'
 import { CapabilitySchema } from './domain'
 import { CHANNELS } from './events'
+import { ENV_NAME_PATTERN, TASK_LIMITS } from './task-limits'
 
 const Id = z.string().min(1).max(128)
 const JsonRecord = z.record(z.string(), z.unknown())
@@ -22,27 +23,21 @@ const CString = (max: number, min = 0) =>
     .refine((value) => !value.includes('\0'), 'must not contain a NUL byte (\\0)')
 
 export const ShellPayloadSchema = z.object({
-  command: CString(8192, 1),
-  cwd: CString(4096).optional(),
-  env: z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/), CString(8192)).optional(),
+  command: CString(TASK_LIMITS.commandLength, 1),
+  cwd: CString(TASK_LIMITS.cwdLength).optional(),
+  env: z.record(z.string().regex(ENV_NAME_PATTERN), CString(TASK_LIMITS.envValueLength)).optional(),
 })
 export type ShellPayload = z.infer<typeof ShellPayloadSchema>
 
 export const TaskSubmitSchema = z
   .object({
-    name: z.string().min(1).max(200),
-    kind: z.string().min(1).max(64),
+    name: z.string().min(1).max(TASK_LIMITS.nameLength),
+    kind: z.string().min(1).max(TASK_LIMITS.kindLength),
     payload: JsonRecord.default({}),
-    priority: z.number().int().min(-1000).max(1000).default(0),
-    capabilities: z.array(CapabilitySchema).max(32).default([]),
-    timeoutMs: z
-      .number()
-      .int()
-      .min(1)
-      .max(7 * 24 * 3600 * 1000)
-      .nullable()
-      .default(null),
-    maxRetries: z.number().int().min(0).max(100).default(0),
+    priority: z.number().int().min(TASK_LIMITS.priority.min).max(TASK_LIMITS.priority.max).default(0),
+    capabilities: z.array(CapabilitySchema).max(TASK_LIMITS.capabilities).default([]),
+    timeoutMs: z.number().int().min(1).max(TASK_LIMITS.timeoutMs).nullable().default(null),
+    maxRetries: z.number().int().min(0).max(TASK_LIMITS.maxRetries).default(0),
   })
   .strict()
   .superRefine((task, ctx) => {

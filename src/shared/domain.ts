@@ -5,7 +5,8 @@
  * server validates and what both sides compile against can never drift apart.
  */
 import { z } from 'zod'
-import { AGENT_STATUSES, TASK_STATUSES, type AgentStatus, type TaskStatus } from './statuses'
+import { AGENT_STATUSES, TASK_STATUSES, type AgentStatus, type LogLevel, type TaskStatus } from './statuses'
+import { CAPABILITY_PATTERN, TASK_LIMITS } from './task-limits'
 
 export { AGENT_STATUSES, TASK_STATUSES, TERMINAL_TASK_STATUSES, isTerminal } from './statuses'
 export type { AgentStatus, TaskStatus } from './statuses'
@@ -22,8 +23,8 @@ export const TaskStatusSchema = z.enum(TASK_STATUSES)
 export const CapabilitySchema = z
   .string()
   .min(1)
-  .max(64)
-  .regex(/^[A-Za-z0-9_.:/-]+$/, 'capabilities are tags of letters, digits and _ . : / -')
+  .max(TASK_LIMITS.capabilityLength)
+  .regex(CAPABILITY_PATTERN, 'capabilities are tags of letters, digits and _ . : / -')
 
 export interface AgentResources {
   cpu?: number
@@ -83,7 +84,7 @@ export interface TaskTransition {
 
 export interface TaskLogLine {
   at: number
-  level: 'debug' | 'info' | 'warn' | 'error'
+  level: LogLevel
   message: string
 }
 

@@ -7,6 +7,7 @@
  * upsert and applying the latest one is enough (what makes coalescing safe).
  */
 import type { Agent, Alert, MetricsSample, Task } from './domain'
+import type { LogLevel } from './statuses'
 
 interface EventData {
   'agent:status': { agent: Agent }
@@ -17,7 +18,7 @@ interface EventData {
   alert: { alert: Alert }
 }
 
-export type LogLevel = 'debug' | 'info' | 'warn' | 'error'
+export type { LogLevel }
 
 export type DomainEventType = keyof EventData
 

@@ -97,3 +97,19 @@ test('without a token the dashboard asks for one, and says when a token is refus
   await expect(page.locator(indicator)).toHaveAttribute('data-state', 'connected')
   await expect(page.locator('[data-testid="agent-row"]')).toHaveCount(8)
 })
+
+test('ages are on the server clock: a page whose clock is an hour ahead still shows fresh heartbeats', async ({
+  page,
+  app,
+}) => {
+  await page.clock.install({ time: Date.now() + 3_600_000 })
+  await app.open(page, TEST_TOKENS.viewer)
+  const ages = page.locator('[data-testid="agent-row"] td.age')
+  await expect(ages).toHaveCount(8)
+  // Once the heartbeat has measured the offset (its first ping answer), every age reads in seconds.
+  await expect
+    .poll(async () => (await ages.allTextContents()).every((age) => /^(just now|\d+ s ago)$/.test(age.trim())), {
+      timeout: 15_000,
+    })
+    .toBe(true)
+})

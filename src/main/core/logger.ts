@@ -9,10 +9,18 @@ import { join } from 'node:path'
 import { Writable } from 'node:stream'
 import pino, { type Logger } from 'pino'
 import { createStream } from 'rotating-file-stream'
-import type { Config } from './config/config'
-import { PRIVATE_MODE, tightenFile } from './storage/private-file'
+import { PRIVATE_MODE, tightenFile } from './private-file'
 
 export type { Logger }
+
+export const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const
+export type LogLevel = (typeof LOG_LEVELS)[number]
+
+/** Where the log goes and how much of it (`--data-dir`, `--log-level`). */
+export interface LogSettings {
+  dataDir: string
+  logLevel: LogLevel
+}
 
 const REDACT = [
   'token',
@@ -79,7 +87,7 @@ export interface LoggerOptions {
   rotateSize?: string
 }
 
-export function createLogger(config: Pick<Config, 'dataDir' | 'logLevel'>, options: LoggerOptions = {}): LoggerHandle {
+export function createLogger(config: LogSettings, options: LoggerOptions = {}): LoggerHandle {
   const dir = join(config.dataDir, 'logs')
   mkdirSync(dir, { recursive: true, mode: 0o700 })
   // Private like the rest of the data dir: the current file is created 0600 and rotation renames it, so

@@ -4,6 +4,7 @@
  * store and the unit tests use the same arithmetic.
  */
 import type { MetricsSample, Task } from '../../shared/domain'
+import { ranToItsEnd } from './statuses'
 
 export const MINUTE = 60_000
 
@@ -71,7 +72,7 @@ export function taskDurations(latest: MetricsSample | null, tasks: Iterable<Task
   const values: number[] = []
   for (const task of tasks) {
     if (task.startedAt === null || task.finishedAt === null || task.finishedAt < now - MINUTE) continue
-    if (task.status === 'cancelled') continue
+    if (!ranToItsEnd(task.status)) continue
     values.push(task.finishedAt - task.startedAt)
   }
   values.sort((a, b) => a - b)

@@ -4,7 +4,7 @@ import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { loadConfig } from '../../../src/main/core/config/config'
 import { createCore } from '../../../src/main/core/core'
-import { loadSwarmFile, SwarmFileError } from '../../../src/main/core/swarm-file'
+import { loadSwarmFile, SwarmFileError } from '../../../src/main/core/config/swarm-file'
 import { ROOT } from '../../helpers/process'
 
 const dir = mkdtempSync(join(tmpdir(), 'sm-swarm-'))

@@ -9,7 +9,7 @@
 import { mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs'
 import { join } from 'node:path'
 import { processIdentity } from '../process-identity'
-import { writePrivateFile } from '../storage/private-file'
+import { writePrivateFile } from '../private-file'
 
 export const PROCESSES_DIR = 'processes'
 

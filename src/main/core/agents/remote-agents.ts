@@ -31,6 +31,7 @@ import {
   type AgentRegistration,
 } from '../../../shared/agent-messages'
 import { fail, ok, type Result } from '../../../shared/result'
+import { isOnAgent } from '../../../shared/statuses'
 import { CoordinatorError, type AgentDriver, type Coordinator } from '../coordinator/coordinator'
 import type { Logger } from '../logger'
 
@@ -187,11 +188,7 @@ export class RemoteAgents {
   /** Whether the agent holds the task now (assigned or running): reports about other tasks are stale. */
   holds(session: RemoteSession, taskId: string): boolean {
     const task = this.coordinator.getTask(taskId)
-    return (
-      task !== undefined &&
-      task.agentId === session.agentId &&
-      (task.status === 'assigned' || task.status === 'running')
-    )
+    return task !== undefined && task.agentId === session.agentId && isOnAgent(task.status)
   }
 
   /** Live connections, for tests and metrics. */

@@ -5,6 +5,7 @@
  * raised when a condition appears, resolved when it is gone.
  */
 import type { Agent, AlertSeverity, MetricsSample, Task } from '../../../shared/domain'
+import { isOnAgent } from '../../../shared/statuses'
 
 export const RULES = ['agent-offline', 'error-rate', 'backlog-growing', 'task-stuck', 'history-unavailable'] as const
 export type RuleName = (typeof RULES)[number]
@@ -150,7 +151,7 @@ export const backlogGrowing: Rule = ({ samples, active }, settings) => {
 export const taskStuck: Rule = ({ activeTasks, now }, settings) => {
   const stuck: Condition[] = []
   for (const task of activeTasks) {
-    if (task.status !== 'running' && task.status !== 'assigned') continue
+    if (!isOnAgent(task.status)) continue
     const since = task.status === 'running' ? (task.startedAt ?? task.updatedAt) : task.updatedAt
     const limit = task.timeoutMs !== null ? task.timeoutMs + settings.stuckGraceMs : settings.stuckAfterMs
     const elapsed = now - since

@@ -8,6 +8,8 @@ import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, writeFileSy
 import { join } from 'node:path'
 import { z } from 'zod'
 import type { Role } from '../../../shared/domain'
+import type { Logger } from '../logger'
+import { ConfigError } from '../start-error'
 
 export type Tokens = Record<Role, string>
 
@@ -95,6 +97,30 @@ export function loadTokens(dataDir: string, env: NodeJS.ProcessEnv = process.env
   const distinct = new Set(Object.values(tokens))
   if (distinct.size !== ROLES_IN_FILE.length) throw new Error('operator, viewer and agent tokens must all differ')
   return tokens
+}
+
+/**
+ * The tokens at start: new ones first when asked (`--rotate-tokens`), which
+ * the log says, naming the roles the environment fixes and rotation leaves
+ * alone. A damaged tokens file or clashing token variables are a
+ * ConfigError (exit 2), said plainly.
+ */
+export function startTokens(dataDir: string, rotate: boolean, env: NodeJS.ProcessEnv, logger: Logger): Tokens {
+  if (rotate) {
+    const file = rotateTokens(dataDir)
+    const fixed = tokensFromEnv(env)
+    logger.warn(
+      { file, unchanged: fixed.length > 0 ? fixed : undefined },
+      fixed.length > 0
+        ? `tokens rotated: new tokens written to ${file}, the old ones no longer work; the ${fixed.join(', ')} token(s) come from the environment and were not rotated`
+        : `tokens rotated: new tokens written to ${file}, the old ones no longer work`,
+    )
+  }
+  try {
+    return loadTokens(dataDir, env)
+  } catch (error) {
+    throw new ConfigError((error as Error).message)
+  }
 }
 
 const digest = (value: string) => createHash('sha256').update(value).digest()

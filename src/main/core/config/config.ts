@@ -11,9 +11,9 @@ import { z } from 'zod'
 import { describeIssues } from '../../../shared/commands'
 import { defaultDataDir } from './data-dir'
 import { parseDatabaseUrl } from './database-url'
+import { LOG_LEVELS } from '../logger'
+import { ConfigError } from '../start-error'
 import { VERSION } from '../version'
-
-export const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const
 
 const ConfigSchema = z
   .object({
@@ -65,16 +65,7 @@ const ConfigSchema = z
 
 export type Config = z.infer<typeof ConfigSchema>
 
-export class ConfigError extends Error {
-  /** 0 for `--help` and `--version`, whose "error" is the text to print. */
-  constructor(
-    message: string,
-    readonly exitCode = 2,
-  ) {
-    super(message)
-    this.name = 'ConfigError'
-  }
-}
+export { ConfigError }
 
 const int = (name: string) => (value: string) => {
   const n = Number(value)

@@ -21,7 +21,7 @@ import { hostname } from 'node:os'
 import { join } from 'node:path'
 import { processIdentity, sameProcess } from '../process-identity'
 import { StartError } from '../start-error'
-import { PRIVATE_MODE, writePrivateFile } from '../storage/private-file'
+import { PRIVATE_MODE, writePrivateFile } from '../private-file'
 
 export const LOCK_FILE = 'swarm-monitor.lock'
 const CLAIM_PREFIX = `${LOCK_FILE}.takeover-`

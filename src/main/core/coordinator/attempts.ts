@@ -6,7 +6,7 @@
  * (it timed out, was cancelled or requeued meanwhile) are stale and ignored.
  */
 import type { Agent, Task } from '../../../shared/domain'
-import { isTerminal } from '../../../shared/domain'
+import { isCancellable, isTerminal } from '../../../shared/statuses'
 import type { LogLevel, UnsequencedEvent } from '../../../shared/events'
 import type { AgentEntry, AgentRoster } from './agent-roster'
 import { CoordinatorError } from './errors'
@@ -69,7 +69,7 @@ export class Attempts {
 
   cancel(taskId: string, reason = 'cancelled by operator'): Task {
     const task = this.book.require(taskId)
-    if (isTerminal(task.status)) {
+    if (!isCancellable(task.status)) {
       throw new CoordinatorError('conflict', `task ${taskId} is already ${task.status}`)
     }
     this.options.queue.remove(taskId)

@@ -4,7 +4,7 @@
  * the running totals, and the `task:status` event that announces each change.
  */
 import type { Task } from '../../../shared/domain'
-import { isTerminal } from '../../../shared/domain'
+import { isFailure, isOnAgent, isRetryable, isTerminal } from '../../../shared/statuses'
 import type { UnsequencedEvent } from '../../../shared/events'
 import type { TaskSubmit } from '../../../shared/commands'
 import { requiredCapabilities } from './capabilities'
@@ -80,7 +80,7 @@ export class TaskBook {
   /** Queues a finished task again, as a new attempt. */
   reopen(taskId: string): Task {
     const task = this.require(taskId)
-    if (!isTerminal(task.status) || task.status === 'succeeded') {
+    if (!isRetryable(task.status)) {
       throw new CoordinatorError(
         'conflict',
         `only failed, cancelled or timed-out tasks can be retried; ${taskId} is ${task.status}`,
@@ -100,7 +100,7 @@ export class TaskBook {
     Object.assign(task, fields, { status, finishedAt: this.options.now() })
     task.updatedAt = task.finishedAt!
     if (status === 'succeeded') this.totals.succeeded++
-    else if (status !== 'cancelled') this.totals.failed++
+    else if (isFailure(status)) this.totals.failed++
     this.totals.finished++
     this.finishedOrder.push(task.id)
     this.publish(task)
@@ -153,7 +153,7 @@ export class TaskBook {
   /** Tasks an agent holds: assigned or running. */
   countRunning(): number {
     let running = 0
-    for (const task of this.tasks.values()) if (task.status === 'running' || task.status === 'assigned') running++
+    for (const task of this.tasks.values()) if (isOnAgent(task.status)) running++
     return running
   }
 

@@ -4,6 +4,7 @@
  */
 import type { MetricsSample, MetricsState } from '../../../shared/domain'
 import type { DomainEvent, UnsequencedEvent } from '../../../shared/events'
+import { ranToItsEnd } from '../../../shared/statuses'
 import type { Coordinator } from '../coordinator/coordinator'
 
 export interface SamplerOptions {
@@ -83,7 +84,7 @@ export class MetricsSampler {
     if (event.type !== 'task:status') return
     const { status, startedAt, finishedAt } = event.task
     if (startedAt === null || finishedAt === null) return
-    if (status !== 'succeeded' && status !== 'failed' && status !== 'timed_out') return
+    if (!ranToItsEnd(status)) return
     this.durations.push({ at: finishedAt, ms: Math.max(0, finishedAt - startedAt) })
     if (this.durations.length > DURATION_LIMIT * 2) this.durations = this.durations.slice(-DURATION_LIMIT)
   }

@@ -1,14 +1,15 @@
 /**
  * Hands events to viewers and keeps what waits for each of them bounded.
  *
- * Delivery: one filtered, encoded emit per distinct subscription (a Socket.IO
- * room) per batch. Snapshots go out through a room too, so the viewers that
- * need one at the same moment (a connect storm, a wave of resyncs) share one
- * encoding and one snapshot.
+ * Delivery: one filtered, encoded emit per distinct subscription (a room)
+ * per batch. Snapshots go out through a room too, so the viewers that need
+ * one at the same moment (a connect storm, a wave of resyncs) share one
+ * encoding and one snapshot. The viewers are reached through a port
+ * (viewers.ts), which the server implements with Socket.IO.
  *
- * Bounds (server/limits.ts; docs/security.md): a viewer with more than
- * `viewerQueueBytes` waiting in this process (outbox.ts) is held back — it
- * gets nothing more — and once its backlog has drained it is sent a fresh
+ * Bounds (`FanoutLimits`, viewers.ts; docs/security.md): a viewer with more
+ * than `viewerQueueBytes` waiting in this process is held back — it gets
+ * nothing more — and once its backlog has drained it is sent a fresh
  * snapshot instead of what it missed. Held back, it is disconnected when its
  * backlog has not shrunk for `viewerStallMs` or not drained within
  * `viewerHoldMs`; and when all viewers together hold more than
@@ -19,28 +20,21 @@
  */
 import type { DomainEvent } from '../../../shared/events'
 import type { Snapshot } from '../../../shared/protocol'
-import type { DashboardNamespace, DashboardSocket } from '../server/dashboard.handlers'
-import type { Limits } from '../server/limits'
 import { Allowance } from './allowance'
-import { queuedBytes, terminateTransport } from './outbox'
 import type { LagStats } from './pipeline-metrics'
 import { EVERYTHING, matches, subscriptionKey, type Subscription } from './subscription'
+import type { FanoutLimits, ViewerConnection, ViewerRooms } from './viewers'
 
 export const LAGGING_ROOM = 'lagging'
 const SWEEP_MS = 250
 /** How long a viewer's backlog may stay over its budget before it counts as behind (`overBudget`). */
 const OVER_BUDGET_MS = 100
 
-export type FanoutLimits = Pick<
-  Limits,
-  'viewerQueueBytes' | 'viewersQueueBytes' | 'viewerStallMs' | 'viewerHoldMs' | 'resyncBurst' | 'resyncEveryMs'
->
-
 /** Why a viewer was disconnected for its backlog. */
 export type DropReason = 'stalled' | 'overdue' | 'memory'
 
 interface Viewer {
-  socket: DashboardSocket
+  connection: ViewerConnection
   group: Group
   /** In its group's room, receiving batches: false until its first snapshot (or replay) is out. */
   live: boolean
@@ -68,7 +62,7 @@ export interface FanoutOptions {
   /** A snapshot went to `count` viewers that had been held back or had widened their subscription. */
   resynced?(count: number): void
   /** A viewer was disconnected for its backlog (`queued` bytes waiting for it). */
-  dropped?(socket: DashboardSocket, reason: DropReason, queued: number): void
+  dropped?(connection: ViewerConnection, reason: DropReason, queued: number): void
   now?: () => number
   /**
    * Bytes this process holds in buffers (default: `process.memoryUsage().arrayBuffers`). What waits for viewers
@@ -90,7 +84,7 @@ export class Fanout {
   private round = 0
 
   constructor(
-    private readonly namespace: DashboardNamespace,
+    private readonly rooms: ViewerRooms,
     private readonly options: FanoutOptions,
   ) {
     this.limits = options.limits
@@ -106,10 +100,10 @@ export class Fanout {
    * still in the buffer (sent now, then it is live); null: it is owed a
    * snapshot, sent with the others due at this moment.
    */
-  add(socket: DashboardSocket, replay: DomainEvent[] | null): void {
+  add(connection: ViewerConnection, replay: DomainEvent[] | null): void {
     const now = this.now()
     const viewer: Viewer = {
-      socket,
+      connection,
       group: this.groupFor(EVERYTHING),
       live: false,
       heldSince: null,
@@ -119,39 +113,34 @@ export class Fanout {
       allowance: new Allowance(this.limits.resyncBurst, this.limits.resyncEveryMs, this.now),
     }
     viewer.group.members.add(viewer)
-    this.viewers.set(socket.id, viewer)
+    this.viewers.set(connection.id, viewer)
     if (replay === null) return this.owe(viewer)
-    if (replay.length > 0) socket.emit('events', replay)
+    if (replay.length > 0) connection.send(replay)
     this.goLive(viewer)
   }
 
   /** A new subscription; `widened`: the viewer may hold stale state for what it adds, so it is owed a snapshot. */
-  subscribe(socket: DashboardSocket, subscription: Subscription, widened: boolean): void {
-    const viewer = this.viewers.get(socket.id)
+  subscribe(connection: ViewerConnection, subscription: Subscription, widened: boolean): void {
+    const viewer = this.viewers.get(connection.id)
     if (!viewer) return
     this.leaveGroup(viewer)
     viewer.group = this.groupFor(subscription)
     viewer.group.members.add(viewer)
-    if (viewer.live) void socket.join(viewer.group.room)
+    if (viewer.live) connection.join(viewer.group.room)
     if (widened && viewer.live) this.owe(viewer)
   }
 
-  remove(socket: DashboardSocket): void {
-    const viewer = this.viewers.get(socket.id)
+  remove(connection: ViewerConnection): void {
+    const viewer = this.viewers.get(connection.id)
     if (!viewer) return
-    this.viewers.delete(socket.id)
+    this.viewers.delete(connection.id)
     this.owed.delete(viewer)
     this.leaveGroup(viewer)
   }
 
-  /** Bytes waiting in this process for a viewer. */
-  queued(socket: DashboardSocket): number {
-    return queuedBytes(socket.conn)
-  }
-
   /** Spends one of a viewer's snapshots or replays: 0 when it had one, else the ms until it has. */
-  ration(socket: DashboardSocket): number {
-    return this.viewers.get(socket.id)?.allowance.take() ?? 0
+  ration(connection: ViewerConnection): number {
+    return this.viewers.get(connection.id)?.allowance.take() ?? 0
   }
 
   send(batch: readonly DomainEvent[]): void {
@@ -169,10 +158,7 @@ export class Fanout {
         recipients++
       }
       if (recipients === 0) continue
-      this.namespace
-        .to(group.room)
-        .except(LAGGING_ROOM)
-        .emit('events', events as DomainEvent[])
+      this.rooms.sendEvents(group.room, LAGGING_ROOM, events as DomainEvent[])
       this.options.delivered?.(events.length * recipients)
     }
   }
@@ -186,7 +172,7 @@ export class Fanout {
    * what a burst can queue.
    */
   private overBudget(viewer: Viewer): boolean {
-    const queued = queuedBytes(viewer.socket.conn)
+    const queued = viewer.connection.queuedBytes()
     const budget = this.limits.viewerQueueBytes
     if (queued > 4 * budget) return true
     if (queued <= budget) {
@@ -203,7 +189,7 @@ export class Fanout {
     let maxQueuedBytes = 0
     for (const viewer of this.viewers.values()) {
       if (viewer.heldSince !== null) lagging++
-      maxQueuedBytes = Math.max(maxQueuedBytes, queuedBytes(viewer.socket.conn))
+      maxQueuedBytes = Math.max(maxQueuedBytes, viewer.connection.queuedBytes())
     }
     return { connected: this.viewers.size, lagging, maxQueuedBytes }
   }
@@ -218,8 +204,8 @@ export class Fanout {
     if (viewer.live && viewer.heldSince === null) {
       viewer.heldSince = this.now()
       viewer.progressAt = viewer.heldSince
-      viewer.lastQueued = queuedBytes(viewer.socket.conn)
-      void viewer.socket.join(LAGGING_ROOM)
+      viewer.lastQueued = viewer.connection.queuedBytes()
+      viewer.connection.join(LAGGING_ROOM)
     }
     if (!this.snapshotsScheduled) {
       this.snapshotsScheduled = true
@@ -239,17 +225,17 @@ export class Fanout {
     const ready: Viewer[] = []
     for (const viewer of this.owed) {
       if (!viewer.live) ready.push(viewer)
-      else if (queuedBytes(viewer.socket.conn) <= this.lowWater && viewer.allowance.take() === 0) ready.push(viewer)
+      else if (viewer.connection.queuedBytes() <= this.lowWater && viewer.allowance.take() === 0) ready.push(viewer)
     }
     if (ready.length === 0) return
     // Flushes the batcher first: its last batch goes to the live viewers, and the snapshot covers it for these.
     const snapshot = this.options.snapshot()
     const room = `snapshot:${++this.round}`
-    for (const viewer of ready) void viewer.socket.join(room)
-    this.namespace.to(room).emit('snapshot', snapshot)
+    for (const viewer of ready) viewer.connection.join(room)
+    this.rooms.sendSnapshot(room, snapshot)
     let resynced = 0
     for (const viewer of ready) {
-      void viewer.socket.leave(room)
+      viewer.connection.leave(room)
       this.owed.delete(viewer)
       if (!viewer.live) {
         this.goLive(viewer)
@@ -258,7 +244,7 @@ export class Fanout {
       resynced++
       viewer.heldSince = null
       viewer.overSince = null
-      void viewer.socket.leave(LAGGING_ROOM)
+      viewer.connection.leave(LAGGING_ROOM)
     }
     if (resynced > 0) this.options.resynced?.(resynced)
   }
@@ -274,7 +260,7 @@ export class Fanout {
     const behind: [Viewer, number][] = []
     for (const viewer of this.viewers.values()) {
       if (viewer.heldSince === null) continue
-      const queued = queuedBytes(viewer.socket.conn)
+      const queued = viewer.connection.queuedBytes()
       if (queued < viewer.lastQueued) viewer.progressAt = now
       viewer.lastQueued = queued
       // Drained: it only waits for its snapshot.
@@ -296,7 +282,7 @@ export class Fanout {
   private furthestBehind(): [Viewer, number][] {
     let worst: [Viewer, number] | null = null
     for (const viewer of this.viewers.values()) {
-      const queued = queuedBytes(viewer.socket.conn)
+      const queued = viewer.connection.queuedBytes()
       if (queued > this.lowWater && (worst === null || queued > worst[1])) worst = [viewer, queued]
     }
     return worst ? [worst] : []
@@ -304,15 +290,14 @@ export class Fanout {
 
   /** Disconnects a viewer for its backlog and frees what waited for it. */
   private drop(viewer: Viewer, reason: DropReason, queued: number): void {
-    this.remove(viewer.socket)
-    this.options.dropped?.(viewer.socket, reason, queued)
-    viewer.socket.disconnect(true)
-    terminateTransport(viewer.socket.conn)
+    this.remove(viewer.connection)
+    this.options.dropped?.(viewer.connection, reason, queued)
+    viewer.connection.drop()
   }
 
   private goLive(viewer: Viewer): void {
     viewer.live = true
-    void viewer.socket.join(viewer.group.room)
+    viewer.connection.join(viewer.group.room)
   }
 
   private groupFor(subscription: Subscription): Group {
@@ -330,7 +315,7 @@ export class Fanout {
   private leaveGroup(viewer: Viewer): void {
     const group = viewer.group
     group.members.delete(viewer)
-    if (viewer.live) void viewer.socket.leave(group.room)
+    if (viewer.live) viewer.connection.leave(group.room)
     if (group.members.size === 0) this.groups.delete(group.room)
   }
 }

@@ -6,11 +6,10 @@
  * total; what a viewer may ask for that costs the server (a replay, a
  * snapshot) is bounded in bytes and rationed (`Fanout.ration`).
  */
-import type { Namespace, Socket } from 'socket.io'
 import { SubscribeSchema, SyncSchema, describeIssues } from '../../../shared/commands'
 import type { Role } from '../../../shared/domain'
 import type { DomainEvent } from '../../../shared/events'
-import type { DashboardClientToServer, DashboardServerToClient, SyncResponse } from '../../../shared/protocol'
+import type { DashboardClientToServer, SyncResponse } from '../../../shared/protocol'
 import { fail, ok } from '../../../shared/result'
 import type { Logger } from '../logger'
 import type { Tokens } from '../auth/tokens'
@@ -25,30 +24,15 @@ import { guardSocket, type GuardCounters } from './guard'
 import { eventsOf, mount, type HandlerTable } from './handler-table'
 import type { Limits } from './limits'
 import { COMMANDS, type CommandContext } from './operator-commands'
-import { buildSnapshot, type SwarmState } from './snapshot'
-
-export interface SocketData {
-  role: Role
-}
+import { buildSnapshot, type SwarmState } from '../pipeline/snapshot'
+import type { ViewerConnection } from '../pipeline/viewers'
+import { viewerConnection, type DashboardNamespace, type DashboardSocket } from './viewer-transport'
 
 /** How many viewers may be connected (`--max-viewers`, `--max-viewers-per-token`). */
 export interface ViewerCaps {
   total: number
   perToken: number
 }
-
-export type DashboardNamespace = Namespace<
-  DashboardClientToServer,
-  DashboardServerToClient,
-  Record<string, never>,
-  SocketData
->
-export type DashboardSocket = Socket<
-  DashboardClientToServer,
-  DashboardServerToClient,
-  Record<string, never>,
-  SocketData
->
 
 export interface DashboardDeps {
   state: SwarmState
@@ -73,6 +57,8 @@ export interface DashboardDeps {
 /** One viewer's connection, as its handlers see it. */
 interface Viewer extends CommandContext {
   socket: DashboardSocket
+  /** The same socket as the fanout sees it. */
+  connection: ViewerConnection
   /** What the viewer receives; `subscribe` changes it. */
   subscription: Subscription
 }
@@ -83,14 +69,14 @@ function viewerHandlers(deps: DashboardDeps): HandlerTable<DashboardClientToServ
   return {
     ping: () => ok({ serverTime: Date.now() }),
 
-    sync: (request, { socket, subscription: current }) => {
+    sync: (request, { connection, subscription: current }) => {
       const parsed = SyncSchema.safeParse(request)
       if (!parsed.success) return fail('bad_request', describeIssues(parsed.error))
-      const waiting = fanout.queued(socket)
+      const waiting = connection.queuedBytes()
       if (waiting > limits.viewerQueueBytes) {
         return fail('rate_limited', `sync: ${waiting} bytes are still on their way to you; sync once they arrive`)
       }
-      const retryInMs = fanout.ration(socket)
+      const retryInMs = fanout.ration(connection)
       if (retryInMs > 0) {
         return fail(
           'rate_limited',
@@ -116,7 +102,7 @@ function viewerHandlers(deps: DashboardDeps): HandlerTable<DashboardClientToServ
       // What the viewer stopped receiving it may hold stale: widening brings a fresh snapshot. Repeated
       // widening is rationed like `sync`: the viewer is held back (no events) until its snapshot can go.
       // The snapshot leaves later (fanout.ts), after this answer.
-      fanout.subscribe(viewer.socket, next, widened)
+      fanout.subscribe(viewer.connection, next, widened)
       return ok(parsed.data)
     },
 
@@ -184,10 +170,11 @@ export function registerDashboard(namespace: DashboardNamespace, deps: Dashboard
     connected++
     perToken.set(role, (perToken.get(role) ?? 0) + 1)
     logger.info({ id: socket.id, role, address: socket.handshake.address }, 'viewer connected')
+    const connection = viewerConnection(socket)
     socket.on('disconnect', (reason) => {
       connected--
       perToken.set(role, (perToken.get(role) ?? 1) - 1)
-      fanout.remove(socket)
+      fanout.remove(connection)
       logger.info({ id: socket.id, reason }, 'viewer disconnected')
     })
 
@@ -204,9 +191,10 @@ export function registerDashboard(namespace: DashboardNamespace, deps: Dashboard
       instance: deps.instance,
       routing: deps.routing,
     })
-    fanout.add(socket, missed)
+    fanout.add(connection, missed)
     const viewer: Viewer = {
       socket,
+      connection,
       subscription: subscription(['agents', 'tasks', 'metrics', 'logs', 'alerts']),
       coordinator: state.coordinator,
       role,

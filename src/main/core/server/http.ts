@@ -27,7 +27,7 @@ import { depthExceeds } from './guard'
 import type { HeaderSet } from './headers'
 import { DEFAULT_LIMITS, type Limits } from './limits'
 import { runCommand, type CommandContext } from './operator-commands'
-import { buildSnapshot, type SwarmState } from './snapshot'
+import { buildSnapshot, type SwarmState } from '../pipeline/snapshot'
 
 /** The default body limit (64 KiB); `HttpDeps.limits` may set another. */
 export const BODY_LIMIT = DEFAULT_LIMITS.messageBytes

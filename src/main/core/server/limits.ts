@@ -3,8 +3,10 @@
  * send. Defaults follow SPEC "Protocol details"; `CoreOptions.limits`
  * overrides any of them; docs/security.md documents them.
  */
+import type { FanoutLimits } from '../pipeline/viewers'
 
-export interface Limits {
+/** Besides these, the viewer backlog bounds and the resync ration (`FanoutLimits`, pipeline/viewers.ts). */
+export interface Limits extends FanoutLimits {
   /** Largest HTTP body and Socket.IO message, bytes. Over it: 413, or the socket is closed. */
   messageBytes: number
   /** Deepest nesting of arrays and objects accepted in a message or body. */
@@ -17,26 +19,8 @@ export interface Limits {
   socketAbuseMs: number
   /** HTTP requests per client address per minute; `/healthz` and the dashboard's files are exempt. */
   httpPerMinute: number
-  /**
-   * Bytes that may wait in this process for one viewer (events, snapshots, replies). Over it the viewer is held
-   * back: it gets nothing more until its backlog drains, then a fresh snapshot.
-   */
-  viewerQueueBytes: number
-  /**
-   * Bytes this process may hold in buffers (what waits for viewers lives there); over it the held-back viewers
-   * are disconnected, furthest behind first.
-   */
-  viewersQueueBytes: number
-  /** A held-back viewer whose backlog has not shrunk for this long is disconnected (it resyncs when it returns). */
-  viewerStallMs: number
-  /** A held-back viewer whose backlog has not drained within this long is disconnected, however slowly it reads. */
-  viewerHoldMs: number
   /** Largest replay of missed events (`sync`, resume on connect), bytes; beyond it a snapshot is sent instead. */
   replayBytes: number
-  /** Snapshots and replays one viewer may ask for at once (`sync`, a widening `subscribe`)… */
-  resyncBurst: number
-  /** …and then one per this many ms. */
-  resyncEveryMs: number
   /** A request's headers must have arrived this long after it began (Node's `headersTimeout`). Over it: `408`. */
   headersTimeoutMs: number
   /** A whole request, headers and body, must have arrived this long after it began (`requestTimeout`). Over it: `408`. */

@@ -76,7 +76,8 @@ interface EngineSession {
 
 /**
  * Refuses the default namespace and keeps `PendingSessions` current. Call it
- * before the served namespaces are created (it hears of them as they are).
+ * before the served namespaces are created (it hears of them as they are),
+ * and `watchSessions` once the server is attached to its HTTP server.
  * `allowRequest` calls `sessions.admit(req)` for each handshake.
  */
 export function guardSessions(io: Server, limits: Limits, logger: Logger): PendingSessions {
@@ -88,6 +89,11 @@ export function guardSessions(io: Server, limits: Limits, logger: Logger): Pendi
   io.on('new_namespace', (namespace) => {
     namespace.on('connection', (socket) => sessions.settle(socket.conn.request))
   })
+  return sessions
+}
+
+/** Closes the sessions that join no namespace in time, and settles each one that ends. Needs `io.engine`. */
+export function watchSessions(io: Server, sessions: PendingSessions, limits: Pick<Limits, 'namespaceJoinMs'>): void {
   io.engine.on('connection', (session: EngineSession) => {
     // Socket.IO's own `connectTimeout` would close such a session too, but a long-polling one then lingers
     // until the client polls again, up to 30 s (Engine.IO's polling close timeout), and a second close
@@ -103,5 +109,4 @@ export function guardSessions(io: Server, limits: Limits, logger: Logger): Pendi
   })
   // Admitted, then failed before a session existed (an old protocol, a broken upgrade).
   io.engine.on('connection_error', (error: { req: IncomingMessage }) => sessions.settle(error.req))
-  return sessions
 }

@@ -1,15 +1,17 @@
 /**
- * The Socket.IO server on the HTTP server: its options, who may start a
- * session (not while stopping, browsers only from allowed origins, not past
- * the cap on sessions without a namespace), and the byte count for metrics.
- * The namespaces themselves are registered by `core.ts`.
+ * The Socket.IO server: its options, who may start a session (not while
+ * stopping, browsers only from allowed origins, not past the cap on sessions
+ * without a namespace), and the byte count for metrics. It is made before
+ * the HTTP server, so that the pipeline can be given the `/dashboard`
+ * namespace, and attached to the HTTP server once that exists. The
+ * namespaces themselves are registered by `core.ts`.
  */
 import type { Server as HttpServer } from 'node:http'
 import { Server } from 'socket.io'
 import type { Logger } from '../logger'
 import { originAllowed } from './auth'
 import type { Limits } from './limits'
-import { guardSessions, type PendingSessions } from './sessions'
+import { guardSessions, watchSessions, type PendingSessions } from './sessions'
 
 export interface SocketServerDeps {
   limits: Limits
@@ -25,14 +27,18 @@ export interface SocketServerDeps {
   bytesSent?: (bytes: number) => void
 }
 
-export function createSocketServer(
-  httpServer: HttpServer,
-  deps: SocketServerDeps,
-): { io: Server; sessions: PendingSessions } {
+export interface SocketServer {
+  io: Server
+  sessions: PendingSessions
+  /** Serves Socket.IO on `httpServer` (once; its request handler then comes before the HTTP server's). */
+  attach(httpServer: HttpServer): void
+}
+
+export function createSocketServer(deps: SocketServerDeps): SocketServer {
   const { limits, logger } = deps
   let sessions: PendingSessions | null = null
   let full = false
-  const io = new Server(httpServer, {
+  const io = new Server({
     serveClient: false,
     // A bigger message closes its connection: engine.io cannot refuse one message and keep the link.
     maxHttpBufferSize: limits.messageBytes,
@@ -62,14 +68,22 @@ export function createSocketServer(
     },
   })
   sessions = guardSessions(io, limits, logger)
-  io.engine.on(
-    'connection',
-    (connection: { on(event: 'packetCreate', listener: (packet: { data?: unknown }) => void): void }) => {
-      connection.on('packetCreate', (packet) => {
-        if (typeof packet.data === 'string') deps.bytesSent?.(packet.data.length)
-        else if (packet.data instanceof Buffer) deps.bytesSent?.(packet.data.length)
-      })
+  const guarded = sessions
+  return {
+    io,
+    sessions,
+    attach(httpServer) {
+      io.attach(httpServer)
+      watchSessions(io, guarded, limits)
+      io.engine.on(
+        'connection',
+        (connection: { on(event: 'packetCreate', listener: (packet: { data?: unknown }) => void): void }) => {
+          connection.on('packetCreate', (packet) => {
+            if (typeof packet.data === 'string') deps.bytesSent?.(packet.data.length)
+            else if (packet.data instanceof Buffer) deps.bytesSent?.(packet.data.length)
+          })
+        },
+      )
     },
-  )
-  return { io, sessions }
+  }
 }

@@ -11,7 +11,7 @@ import type { TaskDetail } from '../../../shared/domain'
 import type { HistoryBackend, StoredRow } from './backend'
 import { HistoryOpenError, HistoryQueryError, type HistoryPage, type HistoryQuery, type OpenReport } from './history'
 import { latestVersion, pendingMigrations, type Migration } from './migrations'
-import { ensurePrivateFile, tightenFile } from './private-file'
+import { ensurePrivateFile, tightenFile } from '../private-file'
 import {
   CountRowSchema,
   decodeCursor,

@@ -1,4 +1,4 @@
-import type { AgentStatus, TaskStatus } from '../../../shared/domain'
+import type { Agent, AgentStatus, TaskStatus } from '../../../shared/domain'
 
 /** The colour family of each status; the `tone-*` classes in styles/theme.css map them to colours. */
 export type Tone = 'green' | 'blue' | 'teal' | 'amber' | 'orange' | 'red' | 'purple' | 'gray'
@@ -20,4 +20,11 @@ export const STATUS_TONE: Record<AgentStatus | TaskStatus, Tone> = {
 
 export function statusLabel(status: AgentStatus | TaskStatus): string {
   return status.replace('_', ' ')
+}
+
+/** How an agent's heartbeat age reads on the server's clock: late after 10 s, stale after 30 s; faint once offline. */
+export function heartbeatClass(agent: Pick<Agent, 'status' | 'lastHeartbeat'>, serverNow: number): string {
+  if (agent.status === 'offline') return 'faint'
+  const age = serverNow - agent.lastHeartbeat
+  return age > 30_000 ? 'stale' : age > 10_000 ? 'late' : ''
 }

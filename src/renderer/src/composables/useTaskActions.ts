@@ -1,4 +1,5 @@
 import type { Task } from '../../../shared/domain'
+import { isOnAgent, isRetryable } from '../statuses'
 import { useCommand } from './useCommand'
 import { useConfirm } from './useConfirm'
 
@@ -10,10 +11,9 @@ export function useTaskActions() {
   async function cancel(task: Task): Promise<void> {
     const ok = await confirm({
       title: `Cancel ${task.name}?`,
-      body:
-        task.status === 'running' || task.status === 'assigned'
-          ? 'The task is stopped on its agent now; the work it has done so far is lost.'
-          : 'The task leaves the queue and will not run.',
+      body: isOnAgent(task.status)
+        ? 'The task is stopped on its agent now; the work it has done so far is lost.'
+        : 'The task leaves the queue and will not run.',
       confirmLabel: 'Cancel task',
       danger: true,
     })
@@ -30,7 +30,7 @@ export function useTaskActions() {
   }
 
   function retryable(task: Task): boolean {
-    return task.status === 'failed' || task.status === 'timed_out' || task.status === 'cancelled'
+    return isRetryable(task.status)
   }
 
   return { busy, notice, cancel, retry, retryable }

@@ -9,7 +9,7 @@ import type { Agent, AgentStatus, Alert, MetricsSample, Task } from '../../../sh
 import { naturalCompare } from '../format'
 import { recentRates, taskDurations } from '../metrics'
 import type { Durations, RecentRates } from '../metrics'
-import { AGENT_STATUS_LIST } from '../statuses'
+import { AGENT_STATUS_LIST, isFailure, isOnAgent } from '../statuses'
 import type { TaskOrder } from './swarm.tasks'
 
 export interface TaskTotals {
@@ -96,9 +96,9 @@ export function createSwarmViews({
       // No metrics yet: count what this viewer holds.
       for (const task of tasks.value.values()) {
         if (task.status === 'queued') queued++
-        else if (task.status === 'running' || task.status === 'assigned') running++
+        else if (isOnAgent(task.status)) running++
         else if (task.status === 'succeeded') succeeded++
-        else if (task.status === 'failed' || task.status === 'timed_out') failed++
+        else if (isFailure(task.status)) failed++
       }
     }
     const finished = succeeded + failed

@@ -11,6 +11,7 @@ import { acceptHMRUpdate, defineStore } from 'pinia'
 import { reactive, ref } from 'vue'
 import type { AgentStatus, AlertSeverity, TaskStatus } from '../../../shared/domain'
 import type { LogLevel } from '../../../shared/events'
+import { LOG_LEVELS } from '../statuses'
 
 export const VIEWS = ['overview', 'agents', 'tasks', 'logs', 'alerts'] as const
 export type ViewName = (typeof VIEWS)[number]
@@ -29,7 +30,6 @@ export const CHART_WINDOW_MS: Record<ChartWindow, number> = { '5m': 5 * 60_000, 
 export type AgentSortKey = 'name' | 'status' | 'kind' | 'task' | 'done' | 'failed' | 'cpu' | 'memory' | 'heartbeat'
 export type TaskStatusFilter = 'all' | 'active' | TaskStatus
 
-export const LOG_LEVELS: readonly LogLevel[] = ['debug', 'info', 'warn', 'error']
 export const FINISHED_LIMIT_CHOICES = [500, 5000, 50_000, 100_000] as const
 
 const STORAGE = {

@@ -8,9 +8,9 @@ import { readFileSync } from 'node:fs'
 import { dirname, extname, isAbsolute, resolve } from 'node:path'
 import { isMap, isSeq, LineCounter, parseDocument, type Document, type Node } from 'yaml'
 import { z } from 'zod'
-import { TaskSubmitSchema, type TaskSubmit } from '../../shared/commands'
-import { CapabilitySchema } from '../../shared/domain'
-import { ConfigError } from './config/config'
+import { TaskSubmitSchema, type TaskSubmit } from '../../../shared/commands'
+import { CapabilitySchema } from '../../../shared/domain'
+import { ConfigError } from './config'
 
 const AgentGroupSchema = z
   .object({

@@ -2,7 +2,7 @@ import type { Snapshot } from '../../../shared/protocol'
 import type { AlertBook } from '../alerts/engine'
 import type { Coordinator } from '../coordinator/coordinator'
 import type { MetricsSampler } from '../metrics/sampler'
-import type { EventLog } from '../pipeline/event-log'
+import type { EventLog } from './event-log'
 import type { TaskHistory } from '../storage/history'
 
 export interface SwarmState {

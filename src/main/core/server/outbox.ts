@@ -7,8 +7,9 @@
  * socket buffers are not counted: they are not this process's memory.
  *
  * Engine.IO keeps these fields private in its types; they are stable in
- * engine.io 6 and ws 8 (tests/unit/core/outbox.test.ts reads them through a
- * real stalled connection, so an upgrade that moves them fails there).
+ * engine.io 6 and ws 8 (tests/security/slow-viewers.test.ts and
+ * tests/integration/pipeline.test.ts stall real connections, so an upgrade
+ * that moves them fails there). viewer-transport.ts is the only user.
  */
 
 interface EnginePacket {

@@ -1,0 +1,46 @@
+/**
+ * The task history's life around the pipeline: opened and read back into
+ * the coordinator before the server listens (so the first viewer's snapshot
+ * already holds it), then pruned to its retention at start and every 10 min.
+ */
+import type { Coordinator } from '../coordinator/coordinator'
+import type { Logger } from '../logger'
+import { StartError } from '../start-error'
+import { HistoryOpenError, type TaskHistory } from '../storage/history'
+
+const PRUNE_INTERVAL_MS = 10 * 60_000
+
+/** Opens the history and restores its tasks; one that cannot be opened (unreachable, refused, newer, a bad addon) is a StartError. */
+export async function restoreHistory(history: TaskHistory, coordinator: Coordinator, logger: Logger): Promise<void> {
+  try {
+    const opened = await history.open()
+    if (opened.migratedFrom !== opened.schemaVersion) {
+      logger.info(
+        { database: opened.database, from: opened.migratedFrom, to: opened.schemaVersion },
+        'history database schema brought up to date',
+      )
+    }
+  } catch (error) {
+    if (error instanceof HistoryOpenError) throw new StartError(error.message, error.exitCode)
+    throw error
+  }
+  const stored = await history.restore()
+  for (const { id, problem } of stored.invalid) {
+    logger.warn({ taskId: id, problem }, 'a stored task could not be read: left in the database, not restored')
+  }
+  const restored = coordinator.restore(stored.tasks)
+  if (restored.requeued + restored.finished > 0) logger.info(restored, 'tasks restored from the history database')
+  const pruned = await history.prune()
+  if (pruned > 0) logger.info({ pruned }, 'history retention applied')
+}
+
+/** Applies the retention every 10 min; returns the stop. */
+export function keepPruning(history: TaskHistory, logger: Logger): () => void {
+  const timer = setInterval(() => {
+    history.prune().catch((error: unknown) => {
+      logger.warn({ err: error }, 'history retention not applied this time; it runs again in 10 min')
+    })
+  }, PRUNE_INTERVAL_MS)
+  timer.unref()
+  return () => clearInterval(timer)
+}

@@ -1,0 +1,155 @@
+/**
+ * The route of every event, in one place. The coordinator, the metrics
+ * sampler and the alerts engine emit events; the event log numbers them
+ * (`seq`) and keeps the recent ones for replay; each is then recorded in the
+ * task history, observed by the sampler, and counted and batched for the
+ * viewers; each batch is counted and handed to the fanout, which sends it to
+ * the viewers through the server's rooms:
+ *
+ *   coordinator, sampler, alerts ─► log ─┬─► history.record
+ *                                        ├─► sampler.observe
+ *                                        └─► batcher ─► fanout ─► viewers
+ *
+ * Snapshots take the same road back: the fanout asks for one, the batcher
+ * flushes first, so a snapshot covers exactly the events sent before it.
+ */
+import type { UnsequencedEvent } from '../../../shared/events'
+import type { RoutingPolicy } from '../../../shared/routing'
+import { AlertEngine } from '../alerts/engine'
+import type { AlertSettings } from '../alerts/rules'
+import { swarmSources } from '../alerts/sources'
+import type { DatabaseTarget } from '../config/database-url'
+import { Coordinator } from '../coordinator/coordinator'
+import type { Logger } from '../logger'
+import { MetricsSampler } from '../metrics/sampler'
+import type { RetentionPolicy } from '../storage/history'
+import { createHistory } from '../storage/open-history'
+import { Batcher, type Windows } from './batcher'
+import { EventLog } from './event-log'
+import { Fanout, type DropReason } from './fanout'
+import { keepPruning, restoreHistory } from './history-lifecycle'
+import { PipelineMetrics } from './pipeline-metrics'
+import { buildSnapshot, type SwarmState } from './snapshot'
+import type { FanoutLimits, ViewerRooms } from './viewers'
+
+export interface PipelineOptions {
+  logger: Logger
+  /** Which agents may run which tasks beyond their kinds and capabilities (`--allow-remote-shell-agents`). */
+  routing: RoutingPolicy
+  /** Where tasks are stored (`--database`) and for how long (`--retention-*`). */
+  history: { target: DatabaseTarget; retention: RetentionPolicy; sqliteBinding?: string }
+  /** The alert thresholds (`--alert-*`); defaults in alerts/rules.ts. */
+  alerts: Partial<AlertSettings>
+  /** The viewers, as the server lets the pipeline reach them (its `/dashboard` namespace). */
+  viewers: ViewerRooms
+  limits: FanoutLimits
+  /** Batch windows per channel, ms (default agents 200, tasks 200, metrics 500, logs 1000, alerts 200). */
+  windows?: Partial<Windows>
+  /** Events kept for replay to reconnecting viewers (default 10,000). */
+  replayBuffer?: number
+}
+
+export interface Pipeline {
+  /** What the server reads and commands: the coordinator, the log, the history and the figures around them. */
+  readonly state: Required<SwarmState>
+  readonly batcher: Batcher
+  readonly fanout: Fanout
+  /** The Prometheus registry behind `GET /metrics`, with the server's counters. */
+  readonly metrics: PipelineMetrics
+  /** Opens the history and puts its tasks back into the coordinator; a database that cannot be opened is a StartError. */
+  restore(): Promise<void>
+  /** Starts sampling, the alert rules and the history's retention (once the server listens). */
+  start(): void
+  /** Ends sampling, the alerts, the coordinator's timers and the delivery to viewers. */
+  stop(): void
+  /** Stops recording and closes the history: last, once nothing can submit or change a task any more. */
+  close(): Promise<void>
+}
+
+export function createPipeline(options: PipelineOptions): Pipeline {
+  const { logger } = options
+  const log = new EventLog(options.replayBuffer)
+  const emit = (event: UnsequencedEvent): void => void log.append(event)
+  const coordinator = new Coordinator({
+    emit,
+    routing: options.routing,
+    driverFailed: (error, context) => logger.error({ err: error, ...context }, 'an agent driver failed'),
+  })
+  const history = createHistory(options.history.target, {
+    retention: options.history.retention,
+    // The server's own pretend work (the demo swarm's tasks), as its code marked it at submit.
+    ephemeral: (task) => coordinator.isEphemeral(task.id),
+    sqliteBinding: options.history.sqliteBinding,
+    logger,
+  })
+  const sampler = new MetricsSampler(coordinator, { emit })
+  const alerts = new AlertEngine(swarmSources(coordinator, sampler, history), { emit, settings: options.alerts })
+  const state = { coordinator, sampler, log, history, alerts }
+
+  const metrics = new PipelineMetrics(() => fanout.lag(), coordinator)
+  const batcher = new Batcher({
+    windows: options.windows,
+    coalesced: () => metrics.coalesced.inc(),
+    send: (events) => {
+      metrics.batchSize.observe(events.length)
+      fanout.send(events)
+    },
+  })
+  const fanout = new Fanout(options.viewers, {
+    limits: options.limits,
+    snapshot: () => {
+      batcher.flush()
+      return buildSnapshot(state)
+    },
+    delivered: (count) => metrics.eventsOut.inc(count),
+    resynced: (count) => {
+      metrics.resyncs.inc(count)
+      logger.info({ viewers: count }, 'viewers behind or widening their subscription: resynced with a snapshot')
+    },
+    dropped: (viewer, reason, queued) => {
+      metrics.viewersDropped.inc({ reason })
+      logger.warn({ id: viewer.id, address: viewer.address, reason, queuedBytes: queued }, dropMessage(reason, queued))
+    },
+  })
+
+  const unsubscribeHistory = log.subscribe((event) => history.record(event))
+  const unsubscribeSampler = log.subscribe((event) => sampler.observe(event))
+  const unsubscribeViewers = log.subscribe((event) => {
+    metrics.eventsIn.inc()
+    batcher.push(event)
+  })
+
+  let stopPruning = (): void => {}
+  return {
+    state,
+    batcher,
+    fanout,
+    metrics,
+    restore: () => restoreHistory(history, coordinator, logger),
+    start() {
+      stopPruning = keepPruning(history, logger)
+      sampler.start()
+      alerts.start()
+    },
+    stop() {
+      sampler.stop()
+      alerts.stop()
+      unsubscribeSampler()
+      coordinator.stop()
+      fanout.stop()
+      batcher.stop()
+      unsubscribeViewers()
+      stopPruning()
+    },
+    async close() {
+      unsubscribeHistory()
+      await history.close()
+    },
+  }
+}
+
+function dropMessage(reason: DropReason, queued: number): string {
+  return reason === 'memory'
+    ? 'viewer disconnected: all viewers together had too much waiting for them, this one the most'
+    : `viewer disconnected: ${queued} bytes waiting for it did not ${reason === 'stalled' ? 'shrink' : 'drain'} in time`
+}
