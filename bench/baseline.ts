@@ -99,6 +99,7 @@ export class Baseline {
       status: 'succeeded',
       agentId: idle.id,
       attempts: 1,
+      requeues: 0,
       maxRetries: 0,
       timeoutMs: null,
       progress: 1,

@@ -59,7 +59,14 @@ export interface Task {
   capabilities: string[]
   status: TaskStatus
   agentId: string | null
+  /** Runs started on agents, every one (an agent sees its run's number here). */
   attempts: number
+  /**
+   * Runs cut short by a requeue: the agent left or went offline, or the server
+   * restarted. Not the task's failure, so they do not count against
+   * `maxRetries` (`src/shared/attempts.ts`).
+   */
+  requeues: number
   maxRetries: number
   timeoutMs: number | null
   /** 0 to 1. */

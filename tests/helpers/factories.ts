@@ -52,6 +52,7 @@ export function task(id: string, status: TaskStatus, createdAt = T0, overrides: 
     status,
     agentId: null,
     attempts: 1,
+    requeues: 0,
     maxRetries: 0,
     timeoutMs: null,
     progress: finished ? 1 : 0,

@@ -40,6 +40,7 @@ function task(id: string, overrides: Partial<Task> = {}): Task {
     status: 'running',
     agentId: 'a1',
     attempts: 1,
+    requeues: 0,
     maxRetries: 0,
     timeoutMs: null,
     progress: 0,

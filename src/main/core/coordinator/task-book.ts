@@ -7,6 +7,7 @@ import type { Task } from '../../../shared/domain'
 import { isTerminal } from '../../../shared/domain'
 import type { UnsequencedEvent } from '../../../shared/events'
 import type { TaskSubmit } from '../../../shared/commands'
+import { countedAttempts } from '../../../shared/attempts'
 import { requiredCapabilities } from './capabilities'
 import { CoordinatorError } from './errors'
 import type { TaskQueue } from './task-queue'
@@ -48,6 +49,7 @@ export class TaskBook {
       status: 'queued',
       agentId: null,
       attempts: 0,
+      requeues: 0,
       maxRetries: request.maxRetries,
       timeoutMs: request.timeoutMs,
       progress: 0,
@@ -89,7 +91,8 @@ export class TaskBook {
     const index = this.finishedOrder.indexOf(taskId)
     if (index >= 0) this.finishedOrder.splice(index, 1)
     Object.assign(task, { status: 'queued', agentId: null, progress: 0, finishedAt: null, error: null, result: null })
-    task.maxRetries = Math.max(task.maxRetries, task.attempts)
+    // The operator's retry is one more attempt, whatever the budget was.
+    task.maxRetries = Math.max(task.maxRetries, countedAttempts(task))
     task.updatedAt = this.options.now()
     this.admit(task)
     return task
