@@ -19,7 +19,6 @@ export interface TaskTotals {
   failed: number
   /** Succeeded / (succeeded + failed), null before anything finished. */
   successRate: number | null
-  throughput: number
 }
 
 export interface SwarmSources {
@@ -108,7 +107,6 @@ export function createSwarmViews({
       succeeded,
       failed,
       successRate: finished > 0 ? succeeded / finished : null,
-      throughput: sample?.throughput ?? 0,
     }
   })
 
