@@ -74,6 +74,26 @@ test.describe('views', () => {
     await expect(toggle).toHaveAccessibleName(/^Connection: Connected.*Show connection details$/)
   })
 
+  test('at 1024 × 768 the header shows every tab whole, on one line', async ({ page, app }) => {
+    await page.setViewportSize({ width: 1024, height: 768 })
+    await openView(page, app, 'alerts')
+    const nav = page.locator('nav[aria-label="Views"]')
+    const navBox = (await nav.boundingBox())!
+    for (const view of VIEWS) {
+      const tab = (await nav.locator(`[data-view="${view}"]`).boundingBox())!
+      expect(tab.x + tab.width, `${view} tab inside the nav`).toBeLessThanOrEqual(navBox.x + navBox.width + 0.5)
+      expect(tab.x + tab.width, `${view} tab inside the window`).toBeLessThanOrEqual(1024)
+    }
+    expect(await nav.evaluate((el) => el.scrollWidth - el.clientWidth)).toBeLessThanOrEqual(0)
+    // One line: the tabs, the role, the indicator and the help button side by side.
+    const bar = (await page.locator('.app-header .bar').boundingBox())!
+    expect(bar.height).toBeLessThan(48)
+    await expect(page.locator('header [data-testid="connection-indicator"]')).toBeInViewport({ ratio: 1 })
+    // The name is still the page's heading for screen readers.
+    await expect(page.getByRole('heading', { level: 1 })).toHaveAccessibleName('Swarm Monitor')
+    await snap(page, `${SHOTS}/header-1024.png`, { x: 0, y: 0, width: 1024, height: 60 })
+  })
+
   test('every view, in both themes: no serious accessibility violations; screenshots', async ({ page, app }) => {
     test.setTimeout(90_000)
     // Failing shell tasks on the local agent raise an error-rate alert for the Alerts view.
