@@ -35,6 +35,7 @@ export function agent(id: string, overrides: Partial<Agent> = {}): Agent {
     joinedAt: T0,
     counters: { done: 0, failed: 0 },
     resources: null,
+    offline: null,
     ...overrides,
   }
 }

@@ -159,11 +159,13 @@ describe('swarm store: views for the dashboard', () => {
       resolvedAt: null,
       ...extra,
     })
-    swarm.applySnapshot(snapshot(0, { alerts: [alert('a'), alert('b', { acknowledged: true })] }))
-    expect(swarm.activeAlerts.map((a) => a.id).sort()).toEqual(['a', 'b'])
+    const clean = alert('c', { rule: 'agent-disconnected', severity: 'info' as const })
+    swarm.applySnapshot(snapshot(0, { alerts: [alert('a'), alert('b', { acknowledged: true }), clean] }))
+    expect(swarm.activeAlerts.map((a) => a.id).sort()).toEqual(['a', 'b', 'c'])
+    // An info alert (an agent that disconnected cleanly) is listed, but does not call for attention.
     expect(swarm.unacknowledgedAlerts).toBe(1)
     swarm.applyEvents([{ seq: 1, type: 'alert', at: T0, alert: alert('a', { resolvedAt: T0 + 5 }) }])
-    expect(swarm.activeAlerts.map((a) => a.id)).toEqual(['b'])
+    expect(swarm.activeAlerts.map((a) => a.id).sort()).toEqual(['b', 'c'])
     expect(swarm.unacknowledgedAlerts).toBe(0)
   })
 

@@ -115,7 +115,10 @@ export function createSwarmViews({
 
   /** Alerts whose condition still holds. */
   const activeAlerts = computed(() => alertList.value.filter((alert) => !alert.resolvedAt))
-  const unacknowledgedAlerts = computed(() => activeAlerts.value.filter((alert) => !alert.acknowledged).length)
+  /** Active alerts nobody acknowledged that want attention: info ones (an agent that stopped cleanly) do not. */
+  const unacknowledgedAlerts = computed(
+    () => activeAlerts.value.filter((alert) => !alert.acknowledged && alert.severity !== 'info').length,
+  )
 
   /** Succeeded and failed per minute and the success rate, over the last minute of samples. */
   const lastMinute = computed<RecentRates | null>(() => {
