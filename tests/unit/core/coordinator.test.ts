@@ -119,6 +119,8 @@ describe('Coordinator', () => {
     expect(coordinator.getTask(task.id)).toMatchObject({ status: 'timed_out', error: 'timed out after 1000 ms' })
     expect(driver.cancelled).toEqual([task.id])
     expect(coordinator.getAgent('a')?.status).toBe('idle')
+    // The attempt ended badly on this agent: its counters say so, as its task list does.
+    expect(coordinator.getAgent('a')?.counters).toEqual({ done: 0, failed: 1 })
   })
 
   it('cancels queued and running tasks, and refuses to cancel a finished one', async () => {

@@ -153,6 +153,8 @@ export class Attempts {
     if (!task || task.attempts !== attempt || isTerminal(task.status) || task.status === 'queued') return
     const entry = task.agentId ? this.roster.get(task.agentId) : undefined
     if (entry) {
+      // An attempt that ran out of time on this agent ended badly there, like a reported failure.
+      entry.agent.counters.failed++
       this.roster.release(entry, taskId)
       this.cancelOn(entry, taskId)
     }
