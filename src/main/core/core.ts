@@ -21,6 +21,7 @@ import { parseDatabaseUrl } from './config/database-url'
 import { HistoryOpenError, type TaskHistory } from './storage/history'
 import { createHistory } from './storage/open-history'
 import { loadSwarmFile, type SwarmFile } from './swarm-file'
+import { enqueueSwarmTasks, planSwarmTasks } from './swarm-tasks'
 import { createLogger, type Logger } from './logger'
 import { MetricsSampler } from './metrics/sampler'
 import { AlertEngine } from './alerts/engine'
@@ -314,6 +315,9 @@ function assembleCore(config: Config, options: CoreOptions, swarm: SwarmFile | n
         logger.warn({ taskId: id, problem }, 'a stored task could not be read: left in the database, not restored')
       }
       const restored = coordinator.restore(stored.tasks)
+      // Decided against the history as it was at start: a swarm file task it holds is not enqueued again.
+      const storedIds = new Set([...stored.tasks, ...stored.invalid].map((task) => task.id))
+      const swarmTasks = swarm && config.swarm ? planSwarmTasks(config.swarm, swarm.tasks, storedIds) : null
       if (restored.requeued + restored.finished > 0) logger.info(restored, 'tasks restored from the history database')
       const pruned = await history.prune()
       if (pruned > 0) logger.info({ pruned }, 'history retention applied')
@@ -342,9 +346,9 @@ function assembleCore(config: Config, options: CoreOptions, swarm: SwarmFile | n
       sampler.start()
       alerts.start()
       localAgents.start()
-      // After listening succeeded: a start that fails enqueues nothing.
-      for (const task of swarm?.tasks ?? []) coordinator.submit(task)
       demo?.start()
+      // After listening succeeded (a start that fails enqueues nothing), and once this server's agents are there.
+      if (swarmTasks) enqueueSwarmTasks(swarmTasks, { coordinator, logger, routing })
       logger.info(
         { url, dataDir: config.dataDir, demo: demo !== null, localAgents: localAgents.size, swarm: config.swarm },
         'server started',

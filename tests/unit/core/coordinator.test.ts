@@ -110,6 +110,13 @@ describe('Coordinator', () => {
     expect(coordinator.totals.failed).toBe(1)
   })
 
+  it("takes the server's own stable id for a task when given one, and refuses one in use", () => {
+    const task = coordinator.submit(request({ name: 'from the swarm file' }), { id: 's-0123456789abcdef01234567' })
+    expect(task).toMatchObject({ id: 's-0123456789abcdef01234567', status: 'queued' })
+    expect(() => coordinator.submit(request(), { id: task.id })).toThrow(/exists already/)
+    expect(coordinator.listTasks().total).toBe(1)
+  })
+
   it('times a task out, cancels it on the agent and frees the agent', async () => {
     const driver = new RecordingDriver()
     coordinator.addAgent({ id: 'a', name: 'a', kind: 'demo', capabilities: [] }, driver)

@@ -48,6 +48,11 @@ export interface SubmitOptions {
    * Decided by the code that submits, never by what a client sends.
    */
   ephemeral?: boolean
+  /**
+   * The task's id, when the server's own code needs a stable one (a swarm file's task, known again at the next
+   * start); otherwise a new one. Never taken from what a client sends. An id in use is refused (`conflict`).
+   */
+  id?: string
 }
 
 export class Coordinator {
@@ -167,8 +172,9 @@ export class Coordinator {
 
   // ---- tasks --------------------------------------------------------------
 
+  /** Queues a new task; with `options.id`, under that id (refused with `conflict` while a task has it). */
   submit(request: TaskSubmit, options: SubmitOptions = {}): Task {
-    const task = this.book.create(request, options.ephemeral === true)
+    const task = this.book.create(request, options.ephemeral === true, options.id)
     this.scheduler.schedule()
     return { ...task }
   }

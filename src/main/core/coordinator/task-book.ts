@@ -36,11 +36,12 @@ export class TaskBook {
     this.maxFinished = options.maxFinished
   }
 
-  /** A new task from a request, queued and announced; returns the live task. */
-  create(request: TaskSubmit, ephemeral = false): Task {
+  /** A new task from a request, queued and announced; returns the live task. `id`: the caller's, else a new one. */
+  create(request: TaskSubmit, ephemeral = false, id?: string): Task {
     const now = this.options.now()
+    if (id !== undefined && this.tasks.has(id)) throw new CoordinatorError('conflict', `task ${id} exists already`)
     const task: Task = {
-      id: this.newTaskId(now),
+      id: id ?? this.newTaskId(now),
       name: request.name,
       kind: request.kind,
       payload: request.payload,
