@@ -11,7 +11,7 @@ test.describe('views', () => {
     await expect(page.locator('[data-kpi="queued"]')).toBeVisible()
     // Throughput over a stated window, like the per-minute figures beside it.
     const throughput = page.locator('.kpi', { has: page.locator('[data-kpi="throughput"]') })
-    await expect(throughput).toContainText('Throughput, last min')
+    await expect(throughput).toContainText(/Throughput, last\smin/)
     await expect(throughput.locator('[data-kpi="throughput"]')).toHaveText(/^\d+(\.\d)? tasks\/s$/)
     await expect
       .poll(() => page.locator('[data-testid="throughput-chart"]').getAttribute('data-points'), { timeout: 10_000 })
