@@ -87,6 +87,7 @@ export class Baseline {
       joinedAt: at,
       counters: { done: n, failed: 0 },
       resources: { cpu: 12.5, memoryMb: 310 },
+      offline: null,
     }
     const busy: Agent = { ...idle, status: 'busy', currentTaskIds: [`t-baseline-${n}`] }
     const done: Task = {
@@ -99,6 +100,7 @@ export class Baseline {
       status: 'succeeded',
       agentId: idle.id,
       attempts: 1,
+      requeues: 0,
       maxRetries: 0,
       timeoutMs: null,
       progress: 1,

@@ -1,7 +1,7 @@
 /**
  * An example remote agent written with the TypeScript SDK (src/sdk/).
  *
- *   npx tsx examples/agents/node-agent.ts --url http://127.0.0.1:7420 --token $SWARM_MONITOR_AGENT_TOKEN
+ *   SWARM_MONITOR_AGENT_TOKEN=… npx tsx examples/agents/node-agent.ts --url http://127.0.0.1:7420
  *
  * It announces the capabilities `hash` and `sleep` and runs tasks of those
  * kinds (submit them with the matching capability so no other agent takes
@@ -18,7 +18,8 @@ import { createAgent, type TaskHandler } from '../../src/sdk/agent'
 const { values: args } = parseArgs({
   options: {
     url: { type: 'string', default: process.env.SWARM_MONITOR_URL ?? 'http://127.0.0.1:7420' },
-    token: { type: 'string', default: process.env.SWARM_MONITOR_AGENT_TOKEN },
+    // Accepted, but the environment is the place for it: see the warning below.
+    token: { type: 'string' },
     id: { type: 'string', default: `node-${hostname()}` },
     name: { type: 'string' },
     concurrency: { type: 'string', default: '2' },
@@ -26,10 +27,17 @@ const { values: args } = parseArgs({
   },
 })
 
-if (args.help || !args.token) {
+if (args.token !== undefined) {
   console.error(
-    'usage: npx tsx examples/agents/node-agent.ts --url URL --token AGENT_TOKEN [--id ID] [--name NAME] [--concurrency N]\n' +
-      '(the token can also come from SWARM_MONITOR_AGENT_TOKEN)',
+    'warning: --token puts the agent token on the command line, where every user of this machine can read it ' +
+      '(ps, /proc/PID/cmdline); set SWARM_MONITOR_AGENT_TOKEN instead',
+  )
+}
+const token = args.token ?? process.env.SWARM_MONITOR_AGENT_TOKEN
+if (args.help || !token) {
+  console.error(
+    'usage: SWARM_MONITOR_AGENT_TOKEN=… npx tsx examples/agents/node-agent.ts --url URL [--id ID] [--name NAME] [--concurrency N]\n' +
+      '(the agent token comes from SWARM_MONITOR_AGENT_TOKEN; --token TOKEN works too, but shows it to ps)',
   )
   process.exit(args.help ? 0 : 2)
 }
@@ -63,7 +71,7 @@ const handlers: Record<string, TaskHandler> = {
 
 const agent = createAgent({
   url: args.url,
-  token: args.token,
+  token,
   id: args.id,
   name: args.name ?? args.id,
   capabilities: Object.keys(handlers),

@@ -1,7 +1,11 @@
 #!/usr/bin/env python3
 """A Swarm Monitor remote agent in Python, with python-socketio's Client.
 
-    python3 examples/agents/python_agent.py --url http://127.0.0.1:7420 --token "$SWARM_MONITOR_AGENT_TOKEN"
+    SWARM_MONITOR_AGENT_TOKEN=... python3 examples/agents/python_agent.py --url http://127.0.0.1:7420
+
+The agent token comes from SWARM_MONITOR_AGENT_TOKEN. --token TOKEN works too,
+with a warning: a command line is visible to every user of the machine (ps,
+/proc/PID/cmdline), the environment is not.
 
 Needs python-socketio 5 and websocket-client (Debian: python3-socketio
 python3-websocket python3-requests; pip: "python-socketio[client]").
@@ -221,12 +225,31 @@ class Agent:
                 self._emit("agent:metrics", self.resources.sample())
             self.stopping.wait(HEARTBEAT_S)
 
+    def leave(self):
+        """Disconnects cleanly: the server then reports a stop (info), not a dropped connection (warning).
+
+        python-socketio 5's disconnect() queues the namespace's DISCONNECT packet and closes the socket at
+        once, so that packet is often never sent and the server sees only the socket closing. Here it is
+        sent first, and given up to a second to leave (the engine.io client's write loop marks each packet
+        it sent as done in its queue).
+        """
+        try:
+            if self.sio.connected:
+                goodbye = socketio.packet.Packet(socketio.packet.DISCONNECT, namespace=NAMESPACE)
+                self.sio.eio.send(goodbye.encode())
+                deadline = time.monotonic() + 1.0
+                while self.sio.eio.queue.unfinished_tasks and time.monotonic() < deadline:
+                    time.sleep(0.01)
+        except (socketio.exceptions.SocketIOError, AttributeError, ValueError):
+            pass  # gone already, or another python-socketio: disconnect() below is all there is
+        self.sio.disconnect()
+
     def stop(self, signum=None, _frame=None):
         if signum is not None:
             log(self.id, f"{signal.Signals(signum).name}: disconnecting")
         self.stopping.set()
         # Not from the signal handler itself: disconnect() joins the socket's threads.
-        threading.Thread(target=self.sio.disconnect, daemon=True).start()
+        threading.Thread(target=self.leave, daemon=True).start()
 
     def run(self):
         threading.Thread(target=self._heartbeat, daemon=True).start()
@@ -258,7 +281,7 @@ class Agent:
             log(self.id, f"reconnecting in {delay:.1f} s")
             self.stopping.wait(delay)
         if self.sio.connected:
-            self.sio.disconnect()
+            self.leave()
         log(self.id, "stopped")
         return self.exit_code
 
@@ -266,13 +289,25 @@ class Agent:
 def main():
     parser = argparse.ArgumentParser(description="Swarm Monitor example agent (Python).")
     parser.add_argument("--url", default=os.environ.get("SWARM_MONITOR_URL", "http://127.0.0.1:7420"))
-    parser.add_argument("--token", default=os.environ.get("SWARM_MONITOR_AGENT_TOKEN"))
+    parser.add_argument(
+        "--token",
+        help="the agent token; prefer SWARM_MONITOR_AGENT_TOKEN (a command line is visible to other users in ps)",
+    )
     parser.add_argument("--id", default=f"python-{socket.gethostname()}")
     parser.add_argument("--name")
     parser.add_argument("--concurrency", type=int, default=1)
     args = parser.parse_args()
+    if args.token is not None:
+        print(
+            "warning: --token puts the agent token on the command line, where every user of this machine can read it"
+            " (ps, /proc/PID/cmdline); set SWARM_MONITOR_AGENT_TOKEN instead",
+            file=sys.stderr,
+            flush=True,
+        )
+    else:
+        args.token = os.environ.get("SWARM_MONITOR_AGENT_TOKEN")
     if not args.token:
-        parser.error("--token (or SWARM_MONITOR_AGENT_TOKEN) is required")
+        parser.error("the agent token is required: set SWARM_MONITOR_AGENT_TOKEN")
     agent = Agent(args)
     signal.signal(signal.SIGTERM, agent.stop)
     signal.signal(signal.SIGINT, agent.stop)

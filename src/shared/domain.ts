@@ -31,6 +31,23 @@ export interface AgentResources {
   memoryMb?: number
 }
 
+/**
+ * How an agent went offline: `disconnected`, it closed its connection itself
+ * (a clean stop, Ctrl-C); `dropped`, the connection ended without a goodbye
+ * (its process died, the network failed); `silent`, it stopped answering
+ * (heartbeat or ping timeout) while its connection may still look open.
+ */
+export const OFFLINE_CAUSES = ['disconnected', 'dropped', 'silent'] as const
+export type OfflineCause = (typeof OFFLINE_CAUSES)[number]
+
+export interface AgentOffline {
+  /** Epoch ms when the server took it for offline. */
+  at: number
+  cause: OfflineCause
+  /** What the server saw, in a few words (the transport's reason, how long it was silent). */
+  detail: string
+}
+
 export interface Agent {
   id: string
   name: string
@@ -48,6 +65,8 @@ export interface Agent {
   joinedAt: number
   counters: { done: number; failed: number }
   resources: AgentResources | null
+  /** Why and since when it is offline; null while it is not. */
+  offline: AgentOffline | null
 }
 
 export interface Task {
@@ -60,7 +79,14 @@ export interface Task {
   capabilities: string[]
   status: TaskStatus
   agentId: string | null
+  /** Runs started on agents, every one (an agent sees its run's number here). */
   attempts: number
+  /**
+   * Runs cut short by a requeue: the agent left or went offline, or the server
+   * restarted. Not the task's failure, so they do not count against
+   * `maxRetries` (`src/shared/attempts.ts`).
+   */
+  requeues: number
   maxRetries: number
   timeoutMs: number | null
   /** 0 to 1. */

@@ -1,5 +1,6 @@
-import { expect, test } from './fixtures'
-import { openView } from './views.shared'
+import { rawAgent } from '../helpers/agents'
+import { TEST_TOKENS, expect, snap, test } from './fixtures'
+import { SHOTS, openView, submitTask } from './views.shared'
 
 test('agents: filters narrow and sort the table, pause and resume from the row and the detail; logs filter and pause', async ({
   page,
@@ -11,7 +12,7 @@ test('agents: filters narrow and sort the table, pause and resume from the row a
   await expect(rows).toHaveCount(8)
 
   await page.locator('#agent-capability').selectOption('gpu')
-  await expect(rows).toHaveCount(2)
+  await expect(rows).toHaveCount(4) // the demo gives each capability to half its agents
   for (const row of await rows.all()) await expect(row.locator('.tag', { hasText: 'gpu' })).toHaveCount(1)
   await page.locator('#agent-capability').selectOption('')
   await page.locator('#agent-text').fill('ant')
@@ -78,5 +79,69 @@ test('agents: filters narrow and sort the table, pause and resume from the row a
   expect(await page.locator('[data-testid="logs-count"]').textContent()).toBe(held)
   await follow.click()
   await expect(follow).toHaveAttribute('data-paused', 'false')
+  expect(consoleErrors).toEqual([])
+})
+
+test("an offline agent's details: how it went, uptime that stops, no blank charts, counters that say what they count", async ({
+  page,
+  app,
+  consoleErrors,
+}) => {
+  // A remote agent that sends one set of figures, runs three tasks (one succeeds, one fails, one times out), then stops.
+  const socket = rawAgent(app.url)
+  await new Promise<void>((resolve) => socket.once('connect', () => resolve()))
+  socket.on('task:assign', ({ task }) => {
+    if (task.name === 'e2e ok') void socket.emitWithAck('task:complete', { taskId: task.id, result: 'done' })
+    if (task.name === 'e2e bad') void socket.emitWithAck('task:fail', { taskId: task.id, error: 'exit code 3' })
+  })
+  const registration = { id: 'e2e-gone', name: 'e2e-gone', capabilities: ['e2e'], kinds: ['e2e'] }
+  expect((await socket.emitWithAck('agent:register', registration)).ok).toBe(true)
+  expect((await socket.emitWithAck('agent:metrics', { cpu: 12, memoryMb: 100 })).ok).toBe(true)
+  const ids: string[] = []
+  for (const [name, timeoutMs] of [
+    ['e2e ok', null],
+    ['e2e bad', null],
+    ['e2e slow', 300],
+  ] as const) {
+    ids.push((await submitTask(page, app, { name, kind: 'e2e', capabilities: ['e2e'], timeoutMs })).id)
+  }
+  await expect
+    .poll(async () => {
+      const statuses = []
+      for (const id of ids) {
+        const response = await page.request.get(`${app.url}/api/tasks/${id}`, {
+          headers: { Authorization: `Bearer ${TEST_TOKENS.viewer}` },
+        })
+        statuses.push(((await response.json()) as { status: string }).status)
+      }
+      return statuses.join(' ')
+    })
+    .toBe('succeeded failed timed_out')
+  socket.disconnect()
+
+  await openView(page, app, 'agents')
+  await expect(page.locator('[data-testid="agent-row"][data-agent-id="e2e-gone"]')).toHaveAttribute(
+    'data-status',
+    'offline',
+  )
+  await page.locator('[data-testid="agent-row"][data-agent-id="e2e-gone"] button.link').click()
+  const drawer = page.locator('[data-testid="agent-drawer"]')
+  await expect(drawer.locator('[data-testid="agent-offline"]')).toContainText('disconnected cleanly')
+  // Uptime ends where the agent went: it does not keep counting.
+  const uptime = drawer.locator('[data-testid="agent-uptime"]')
+  await expect(uptime).toContainText('was up')
+  const before = await uptime.innerText()
+  await page.waitForTimeout(2100)
+  expect(await uptime.innerText()).toBe(before)
+  // One set of figures draws no line: the charts say so instead of staying blank.
+  await expect(drawer.locator('[data-testid="resource-no-data"]')).toHaveCount(2)
+  await expect(drawer.locator('[data-testid="resource-no-data"]').first()).toContainText('No data: offline since')
+  await expect(drawer.getByRole('img', { name: /CPU use/ })).toHaveCount(0)
+  // The counters count attempts (the timeout too), and say so; the list says what it holds.
+  await expect(drawer.locator('[data-testid="agent-counters"]')).toHaveText('1 done · 2 failed since it joined')
+  await expect(drawer.locator('[data-testid="agent-recent-summary"]')).toContainText(
+    '3 tasks this page holds that last ran here: 1 succeeded, 2 failed or timed out',
+  )
+  await snap(page, `${SHOTS}/agent-offline.png`)
   expect(consoleErrors).toEqual([])
 })

@@ -27,6 +27,7 @@ test('100,000 tasks: the list renders only what is seen, scrolls end to end, fil
           status,
           agentId: null,
           attempts: status === 'queued' ? 0 : 1,
+          requeues: 0,
           maxRetries: 0,
           timeoutMs: null,
           progress: status === 'running' ? 0.5 : 0,

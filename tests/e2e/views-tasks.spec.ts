@@ -1,3 +1,4 @@
+import { join } from 'node:path'
 import { expect, snap, test } from './fixtures'
 import { openView, SHOTS, submitTask } from './views.shared'
 
@@ -119,5 +120,51 @@ test('a queued task says what it waits for: no agent that runs it, or how many c
     timeout: 15_000,
   })
   await expect(waiting).toHaveCount(0)
+  expect(consoleErrors).toEqual([])
+})
+
+test('a task requeued by a restart and then done: no old error, 1 attempt of 1, its log marked per attempt', async ({
+  page,
+  app,
+  consoleErrors,
+}) => {
+  // The first run waits until the server goes; the run after the restart finds its marker and finishes.
+  const marker = join(app.dataDir, 'first-run-happened')
+  const command = `if [ -e '${marker}' ]; then echo "second run"; else touch '${marker}'; echo "first run"; sleep 30; fi`
+  const task = await submitTask(page, app, { name: 'e2e restart survivor', kind: 'shell', payload: { command } })
+  await openView(page, app, 'tasks')
+  await page.locator('[data-testid="task-row"]', { hasText: 'e2e restart survivor' }).locator('button.link').click()
+  await expect(page.locator('[data-testid="task-log"]')).toContainText('first run', { timeout: 15_000 })
+
+  // Away from the page first: a page left on a stopped server logs its failed requests as errors.
+  await page.goto('about:blank')
+  await app.stop()
+  await app.start()
+  await openView(page, app, 'tasks')
+  const row = page.locator(`[data-testid="task-row"][data-task-id="${task.id}"]`)
+  await expect(row).toHaveAttribute('data-status', 'succeeded', { timeout: 15_000 })
+  // Tries: one counted attempt of one; the requeued run is shown apart, not as a retry.
+  await expect(row.locator('.col-attempts')).toHaveText('1/1+1')
+  await expect(row.locator('.error-text, .note-text')).toHaveCount(0)
+  await row.locator('button.link').click()
+  const drawer = page.locator('[data-testid="task-drawer"]')
+  await expect(page.locator('[data-testid="task-drawer-status"]')).toHaveAttribute('data-status', 'succeeded')
+  await expect(page.locator('[data-testid="task-drawer-error"]')).toHaveCount(0)
+  await expect(page.locator('[data-testid="task-drawer-attempts"]')).toContainText('1 of 1')
+  await expect(page.locator('[data-testid="task-drawer-attempts"]')).toContainText('1 more run was requeued')
+  // The timeline keeps what happened; the log says which lines came from which attempt.
+  await expect(drawer.locator('[data-testid="task-timeline"]')).toContainText('the server restarted')
+  const attempts = page.locator('[data-testid="task-log-attempt"]')
+  await expect(attempts).toHaveCount(2)
+  await expect(attempts.nth(0)).toHaveAttribute('data-attempt', '1')
+  await expect(attempts.nth(0)).toContainText(/requeued: the server restarted .*not counted as a retry/)
+  await expect(attempts.nth(1)).toHaveAttribute('data-attempt', '2')
+  await expect(attempts.nth(1)).toContainText('succeeded')
+  const log = await page.locator('[data-testid="task-log"]').innerText()
+  expect(log.indexOf('first run')).toBeGreaterThan(log.indexOf('Attempt 1'))
+  expect(log.indexOf('first run')).toBeLessThan(log.indexOf('Attempt 2'))
+  expect(log.indexOf('second run')).toBeGreaterThan(log.indexOf('Attempt 2'))
+  await page.locator('[data-testid="task-log"]').scrollIntoViewIfNeeded()
+  await snap(page, `${SHOTS}/task-attempts.png`)
   expect(consoleErrors).toEqual([])
 })

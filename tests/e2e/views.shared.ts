@@ -38,9 +38,13 @@ export async function submitTask(
   return (await response.json()) as { id: string; status: string }
 }
 
-/** Serious and critical axe violations on the page as it is (all WCAG 2.1 A/AA rules, or `only` these), as lines. */
-export async function seriousViolations(page: Page, only?: string[]): Promise<string[]> {
+/**
+ * Serious and critical axe violations on the page as it is (all WCAG 2.1 A/AA rules, or `only` these, which may
+ * name experimental rules), within `include` (a selector) or the whole page, as lines.
+ */
+export async function seriousViolations(page: Page, only?: string[], include?: string): Promise<string[]> {
   const builder = new AxeBuilder({ page }).options({ resultTypes: ['violations'] })
+  if (include) builder.include(include)
   const results = await (
     only ? builder.withRules(only) : builder.withTags(['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'])
   ).analyze()

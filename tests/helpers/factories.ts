@@ -35,6 +35,7 @@ export function agent(id: string, overrides: Partial<Agent> = {}): Agent {
     joinedAt: T0,
     counters: { done: 0, failed: 0 },
     resources: null,
+    offline: null,
     ...overrides,
   }
 }
@@ -52,6 +53,7 @@ export function task(id: string, status: TaskStatus, createdAt = T0, overrides: 
     status,
     agentId: null,
     attempts: 1,
+    requeues: 0,
     maxRetries: 0,
     timeoutMs: null,
     progress: finished ? 1 : 0,

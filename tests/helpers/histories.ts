@@ -138,6 +138,7 @@ export function task(fields: Partial<Task> & Pick<Task, 'id'>): Task {
     status: 'queued',
     agentId: null,
     attempts: 0,
+    requeues: 0,
     maxRetries: 0,
     timeoutMs: null,
     progress: 0,

@@ -35,20 +35,16 @@ const submit = async (task: TaskSubmitRequest): Promise<Task> => {
   return response.body as Task
 }
 const task = (id: string) => core.coordinator.getTask(id)
+/** How the examples are meant to get the token: from the environment, never on the command line. */
+const AGENT_ENV = { SWARM_MONITOR_AGENT_TOKEN: TEST_TOKENS.agent }
 
 describe('example agents', () => {
   it('node-agent.ts killed with SIGKILL mid-task: the task is requeued and finished by another agent, once', async () => {
-    const example = spawnAgent(process.execPath, [
-      '--import',
-      'tsx',
-      'examples/agents/node-agent.ts',
-      '--url',
-      core.url,
-      '--token',
-      TEST_TOKENS.agent,
-      '--id',
-      'example-node',
-    ])
+    const example = spawnAgent(
+      process.execPath,
+      ['--import', 'tsx', 'examples/agents/node-agent.ts', '--url', core.url, '--id', 'example-node'],
+      AGENT_ENV,
+    )
     await example.waitFor(/registered as example-node/)
     const submitted = await submit({ name: 'nap', kind: 'sleep', payload: { ms: 60_000 }, capabilities: ['sleep'] })
     await until(() => task(submitted.id)?.status === 'running', 5000, 'the example to start the task')
@@ -70,21 +66,32 @@ describe('example agents', () => {
     expect(task(submitted.id)).toMatchObject({ agentId: 'backup', attempts: 2, result: { by: 'backup' } })
     expect(runs).toBe(1)
     expect(core.coordinator.getAgent('example-node')).toMatchObject({ status: 'offline', counters: { done: 0 } })
+    // Killed: no goodbye, so a dropped connection (a warning), not a clean disconnect.
+    expect(core.coordinator.getAgent('example-node')?.offline?.cause).toBe('dropped')
     expect(core.coordinator.getAgent('backup')?.counters.done).toBe(1)
+  })
+
+  it('node-agent.ts stopped with Ctrl-C (SIGINT): a clean disconnect, not a lost agent', async () => {
+    const example = spawnAgent(
+      process.execPath,
+      ['--import', 'tsx', 'examples/agents/node-agent.ts', '--url', core.url, '--id', 'example-node-stop'],
+      AGENT_ENV,
+    )
+    await example.waitFor(/registered as example-node-stop/)
+    example.child.kill('SIGINT')
+    expect(await example.exited).toEqual({ code: 0, signal: null })
+    await until(() => core.coordinator.getAgent('example-node-stop')?.status === 'offline', 2000, 'offline')
+    expect(core.coordinator.getAgent('example-node-stop')?.offline?.cause).toBe('disconnected')
   })
 
   it('python_agent.py (python-socketio) completes a task and exits 0 on SIGTERM', async () => {
     const found = findPython()
     if ('error' in found) throw new Error(found.error)
-    const agent = spawnAgent(found.python, [
-      'examples/agents/python_agent.py',
-      '--url',
-      core.url,
-      '--token',
-      TEST_TOKENS.agent,
-      '--id',
-      'example-python',
-    ])
+    const agent = spawnAgent(
+      found.python,
+      ['examples/agents/python_agent.py', '--url', core.url, '--id', 'example-python'],
+      AGENT_ENV,
+    )
     await agent.waitFor(/registered as example-python/)
     expect(core.coordinator.getAgent('example-python')).toMatchObject({
       kind: 'remote',
@@ -111,12 +118,14 @@ describe('example agents', () => {
     agent.child.kill('SIGTERM')
     expect(await agent.exited).toEqual({ code: 0, signal: null })
     await until(() => core.coordinator.getAgent('example-python')?.status === 'offline', 2000, 'the agent offline')
+    // It closed its connection itself: a clean disconnect, not a lost heartbeat.
+    expect(core.coordinator.getAgent('example-python')?.offline?.cause).toBe('disconnected')
+    expect(agent.output()).not.toMatch(/warning: --token/)
   })
 
-  it('python_agent.py retries while another live connection holds its id, and joins when it frees', async () => {
+  it('python_agent.py given the token with --token: works, but warns that ps shows it', async () => {
     const found = findPython()
     if ('error' in found) throw new Error(found.error)
-    const holder = await registeredRawAgent(core.url, 'example-python-busy')
     const agent = spawnAgent(found.python, [
       'examples/agents/python_agent.py',
       '--url',
@@ -124,8 +133,35 @@ describe('example agents', () => {
       '--token',
       TEST_TOKENS.agent,
       '--id',
-      'example-python-busy',
+      'example-python-argv',
     ])
+    await agent.waitFor(/registered as example-python-argv/)
+    expect(agent.output()).toMatch(
+      /warning: --token puts the agent token on the command line, .*\(ps, \/proc\/PID\/cmdline\); set SWARM_MONITOR_AGENT_TOKEN instead/,
+    )
+    agent.child.kill('SIGINT')
+    expect(await agent.exited).toEqual({ code: 0, signal: null })
+  })
+
+  it('python_agent.py without a token says where it goes', async () => {
+    const found = findPython()
+    if ('error' in found) throw new Error(found.error)
+    const agent = spawnAgent(found.python, ['examples/agents/python_agent.py', '--url', core.url], {
+      SWARM_MONITOR_AGENT_TOKEN: '',
+    })
+    expect((await agent.exited).code).toBe(2)
+    expect(agent.output()).toMatch(/the agent token is required: set SWARM_MONITOR_AGENT_TOKEN/)
+  })
+
+  it('python_agent.py retries while another live connection holds its id, and joins when it frees', async () => {
+    const found = findPython()
+    if ('error' in found) throw new Error(found.error)
+    const holder = await registeredRawAgent(core.url, 'example-python-busy')
+    const agent = spawnAgent(
+      found.python,
+      ['examples/agents/python_agent.py', '--url', core.url, '--id', 'example-python-busy'],
+      AGENT_ENV,
+    )
     await agent.waitFor(/registration refused: conflict: .*\n.*trying again with backoff\n.*reconnecting in/)
     expect(agent.child.exitCode).toBeNull()
     holder.disconnect()

@@ -31,6 +31,7 @@ import { securityHeaders } from './server/headers'
 import { createHttpServer } from './server/http'
 import { resolveLimits, type Limits } from './server/limits'
 import { listen, warnIfClearText } from './server/listen'
+import { enqueueSwarmTasks, planSwarmTasks } from './agents/swarm-tasks'
 import { LoopLag } from './server/loop-lag'
 import { closeServer, trackConnections } from './server/shutdown'
 import { createSocketServer } from './server/socket-server'
@@ -223,7 +224,9 @@ function assembleCore(config: Config, options: CoreOptions, swarm: SwarmFile | n
       // A previous server's commands that still run end before their tasks can be dispatched again.
       logLeftovers(await endLeftovers(processes, DEFAULT_KILL_GRACE_MS), logger)
       // History first, so the first viewer's snapshot already holds it.
-      await pipeline.restore()
+      const storedIds = await pipeline.restore()
+      // Decided against the history as it was at start: a swarm file task it holds is not enqueued again.
+      const swarmTasks = swarm && config.swarm ? planSwarmTasks(config.swarm, swarm.tasks, storedIds) : null
       try {
         url = await listen(http, config.host, config.port, secure)
       } catch (error) {
@@ -235,9 +238,9 @@ function assembleCore(config: Config, options: CoreOptions, swarm: SwarmFile | n
       loopLag.start()
       pipeline.start()
       localAgents.start()
-      // After listening succeeded: a start that fails enqueues nothing.
-      for (const task of swarm?.tasks ?? []) coordinator.submit(task)
       demo?.start()
+      // After listening succeeded (a start that fails enqueues nothing), and once this server's agents are there.
+      if (swarmTasks) enqueueSwarmTasks(swarmTasks, { coordinator, logger, routing })
       logger.info(
         { url, dataDir: config.dataDir, demo: demo !== null, localAgents: localAgents.size, swarm: config.swarm },
         'server started',

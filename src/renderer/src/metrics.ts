@@ -23,6 +23,12 @@ export function firstAtOrAfter(samples: readonly MetricsSample[], from: number):
 export interface RecentRates {
   succeededPerMin: number
   failedPerMin: number
+  /**
+   * Tasks that finished (succeeded, failed or timed out) per second, averaged
+   * over the window: the dashboard's throughput figure. The samples' own
+   * `throughput` covers one second, too short to read (0, 3, 1, 0 …).
+   */
+  finishedPerS: number
   /** Succeeded / finished over the window; null when nothing finished. */
   successRate: number | null
   /** The span actually measured (shorter while the history is). */
@@ -44,6 +50,7 @@ export function recentRates(samples: readonly MetricsSample[], windowMs = MINUTE
   return {
     succeededPerMin: succeeded * perMin,
     failedPerMin: failed * perMin,
+    finishedPerS: ((succeeded + failed) * 1000) / spanMs,
     successRate: succeeded + failed > 0 ? succeeded / (succeeded + failed) : null,
     spanMs,
   }

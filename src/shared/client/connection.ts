@@ -29,6 +29,7 @@ import { Emitter } from './emitter'
 import { Heartbeat, classifyQuality, heartbeatSettings } from './heartbeat'
 import {
   canTransition,
+  TRANSITION_LOG_LEVEL,
   type ClientLog,
   type ConnectionError,
   type ConnectionState,
@@ -392,7 +393,7 @@ export class ResilientConnection {
     const transition: Transition = { at: Date.now(), from, to: next, reason }
     const limit = this.options.historyLimit ?? 50
     this.history = [...this.history.slice(-(limit - 1)), transition]
-    this.log(next === 'error' ? 'error' : next === 'connected' ? 'info' : 'warn', `${from} → ${next}: ${reason}`)
+    this.log(TRANSITION_LOG_LEVEL[next], `${from} → ${next}: ${reason}`)
     this.events.emit('state', transition)
     this.changed()
   }

@@ -51,4 +51,19 @@ export interface ConnectionError {
 }
 
 export type ClientLogLevel = 'debug' | 'info' | 'warn' | 'error'
+
+/**
+ * How loud each arrival is in the client's log (the browser console): opening,
+ * being connected and closing on purpose are the normal course (`info`); a lost
+ * link and the REST fallback are worth a look (`warn`); a refusal retrying cannot
+ * fix is an `error`.
+ */
+export const TRANSITION_LOG_LEVEL: Readonly<Record<ConnectionState, ClientLogLevel>> = {
+  disconnected: 'info',
+  connecting: 'info',
+  connected: 'info',
+  reconnecting: 'warn',
+  polling: 'warn',
+  error: 'error',
+}
 export type ClientLog = (level: ClientLogLevel, message: string) => void

@@ -61,6 +61,30 @@ describe('ResilientConnection: the state machine', () => {
     ])
   })
 
+  it('logs a normal start and stop as info, a lost link as a warning, a refusal as an error', () => {
+    const lines: string[] = []
+    create({ log: (level, message) => lines.push(`${level} ${message.split(':')[0]}`) })
+    connection.start()
+    socket.accept('polling')
+    socket.drop()
+    vi.advanceTimersByTime(connection.status.nextRetryAt! - Date.now())
+    socket.accept('websocket')
+    connection.stop()
+    const transitionLines = lines.filter((line) => line.includes('→'))
+    expect(transitionLines).toEqual([
+      'info disconnected → connecting',
+      'info connecting → connected',
+      'warn connected → reconnecting',
+      'info reconnecting → connected',
+      'info connected → disconnected',
+    ])
+    create({ log: (level, message) => lines.push(`${level} ${message.split(':')[0]}`) })
+    lines.length = 0
+    connection.start()
+    socket.refuse('unauthorized')
+    expect(lines.filter((line) => line.includes('→'))).toContain('error connecting → error')
+  })
+
   it('retries a server that is down with 1, 2, 4, 8, 16, 30, 30 s, counting attempts', () => {
     create()
     connection.start()

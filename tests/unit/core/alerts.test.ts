@@ -25,6 +25,7 @@ function agent(id: string, overrides: Partial<Agent> = {}): Agent {
     joinedAt: T0,
     counters: { done: 0, failed: 0 },
     resources: null,
+    offline: null,
     ...overrides,
   }
 }
@@ -40,6 +41,7 @@ function task(id: string, overrides: Partial<Task> = {}): Task {
     status: 'running',
     agentId: 'a1',
     attempts: 1,
+    requeues: 0,
     maxRetries: 0,
     timeoutMs: null,
     progress: 0,

@@ -110,6 +110,13 @@ describe('Coordinator', () => {
     expect(coordinator.totals.failed).toBe(1)
   })
 
+  it("takes the server's own stable id for a task when given one, and refuses one in use", () => {
+    const task = coordinator.submit(request({ name: 'from the swarm file' }), { id: 's-0123456789abcdef01234567' })
+    expect(task).toMatchObject({ id: 's-0123456789abcdef01234567', status: 'queued' })
+    expect(() => coordinator.submit(request(), { id: task.id })).toThrow(/exists already/)
+    expect(coordinator.listTasks().total).toBe(1)
+  })
+
   it('times a task out, cancels it on the agent and frees the agent', async () => {
     const driver = new RecordingDriver()
     coordinator.addAgent({ id: 'a', name: 'a', kind: 'demo', capabilities: [] }, driver)
@@ -119,6 +126,8 @@ describe('Coordinator', () => {
     expect(coordinator.getTask(task.id)).toMatchObject({ status: 'timed_out', error: 'timed out after 1000 ms' })
     expect(driver.cancelled).toEqual([task.id])
     expect(coordinator.getAgent('a')?.status).toBe('idle')
+    // The attempt ended badly on this agent: its counters say so, as its task list does.
+    expect(coordinator.getAgent('a')?.counters).toEqual({ done: 0, failed: 1 })
   })
 
   it('cancels queued and running tasks, and refuses to cancel a finished one', async () => {

@@ -1,5 +1,9 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
+import type { Alert } from '../../../src/shared/domain'
 import type { UnsequencedEvent } from '../../../src/shared/events'
+import { AlertEngine } from '../../../src/main/core/alerts/engine'
+import { swarmSources } from '../../../src/main/core/alerts/sources'
+import { loadConfig } from '../../../src/main/core/config/config'
 import { Coordinator } from '../../../src/main/core/coordinator/coordinator'
 import { DemoSwarm } from '../../../src/main/core/demo/demo-swarm'
 import { MetricsSampler } from '../../../src/main/core/metrics/sampler'
@@ -88,4 +92,47 @@ describe('DemoSwarm heartbeats', () => {
     demo.stop()
     coordinator.stop()
   })
+})
+
+/**
+ * The demo swarm as a fresh start runs it (the configuration's defaults), with
+ * the alert rules at their defaults watching: a first look at the dashboard
+ * must not meet a "backlog growing" warning the demo itself caused.
+ */
+describe('the default demo swarm', () => {
+  afterEach(() => vi.useRealTimers())
+
+  for (const seed of [1, 2, 3, 4, 5, 6, 7, 8]) {
+    it(`keeps up with its own task stream: no backlog alert in five minutes (seed ${seed})`, async () => {
+      vi.useFakeTimers()
+      const config = loadConfig([], {})
+      const raised: Alert[] = []
+      const coordinator = new Coordinator({ emit: () => {} })
+      const sampler = new MetricsSampler(coordinator, { emit: () => {} })
+      const alerts = new AlertEngine(swarmSources(coordinator, sampler), {
+        emit: (event) => {
+          if (event.type === 'alert') raised.push(event.alert)
+        },
+      })
+      const demo = new DemoSwarm(coordinator, {
+        agents: config.demoAgents,
+        rate: config.demoRate,
+        random: seeded(seed),
+      })
+      sampler.start()
+      alerts.start()
+      demo.start()
+      await vi.advanceTimersByTimeAsync(5 * 60_000)
+      demo.stop()
+      alerts.stop()
+      sampler.stop()
+      coordinator.stop()
+      const depths = sampler.state(300).history.map((sample) => sample.queued)
+      expect(
+        raised.filter((alert) => alert.rule === 'backlog-growing'),
+        `queue depths: ${depths.join(' ')}`,
+      ).toEqual([])
+      expect(Math.max(...depths)).toBeLessThan(30)
+    })
+  }
 })

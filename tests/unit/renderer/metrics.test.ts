@@ -17,7 +17,13 @@ describe('renderer metrics arithmetic', () => {
   })
 
   it('measures per-minute rates over the last minute, or over what history there is', () => {
-    expect(recentRates(samples)).toEqual({ succeededPerMin: 120, failedPerMin: 60, successRate: 2 / 3, spanMs: 60_000 })
+    expect(recentRates(samples)).toEqual({
+      succeededPerMin: 120,
+      failedPerMin: 60,
+      finishedPerS: 3,
+      successRate: 2 / 3,
+      spanMs: 60_000,
+    })
     expect(recentRates(samples.slice(0, 31))).toMatchObject({ succeededPerMin: 120, spanMs: 30_000 })
     expect(recentRates(samples.slice(0, 1))).toBeNull()
     expect(recentRates([])).toBeNull()

@@ -159,12 +159,29 @@ describe('swarm store: views for the dashboard', () => {
       resolvedAt: null,
       ...extra,
     })
-    swarm.applySnapshot(snapshot(0, { alerts: [alert('a'), alert('b', { acknowledged: true })] }))
-    expect(swarm.activeAlerts.map((a) => a.id).sort()).toEqual(['a', 'b'])
+    const clean = alert('c', { rule: 'agent-disconnected', severity: 'info' as const })
+    swarm.applySnapshot(snapshot(0, { alerts: [alert('a'), alert('b', { acknowledged: true }), clean] }))
+    expect(swarm.activeAlerts.map((a) => a.id).sort()).toEqual(['a', 'b', 'c'])
+    // An info alert (an agent that disconnected cleanly) is listed, but does not call for attention.
     expect(swarm.unacknowledgedAlerts).toBe(1)
     swarm.applyEvents([{ seq: 1, type: 'alert', at: T0, alert: alert('a', { resolvedAt: T0 + 5 }) }])
-    expect(swarm.activeAlerts.map((a) => a.id)).toEqual(['b'])
+    expect(swarm.activeAlerts.map((a) => a.id).sort()).toEqual(['b', 'c'])
     expect(swarm.unacknowledgedAlerts).toBe(0)
+  })
+
+  it('gives the throughput over the last minute, as the per-minute figures are, not the last second', () => {
+    const swarm = useSwarmStore()
+    // 112 succeeded and 8 failed in the last minute; the last one-second sample saw none finish.
+    const history = Array.from({ length: 61 }, (_, i) =>
+      sample(T0 + i * 1000, {
+        succeeded: Math.round((112 * i) / 60),
+        failed: Math.round((8 * i) / 60),
+        throughput: i === 60 ? 0 : 2,
+      }),
+    )
+    swarm.applySnapshot(snapshot(0, { metrics: { current: history.at(-1)!, history } }))
+    expect(swarm.lastMinute).toMatchObject({ succeededPerMin: 112, failedPerMin: 8, spanMs: 60_000 })
+    expect(swarm.lastMinute!.finishedPerS).toBeCloseTo(2, 5)
   })
 
   it('lists the capabilities agents have', () => {

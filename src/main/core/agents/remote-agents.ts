@@ -22,7 +22,7 @@
  *   work that went elsewhere. Offline agents are removed after a grace.
  */
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto'
-import type { Agent, Task } from '../../../shared/domain'
+import type { Agent, AgentOffline, Task } from '../../../shared/domain'
 import {
   AGENT_HEARTBEAT_TIMEOUT_MS,
   AGENT_OFFLINE_GRACE_MS,
@@ -179,10 +179,13 @@ export class RemoteAgents {
     this.coordinator.heartbeat(session.agentId, metrics)
   }
 
-  /** The connection ended: the agent is offline now, its tasks go back to the queue. */
+  /**
+   * The connection ended (`reason`: Socket.IO's disconnect reason): the agent is offline now, its tasks go back
+   * to the queue, and how it went is kept for its details and the alert (`offlineCause`).
+   */
   detach(session: RemoteSession, reason: string): void {
     if (!session.current) return
-    this.lose(session, reason)
+    this.lose(session, reason, offlineCause(reason))
   }
 
   /** Whether the agent holds the task now (assigned or running): reports about other tasks are stale. */
@@ -206,21 +209,27 @@ export class RemoteAgents {
   /** A connection silent past the timeout: the agent is lost and the connection closed. */
   private expire(session: RemoteSession): void {
     const silentMs = this.now() - session.lastSeen
-    this.lose(session, `silent for ${silentMs} ms (heartbeat timeout ${this.heartbeatTimeoutMs} ms)`)
+    const why = `silent for ${silentMs} ms (heartbeat timeout ${this.heartbeatTimeoutMs} ms)`
+    this.lose(session, why, { cause: 'silent', detail: why })
     session.link.close('heartbeat_timeout', `no message for ${silentMs} ms; register again`)
   }
 
-  private lose(session: RemoteSession, reason: string): void {
+  private lose(session: RemoteSession, reason: string, offline: Omit<AgentOffline, 'at'>): void {
     session.current = false
     this.sessions.delete(session.agentId)
     if (this.stopped) return
     const agent = this.coordinator.getAgent(session.agentId)
     if (!agent) return
-    this.coordinator.setAgentFault(session.agentId, 'offline')
-    this.logger.info(
-      { agentId: session.agentId, reason, requeued: agent.currentTaskIds.length, address: session.link.address },
-      'agent lost',
-    )
+    this.coordinator.setAgentFault(session.agentId, 'offline', offline)
+    const fields = {
+      agentId: session.agentId,
+      reason,
+      requeued: agent.currentTaskIds.length,
+      address: session.link.address,
+    }
+    // A clean disconnect is the agent's own doing (a stop, Ctrl-C): worth a line, not a warning.
+    if (offline.cause === 'disconnected') this.logger.info(fields, 'agent disconnected')
+    else this.logger.warn(fields, offline.cause === 'silent' ? 'agent lost: silent' : 'agent lost: connection dropped')
     this.scheduleRemoval(session.agentId)
   }
 
@@ -241,4 +250,17 @@ export class RemoteAgents {
     if (timer) clearTimeout(timer)
     this.removals.delete(agentId)
   }
+}
+
+/**
+ * How a connection's end reads, from Socket.IO's disconnect reason: the client
+ * closing its namespace is a clean disconnect (the SDK's `close()`,
+ * python-socketio's `disconnect()`); a ping timeout is silence; anything else
+ * ended without a goodbye (the process died, the network failed).
+ */
+export function offlineCause(reason: string): Omit<AgentOffline, 'at'> {
+  if (reason === 'client namespace disconnect')
+    return { cause: 'disconnected', detail: 'the agent closed its connection' }
+  if (reason === 'ping timeout') return { cause: 'silent', detail: 'no answer to pings (ping timeout)' }
+  return { cause: 'dropped', detail: reason }
 }

@@ -4,10 +4,18 @@
  * readings and no clock. The engine (engine.ts) turns conditions into alerts:
  * raised when a condition appears, resolved when it is gone.
  */
-import type { Agent, AlertSeverity, MetricsSample, Task } from '../../../shared/domain'
+import type { Agent, AlertSeverity, MetricsSample, OfflineCause, Task } from '../../../shared/domain'
 import { isOnAgent } from '../../../shared/statuses'
 
-export const RULES = ['agent-offline', 'error-rate', 'backlog-growing', 'task-stuck', 'history-unavailable'] as const
+export const RULES = [
+  'agent-offline',
+  'agent-connection-dropped',
+  'agent-disconnected',
+  'error-rate',
+  'backlog-growing',
+  'task-stuck',
+  'history-unavailable',
+] as const
 export type RuleName = (typeof RULES)[number]
 
 export interface AlertSettings {
@@ -69,18 +77,39 @@ export interface Condition {
 
 export type Rule = (reading: SwarmReading, settings: AlertSettings) => Condition[]
 
-/** An agent that stopped sending heartbeats (or whose link dropped) is offline. */
+/**
+ * An offline agent, said as it happened: one that fell silent (heartbeat or
+ * ping timeout) is critical, nobody knows what it is doing; one whose
+ * connection ended without a goodbye (its process died, the network failed) a
+ * warning; one that closed its connection itself (a stop, Ctrl-C) only info.
+ */
+const OFFLINE_RULE: Record<OfflineCause, { rule: RuleName; severity: AlertSeverity }> = {
+  silent: { rule: 'agent-offline', severity: 'critical' },
+  dropped: { rule: 'agent-connection-dropped', severity: 'warning' },
+  disconnected: { rule: 'agent-disconnected', severity: 'info' },
+}
+
 export const agentOffline: Rule = ({ agents, now }) =>
   agents
     .filter((agent) => agent.status === 'offline')
-    .map((agent) => ({
-      key: `agent-offline:${agent.id}`,
-      rule: 'agent-offline',
-      severity: 'critical',
-      message: `Agent ${agent.name} lost its heartbeat: offline, last heard ${seconds(now - agent.lastHeartbeat)} ago`,
-      agentId: agent.id,
-      taskId: null,
-    }))
+    .map((agent) => {
+      const cause = agent.offline?.cause ?? 'silent'
+      // Said once, when raised (the alert's time says when): no "N s ago" that would go stale.
+      const message =
+        cause === 'disconnected'
+          ? `Agent ${agent.name} disconnected: it closed its connection itself (a clean stop); whatever it ran went back to the queue`
+          : cause === 'dropped'
+            ? `Agent ${agent.name}'s connection dropped without a goodbye (${agent.offline?.detail ?? 'no reason given'}): its process may have died or the network failed; whatever it ran went back to the queue`
+            : `Agent ${agent.name} lost its heartbeat: offline, last heard ${seconds(now - agent.lastHeartbeat)} ago`
+      return {
+        // One key whatever the cause: an agent is offline once at a time.
+        key: `agent-offline:${agent.id}`,
+        ...OFFLINE_RULE[cause],
+        message,
+        agentId: agent.id,
+        taskId: null,
+      }
+    })
 
 /** Failed (and timed-out) tasks as a share of those that finished over the window. */
 export const errorRate: Rule = ({ samples, active }, settings) => {

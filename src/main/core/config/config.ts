@@ -111,7 +111,8 @@ function buildProgram(): Command {
     .addOption(
       new Option('--demo-rate <n>', 'synthetic tasks per second in the demo swarm')
         .env(`${ENV}DEMO_RATE`)
-        .default(2)
+        // The default demo agents keep up with this with room to spare (demo/demo-swarm.ts).
+        .default(1.5)
         .argParser(num('--demo-rate')),
     )
     .addOption(

@@ -4,7 +4,7 @@
  * derived here only, so it cannot disagree with the flags, and every change
  * of it is announced as an `agent:status` event.
  */
-import type { Agent, AgentResources, AgentStatus } from '../../../shared/domain'
+import type { Agent, AgentOffline, AgentResources, AgentStatus } from '../../../shared/domain'
 import type { UnsequencedEvent } from '../../../shared/events'
 import { CoordinatorError } from './errors'
 import type { AgentDriver, AgentSpec } from './types'
@@ -40,6 +40,7 @@ export class AgentRoster {
       joinedAt: now,
       counters: { done: 0, failed: 0 },
       resources: null,
+      offline: null,
     }
     const entry: AgentEntry = { agent, driver, paused: false, fault: null }
     this.byId.set(agent.id, entry)
@@ -59,6 +60,7 @@ export class AgentRoster {
     entry.agent.concurrency = Math.max(1, spec.concurrency ?? 1)
     entry.agent.lastHeartbeat = this.now()
     entry.fault = null
+    entry.agent.offline = null
     this.refresh(entry, true)
   }
 
@@ -112,6 +114,13 @@ export class AgentRoster {
     this.refresh(entry, true)
   }
 
+  /** Sets or clears the fault; `offline` says how an agent went offline (none given: it fell silent). */
+  setFault(entry: AgentEntry, fault: AgentEntry['fault'], offline?: Omit<AgentOffline, 'at'>): void {
+    entry.fault = fault
+    entry.agent.offline =
+      fault === 'offline' ? { at: this.now(), ...(offline ?? { cause: 'silent', detail: 'no sign of life' }) } : null
+  }
+
   /** Derives the status from the flags; announces it when it changed, or always with `force`. */
   refresh(entry: AgentEntry, force = false): void {
     const agent = entry.agent
@@ -136,5 +145,6 @@ export function copyAgent(agent: Agent): Agent {
     currentTaskIds: [...agent.currentTaskIds],
     counters: { ...agent.counters },
     resources: agent.resources && { ...agent.resources },
+    offline: agent.offline && { ...agent.offline },
   }
 }

@@ -6,6 +6,7 @@
  * (it timed out, was cancelled or requeued meanwhile) are stale and ignored.
  */
 import type { Agent, Task } from '../../../shared/domain'
+import { countedAttempts, mayRetry } from '../../../shared/attempts'
 import { isCancellable, isTerminal } from '../../../shared/statuses'
 import type { LogLevel, UnsequencedEvent } from '../../../shared/events'
 import type { AgentEntry, AgentRoster } from './agent-roster'
@@ -45,6 +46,8 @@ export class Attempts {
     task.agentId = entry.agent.id
     task.attempts++
     task.progress = 0
+    // What ended the last attempt is in its transition; this one starts clean.
+    task.error = null
     task.updatedAt = this.options.now()
     this.roster.hold(entry, task.id)
     this.book.publish(task)
@@ -91,6 +94,8 @@ export class Attempts {
       this.clearTimer(taskId)
       if (!task || isTerminal(task.status)) continue
       Object.assign(task, { status: 'queued', agentId: null, progress: 0, error: `requeued: ${reason}` })
+      // The agent went, not the task: this run does not count against its retries.
+      task.requeues++
       task.updatedAt = this.options.now()
       this.book.admit(task)
     }
@@ -126,7 +131,8 @@ export class Attempts {
 
   reportSucceeded(agentId: string, taskId: string, result?: unknown): void {
     const task = this.endReported(agentId, taskId, 'done')
-    if (task) this.finish(task, 'succeeded', { result: result ?? null, progress: 1 })
+    // An earlier attempt's error (a requeue, a failure that was retried) is history now: the transitions keep it.
+    if (task) this.finish(task, 'succeeded', { result: result ?? null, progress: 1, error: null })
   }
 
   reportFailed(agentId: string, taskId: string, error: string): void {
@@ -147,6 +153,8 @@ export class Attempts {
     if (!task || task.attempts !== attempt || isTerminal(task.status) || task.status === 'queued') return
     const entry = task.agentId ? this.roster.get(task.agentId) : undefined
     if (entry) {
+      // An attempt that ran out of time on this agent ended badly there, like a reported failure.
+      entry.agent.counters.failed++
       this.roster.release(entry, taskId)
       this.cancelOn(entry, taskId)
     }
@@ -154,8 +162,8 @@ export class Attempts {
   }
 
   private failOrRetry(task: Task, status: 'failed' | 'timed_out', error: string): void {
-    if (task.attempts <= task.maxRetries) {
-      const delay = Math.min(this.options.retryMaxMs, this.options.retryBaseMs * 2 ** (task.attempts - 1))
+    if (mayRetry(task)) {
+      const delay = Math.min(this.options.retryMaxMs, this.options.retryBaseMs * 2 ** (countedAttempts(task) - 1))
       Object.assign(task, { status: 'queued', agentId: null, progress: 0, error: `attempt ${task.attempts}: ${error}` })
       task.updatedAt = this.options.now()
       this.book.publish(task)

@@ -11,7 +11,7 @@
  * and the waiting line), `Scheduler` (which task goes to which agent),
  * `Attempts` (a task on an agent until it ends) and `restoreTasks`.
  */
-import type { Agent, AgentResources, AgentStatus, Task } from '../../../shared/domain'
+import type { Agent, AgentOffline, AgentResources, AgentStatus, Task } from '../../../shared/domain'
 import type { LogLevel, UnsequencedEvent } from '../../../shared/events'
 import type { TaskSubmit } from '../../../shared/commands'
 import { DEFAULT_ROUTING_POLICY, type RoutingPolicy } from '../../../shared/routing'
@@ -48,6 +48,11 @@ export interface SubmitOptions {
    * Decided by the code that submits, never by what a client sends.
    */
   ephemeral?: boolean
+  /**
+   * The task's id, when the server's own code needs a stable one (a swarm file's task, known again at the next
+   * start); otherwise a new one. Never taken from what a client sends. An id in use is refused (`conflict`).
+   */
+  id?: string
 }
 
 export class Coordinator {
@@ -138,12 +143,15 @@ export class Coordinator {
     return copyAgent(entry.agent)
   }
 
-  /** Marks an agent faulty (`error`, `offline`) or healthy again (`null`); a lost agent's tasks are requeued. */
-  setAgentFault(agentId: string, fault: 'error' | 'offline' | null): void {
+  /**
+   * Marks an agent faulty (`error`, `offline`) or healthy again (`null`); a lost agent's tasks are requeued.
+   * `offline` says how it went (absent: it fell silent), for the agent's details and the alert.
+   */
+  setAgentFault(agentId: string, fault: 'error' | 'offline' | null, offline?: Omit<AgentOffline, 'at'>): void {
     const entry = this.roster.require(agentId)
     if (entry.fault === fault) return
     // The fault is set before the requeue, so the releases already announce the faulty status.
-    entry.fault = fault
+    this.roster.setFault(entry, fault, offline)
     if (fault !== null) this.attempts.requeueHeldBy(entry, `agent ${entry.agent.name} is ${fault}`)
     this.roster.refresh(entry)
     if (fault === null) this.scheduler.schedule()
@@ -164,8 +172,9 @@ export class Coordinator {
 
   // ---- tasks --------------------------------------------------------------
 
+  /** Queues a new task; with `options.id`, under that id (refused with `conflict` while a task has it). */
   submit(request: TaskSubmit, options: SubmitOptions = {}): Task {
-    const task = this.book.create(request, options.ephemeral === true)
+    const task = this.book.create(request, options.ephemeral === true, options.id)
     this.scheduler.schedule()
     return { ...task }
   }

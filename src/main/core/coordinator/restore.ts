@@ -24,6 +24,8 @@ export function restoreTasks(book: TaskBook, stored: readonly Task[], now: () =>
     if (row.status !== 'queued') {
       task.status = 'queued'
       task.error = `requeued: the server restarted while the task was ${row.status}`
+      // The restart cut the run short, not the task: it does not count against its retries.
+      task.requeues++
     }
     book.admit(task)
     requeued++

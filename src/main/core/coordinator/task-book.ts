@@ -7,6 +7,7 @@ import type { Task } from '../../../shared/domain'
 import { isFailure, isOnAgent, isRetryable, isTerminal } from '../../../shared/statuses'
 import type { UnsequencedEvent } from '../../../shared/events'
 import type { TaskSubmit } from '../../../shared/commands'
+import { countedAttempts } from '../../../shared/attempts'
 import { requiredCapabilities } from './capabilities'
 import { CoordinatorError } from './errors'
 import type { TaskQueue } from './task-queue'
@@ -35,11 +36,12 @@ export class TaskBook {
     this.maxFinished = options.maxFinished
   }
 
-  /** A new task from a request, queued and announced; returns the live task. */
-  create(request: TaskSubmit, ephemeral = false): Task {
+  /** A new task from a request, queued and announced; returns the live task. `id`: the caller's, else a new one. */
+  create(request: TaskSubmit, ephemeral = false, id?: string): Task {
     const now = this.options.now()
+    if (id !== undefined && this.tasks.has(id)) throw new CoordinatorError('conflict', `task ${id} exists already`)
     const task: Task = {
-      id: this.newTaskId(now),
+      id: id ?? this.newTaskId(now),
       name: request.name,
       kind: request.kind,
       payload: request.payload,
@@ -48,6 +50,7 @@ export class TaskBook {
       status: 'queued',
       agentId: null,
       attempts: 0,
+      requeues: 0,
       maxRetries: request.maxRetries,
       timeoutMs: request.timeoutMs,
       progress: 0,
@@ -89,7 +92,8 @@ export class TaskBook {
     const index = this.finishedOrder.indexOf(taskId)
     if (index >= 0) this.finishedOrder.splice(index, 1)
     Object.assign(task, { status: 'queued', agentId: null, progress: 0, finishedAt: null, error: null, result: null })
-    task.maxRetries = Math.max(task.maxRetries, task.attempts)
+    // The operator's retry is one more attempt, whatever the budget was.
+    task.maxRetries = Math.max(task.maxRetries, countedAttempts(task))
     task.updatedAt = this.options.now()
     this.admit(task)
     return task

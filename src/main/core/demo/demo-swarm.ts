@@ -18,7 +18,23 @@ export interface DemoOptions {
   failureRate?: number
 }
 
-const CAPABILITY_SETS = [['cpu'], ['cpu', 'io'], ['gpu', 'cpu'], ['net', 'io'], ['cpu', 'net']]
+/**
+ * Each task kind below needs one capability, and each capability is on half
+ * of the agents (every 6 agents: cpu, gpu, io and net three times each), so
+ * no kind waits on a small pool. With the default 12 agents and 1.5 tasks/s
+ * (about 4.7 s each) the agents are busy ~57 % of the time: the queue rises
+ * and falls but does not keep growing, so a fresh start does not raise the
+ * "backlog growing" alert by itself (tests/unit/core/demo-swarm.test.ts).
+ * Rates near 12 / 4.7 ≈ 2.5 tasks/s outgrow it, and then the alert is right.
+ */
+const CAPABILITY_SETS = [
+  ['cpu', 'gpu'],
+  ['cpu', 'io'],
+  ['gpu', 'net'],
+  ['net', 'io'],
+  ['cpu', 'net'],
+  ['io', 'gpu'],
+]
 const TASK_KINDS = [
   { kind: 'render', capabilities: ['gpu'] },
   { kind: 'etl', capabilities: ['io'] },

@@ -10,8 +10,15 @@ import { HistoryOpenError, type TaskHistory } from '../storage/history'
 
 const PRUNE_INTERVAL_MS = 10 * 60_000
 
-/** Opens the history and restores its tasks; one that cannot be opened (unreachable, refused, newer, a bad addon) is a StartError. */
-export async function restoreHistory(history: TaskHistory, coordinator: Coordinator, logger: Logger): Promise<void> {
+/**
+ * Opens the history and restores its tasks; one that cannot be opened (unreachable, refused, newer, a bad addon) is
+ * a StartError. Returns the ids the history held at start (readable or not): what a swarm file must not enqueue again.
+ */
+export async function restoreHistory(
+  history: TaskHistory,
+  coordinator: Coordinator,
+  logger: Logger,
+): Promise<ReadonlySet<string>> {
   try {
     const opened = await history.open()
     if (opened.migratedFrom !== opened.schemaVersion) {
@@ -32,6 +39,7 @@ export async function restoreHistory(history: TaskHistory, coordinator: Coordina
   if (restored.requeued + restored.finished > 0) logger.info(restored, 'tasks restored from the history database')
   const pruned = await history.prune()
   if (pruned > 0) logger.info({ pruned }, 'history retention applied')
+  return new Set([...stored.tasks, ...stored.invalid].map((task) => task.id))
 }
 
 /** Applies the retention every 10 min; returns the stop. */

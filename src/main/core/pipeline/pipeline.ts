@@ -56,8 +56,11 @@ export interface Pipeline {
   readonly fanout: Fanout
   /** The Prometheus registry behind `GET /metrics`, with the server's counters. */
   readonly metrics: PipelineMetrics
-  /** Opens the history and puts its tasks back into the coordinator; a database that cannot be opened is a StartError. */
-  restore(): Promise<void>
+  /**
+   * Opens the history and puts its tasks back into the coordinator (a database that cannot be opened is a
+   * StartError); resolves with the ids it held at start.
+   */
+  restore(): Promise<ReadonlySet<string>>
   /** Starts sampling, the alert rules and the history's retention (once the server listens). */
   start(): void
   /** Ends sampling, the alerts, the coordinator's timers and the delivery to viewers. */

@@ -55,6 +55,8 @@ export const TaskSchema = z.object({
   status: TaskStatusSchema,
   agentId: z.string().nullable(),
   attempts: z.number().int().min(0),
+  // Absent from tasks stored before requeues were counted apart.
+  requeues: z.number().int().min(0).default(0),
   maxRetries: z.number().int().min(0),
   timeoutMs: z.number().nullable(),
   progress: z.number(),

@@ -19,7 +19,6 @@ export interface TaskTotals {
   failed: number
   /** Succeeded / (succeeded + failed), null before anything finished. */
   successRate: number | null
-  throughput: number
 }
 
 export interface SwarmSources {
@@ -108,7 +107,6 @@ export function createSwarmViews({
       succeeded,
       failed,
       successRate: finished > 0 ? succeeded / finished : null,
-      throughput: sample?.throughput ?? 0,
     }
   })
 
@@ -117,7 +115,10 @@ export function createSwarmViews({
 
   /** Alerts whose condition still holds. */
   const activeAlerts = computed(() => alertList.value.filter((alert) => !alert.resolvedAt))
-  const unacknowledgedAlerts = computed(() => activeAlerts.value.filter((alert) => !alert.acknowledged).length)
+  /** Active alerts nobody acknowledged that want attention: info ones (an agent that stopped cleanly) do not. */
+  const unacknowledgedAlerts = computed(
+    () => activeAlerts.value.filter((alert) => !alert.acknowledged && alert.severity !== 'info').length,
+  )
 
   /** Succeeded and failed per minute and the success rate, over the last minute of samples. */
   const lastMinute = computed<RecentRates | null>(() => {
