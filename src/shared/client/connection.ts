@@ -203,7 +203,12 @@ export class ResilientConnection {
       this.fail(`refused by the server: ${error.message}`)
       return
     }
-    this.attemptFailed(error.message, false)
+    // A middleware's refusal may explain itself in `error.data.message` (too_many_viewers names the cap).
+    const explained = (error as Error & { data?: { message?: unknown } }).data?.message
+    this.attemptFailed(
+      typeof explained === 'string' ? `${error.message}: ${explained.slice(0, 300)}` : error.message,
+      false,
+    )
   }
 
   private readonly onDisconnect = (reason: string): void => {

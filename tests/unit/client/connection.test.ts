@@ -189,6 +189,18 @@ describe('ResilientConnection: the state machine', () => {
     }
   })
 
+  it("keeps trying when the server is full, and says why in the server's words", () => {
+    create()
+    connection.start()
+    socket.refuse('too_many_viewers', {
+      message: 'the server has 3 viewers connected, its limit (--max-viewers); try again later',
+    })
+    expect(connection.status.state).toBe('reconnecting')
+    expect(connection.status.lastError?.message).toBe(
+      'cannot connect: too_many_viewers: the server has 3 viewers connected, its limit (--max-viewers); try again later',
+    )
+  })
+
   it('stops for good on a refusal retrying cannot fix, and starts again on request', () => {
     create()
     connection.start()

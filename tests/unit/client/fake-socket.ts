@@ -122,10 +122,11 @@ export class FakeSocket implements LinkSocket {
     this.fire('connect')
   }
 
-  refuse(message = 'xhr poll error'): void {
+  /** A refused connection; `data` is what a Socket.IO middleware attaches to its error (`error.data`). */
+  refuse(message = 'xhr poll error', data?: unknown): void {
     if (!this.attempting) throw new Error('refuse() without a connect()')
     this.attempting = false
-    this.fire('connect_error', new Error(message))
+    this.fire('connect_error', Object.assign(new Error(message), data === undefined ? {} : { data }))
   }
 
   drop(reason = 'transport close'): void {
