@@ -186,6 +186,9 @@ describe('Coordinator', () => {
     await settle()
     expect(driver.assigned).toHaveLength(3)
     expect(coordinator.getAgent('a')?.currentTaskIds).toHaveLength(3)
+    // Each task it takes is announced, busy or not already: the last agent event is what the agent holds.
+    const announced = events.flatMap((event) => (event.type === 'agent:status' ? [event.agent] : [])).at(-1)
+    expect(announced?.currentTaskIds).toEqual(driver.assigned.map((t) => t.id))
   })
 
   it('keeps a bounded number of finished tasks', async () => {
