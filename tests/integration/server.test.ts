@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { StartError } from '../../src/main/core'
-import type { Agent, Task } from '../../src/shared/domain'
+import type { Agent, Task, TaskSummary } from '../../src/shared/domain'
 import type { DomainEvent } from '../../src/shared/events'
 import type { Health, Snapshot } from '../../src/shared/protocol'
 import { applyEvents, applySnapshot, createSwarmState } from '../../src/shared/reducer'
@@ -33,7 +33,7 @@ class ViewerState {
   get seq(): number {
     return this.swarm.seq
   }
-  get tasks(): Map<string, Task> {
+  get tasks(): Map<string, TaskSummary> {
     return this.swarm.tasks
   }
   get agents(): Map<string, Agent> {

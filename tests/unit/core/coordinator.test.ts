@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import { TaskSubmitSchema, type TaskSubmitRequest } from '../../../src/shared/commands'
 import type { Task } from '../../../src/shared/domain'
-import type { UnsequencedEvent } from '../../../src/shared/events'
+import type { SwarmChange } from '../../../src/shared/events'
 import { Coordinator, CoordinatorError, type AgentDriver } from '../../../src/main/core/coordinator/coordinator'
 
 /** A driver that records what the coordinator hands it; the test plays the agent. */
@@ -20,7 +20,7 @@ const request = (fields: Partial<TaskSubmitRequest> = {}) =>
   TaskSubmitSchema.parse({ name: 'job', kind: 'test', ...fields })
 
 describe('Coordinator', () => {
-  let events: UnsequencedEvent[]
+  let events: SwarmChange[]
   let coordinator: Coordinator
 
   beforeEach(() => {

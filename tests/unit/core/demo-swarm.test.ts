@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
-import type { UnsequencedEvent } from '../../../src/shared/events'
+import type { SwarmChange } from '../../../src/shared/events'
 import { Coordinator } from '../../../src/main/core/coordinator/coordinator'
 import { DemoSwarm } from '../../../src/main/core/demo/demo-swarm'
 import { MetricsSampler } from '../../../src/main/core/metrics/sampler'
@@ -15,7 +15,7 @@ function seeded(seed: number): () => number {
 }
 
 describe('DemoSwarm', () => {
-  let events: UnsequencedEvent[]
+  let events: SwarmChange[]
   let coordinator: Coordinator
   beforeEach(() => {
     vi.useFakeTimers()
