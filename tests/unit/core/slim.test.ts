@@ -128,13 +128,15 @@ describe('Slimmer', () => {
         agent: agent('a', { lastHeartbeat: 2, resources: { cpu: 7, memoryMb: 100 } }),
       }),
     ).toBeNull()
-    // A figure that goes away cannot be merged: whole.
-    const gone = agent('a', { lastHeartbeat: 2, resources: { cpu: 7 } })
+    // A figure set to undefined is as absent as JSON makes it: gone, so the agent goes whole (a merge cannot
+    // say "no memoryMb"); and a figure undefined before and after is no change.
+    const gone = agent('a', { lastHeartbeat: 2, resources: { cpu: 7, memoryMb: undefined } })
     expect(slim.project({ type: 'agent:status', at: 4, agent: gone })).toEqual({
       type: 'agent:added',
       at: 4,
       agent: gone,
     })
+    expect(slim.project({ type: 'agent:status', at: 5, agent: { ...gone, resources: { cpu: 7 } } })).toBeNull()
     // Removed, then back under the same id: whole again.
     slim.project({ type: 'agent:removed', at: 5, agentId: 'a' })
     expect(slim.held.agents).toBe(0)

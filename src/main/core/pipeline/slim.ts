@@ -155,9 +155,12 @@ function changedFigures(before: AgentResources | null, after: AgentResources | n
   if (after === null) return before === null ? null : 'gone'
   const changed: AgentResources = {}
   let any = false
-  for (const key of Object.keys(before ?? {}) as (keyof AgentResources)[]) if (!(key in after)) return 'gone'
+  // A figure set to undefined is absent, as JSON will say.
+  for (const [key, value] of Object.entries(before ?? {}) as [keyof AgentResources, number | undefined][]) {
+    if (value !== undefined && after[key] === undefined) return 'gone'
+  }
   for (const [key, value] of Object.entries(after) as [keyof AgentResources, number | undefined][]) {
-    if (before?.[key] === value) continue
+    if (value === undefined || before?.[key] === value) continue
     changed[key] = value
     any = true
   }
