@@ -2,7 +2,7 @@
  * What the orchestrator asks of its two children — the server process and
  * the load-client process — and what they answer. Plain data only (IPC).
  */
-import type { Channel } from '../src/shared/events'
+import type { Channel, DomainEventType } from '../src/shared/events'
 
 export const BENCH_TOKENS = {
   operator: 'bench-operator-token-0000000000',
@@ -169,11 +169,28 @@ export interface TrafficCount {
   up: number
 }
 
+/** Per event type in a recorded push stream: how many, their bytes in the frames (bench/event-sizes.ts). */
+export type EventSizes = Partial<
+  Record<
+    DomainEventType,
+    {
+      count: number
+      /** Their JSON text in the `events` messages, a comma each. */
+      bytes: number
+      maxBytes: number
+      /** Their share of each batch compressed alone (an estimate unless an encoding measures it); null: not measured. */
+      compressedBytes: number | null
+    }
+  >
+>
+
 export interface BytesReport {
   durationMs: number
   push: TrafficCount & {
     messages: number
     payloadBytes: number
+    /** What each kind of event took in the push stream. */
+    events: EventSizes
     /** Estimated bytes down with permessage-deflate (threshold 1 KiB, context takeover). */
     deflateEstimate: number
     /** Whether this connection negotiated permessage-deflate (then `down` is already compressed). */

@@ -8,6 +8,7 @@ import type { Snapshot } from '../src/shared/protocol'
 import type { BytesReport, ClientsApi, ConnectReport, ConvergeReport } from './api'
 import { ByteProxy } from './byte-proxy'
 import { deflateEstimate } from './deflate-estimate'
+import { eventSizes } from './event-sizes'
 import { Poller } from './poller'
 import { sampleProcess } from './process-sample'
 import { Recorder } from './recorder'
@@ -157,6 +158,7 @@ serve<ClientsApi>({
           ...pushProxy.count,
           messages: messages.length,
           payloadBytes: messages.reduce((sum, message) => sum + message.length, 0),
+          events: eventSizes(messages),
           deflateEstimate: push.deflate() ? pushDown : pushDown - raw + deflated,
           deflate: push.deflate(),
         },

@@ -82,7 +82,9 @@ export class Viewer {
 
   /** Null when this viewer's state equals the snapshot's, else what differs. */
   differences(snapshot: Snapshot): string | null {
-    const { agents, tasks, finished } = this.state
+    const { agents, tasks, finished, unknown } = this.state
+    // The server sends an entity whole whenever a viewer may not hold it: an update for one it does not is a bug.
+    if (unknown > 0) return `${unknown} updates for agents or tasks this viewer did not hold`
     if (agents.size !== snapshot.agents.length) {
       return `agents: ${agents.size} here, ${snapshot.agents.length} on the server`
     }

@@ -99,6 +99,14 @@ export interface Task {
   error: string | null
 }
 
+/**
+ * What a viewer holds of a task (snapshots, events): everything but its payload
+ * and result, which can be large and which only the task's detail shows
+ * (`GET /api/tasks/:id`). So a viewer's bytes grow with the number of tasks,
+ * never with what they carry.
+ */
+export type TaskSummary = Omit<Task, 'payload' | 'result'>
+
 /** One step in a task's life, as stored: `GET /api/tasks/:id` lists them oldest first. */
 export interface TaskTransition {
   at: number

@@ -1,18 +1,59 @@
 /**
- * Domain events: every change in the swarm, as the pipeline carries it.
+ * Domain events: every change in the swarm, as viewers receive it.
  *
  * Each event is an envelope `{ seq, type, at, ...data }`. `seq` is assigned
- * by the server, strictly increasing, and never reused while it runs. Agent and
- * task events carry the entity's whole new state, so applying an event is an
- * upsert and applying the latest one is enough (what makes coalescing safe).
+ * by the server, strictly increasing, and never reused while it runs.
+ *
+ * Events carry what changed (docs/protocol.md, "Events"). An entity a viewer
+ * must hold from now on comes whole (`agent:added`, `task:added`): when it is
+ * new, and whenever it comes back after a viewer may have let it go (a retried
+ * task that had finished, a task restored at start). Every other agent or task
+ * event is a partial update of an entity the viewer holds, merged into it by
+ * `changes.ts`; the reducer skips and counts one for an entity it does not
+ * hold (`SwarmState.unknown`), which a consistent stream never sends. What
+ * viewers hold of a task is a `TaskSummary`: no payload, no result; the detail
+ * route `GET /api/tasks/:id` serves those.
  */
-import type { Agent, Alert, MetricsSample, Task } from './domain'
+import type { Agent, AgentResources, Alert, MetricsSample, Task, TaskStatus, TaskSummary } from './domain'
 import type { LogLevel } from './statuses'
 
+/**
+ * What changed in an agent the viewer holds: each field present replaces the
+ * held one, absent ones are unchanged; `resources` merges figure by figure
+ * (a heartbeat carries only the figures that changed).
+ */
+export type AgentChange = { agentId: string } & Partial<Omit<Agent, 'id' | 'resources'>> & {
+    resources?: AgentResources
+  }
+
+/**
+ * A task's status change: its status, agent, attempt and error as of `at`
+ * (which is its new `updatedAt`), and the run figures that changed with it.
+ */
+export interface TaskStatusChange {
+  taskId: string
+  status: TaskStatus
+  agentId: string | null
+  attempts: number
+  /** Runs cut short by a requeue (agent lost, server restart), not retries; absent: none (0). */
+  requeues?: number
+  /** The task's error while it has one; absent: none (null). */
+  error?: string
+  /** Present when it changed. */
+  progress?: number
+  /** Present when it changed (the attempt started running). */
+  startedAt?: number
+  /** Present when it changed (the task ended). */
+  finishedAt?: number
+}
+
 interface EventData {
-  'agent:status': { agent: Agent }
+  'agent:added': { agent: Agent }
+  'agent:status': AgentChange
   'agent:removed': { agentId: string }
-  'task:status': { task: Task }
+  'task:added': { task: TaskSummary }
+  'task:status': TaskStatusChange
+  'task:progress': { taskId: string; progress: number }
   'task:log': { taskId: string; agentId: string | null; level: LogLevel; message: string }
   metrics: { sample: MetricsSample }
   alert: { alert: Alert }
@@ -29,13 +70,31 @@ export type DomainEvent = { [T in DomainEventType]: EventOf<T> }[DomainEventType
 /** An event before the pipeline has given it a sequence number. */
 export type UnsequencedEvent = { [T in DomainEventType]: Omit<EventOf<T>, 'seq'> }[DomainEventType]
 
+/**
+ * A change as the core's parts announce it (the coordinator, the metrics
+ * sampler, the alerts engine): agents and tasks whole, payload and result
+ * included. The history and the sampler read these; the pipeline turns each
+ * into the `DomainEvent` viewers get (src/main/core/pipeline/slim.ts). Never
+ * sent on the wire.
+ */
+export type SwarmChange =
+  | { type: 'agent:status'; at: number; agent: Agent }
+  | { type: 'task:status'; at: number; task: Task }
+  | Omit<EventOf<'agent:removed'>, 'seq'>
+  | Omit<EventOf<'task:log'>, 'seq'>
+  | Omit<EventOf<'metrics'>, 'seq'>
+  | Omit<EventOf<'alert'>, 'seq'>
+
 export const CHANNELS = ['agents', 'tasks', 'metrics', 'logs', 'alerts'] as const
 export type Channel = (typeof CHANNELS)[number]
 
 export const EVENT_CHANNEL: Record<DomainEventType, Channel> = {
+  'agent:added': 'agents',
   'agent:status': 'agents',
   'agent:removed': 'agents',
+  'task:added': 'tasks',
   'task:status': 'tasks',
+  'task:progress': 'tasks',
   'task:log': 'logs',
   metrics: 'metrics',
   alert: 'alerts',

@@ -1,5 +1,6 @@
 export * from './domain'
 export * from './events'
+export * from './changes'
 export * from './result'
 export * from './routing'
 export * from './commands'

@@ -3,7 +3,7 @@
  * Server, renderer and agent SDK all import these; docs/protocol.md
  * documents them for everybody else.
  */
-import type { Agent, Alert, MetricsState, Role, Task } from './domain'
+import type { Agent, Alert, MetricsState, Role, Task, TaskSummary } from './domain'
 import type { DomainEvent } from './events'
 import type {
   AgentClosed,
@@ -28,8 +28,11 @@ export interface Snapshot {
   /** The seq of the last event this state includes. */
   seq: number
   agents: Agent[]
-  /** Active tasks and the most recent finished ones, bounded. */
-  tasks: Task[]
+  /**
+   * Every active task and the most recent finished ones (500), as summaries:
+   * payloads and results are served by `GET /api/tasks/:id`.
+   */
+  tasks: TaskSummary[]
   metrics: MetricsState
   alerts: Alert[]
 }

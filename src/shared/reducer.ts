@@ -10,7 +10,13 @@
  *   history the user was reading.
  * - Events apply in seq order; one at or below the seq held is never applied
  *   again (counted in `duplicates`, which stays 0 when delivery is right).
- * - Agent, task and alert events carry whole states: applying one is an upsert.
+ * - `agent:added`, `task:added` and `alert` carry whole states: applying one
+ *   is an upsert. `agent:status`, `task:status` and `task:progress` carry what
+ *   changed and merge into the entity held (`changes.ts`); one for an entity
+ *   not held is skipped and counted in `unknown` — a consistent stream never
+ *   sends one (the server sends an entity whole whenever a viewer may not hold
+ *   it), so above 0 it means the viewer's copy left the server's, as when it
+ *   narrowed its subscription and resumed. A snapshot heals it.
  * - Every active task is kept, and the latest `finishedTasks` finished ones;
  *   the oldest finished leaves first, with its log tail.
  * - Logs, metrics samples and alerts are bounded (`SwarmLimits`).
@@ -21,7 +27,8 @@
  * changed (the store, to trigger its refs and keep its indexes) passes a
  * `SwarmObserver`.
  */
-import type { Agent, Alert, MetricsSample, Task } from './domain'
+import { applyAgentChange, applyTaskEvent, type TaskEvent } from './changes'
+import type { Agent, Alert, MetricsSample, TaskSummary } from './domain'
 import type { DomainEvent } from './events'
 import { LogTail, type SwarmLogLine } from './log-tail'
 import type { Snapshot } from './protocol'
@@ -58,9 +65,11 @@ export interface SwarmState {
   hasSnapshot: boolean
   /** Events that came at or below `seq` and were skipped: a delivery bug if ever above 0. */
   duplicates: number
+  /** Updates for an agent or task not held here, skipped: 0 in a consistent stream (see above). */
+  unknown: number
   readonly limits: SwarmLimits
   agents: Map<string, Agent>
-  tasks: Map<string, Task>
+  tasks: Map<string, TaskSummary>
   /** The finished tasks held, in the order they finished: the first key leaves first. */
   finished: Map<string, true>
   /** Each task's latest log lines, oldest first. */
@@ -79,9 +88,9 @@ export interface SwarmObserver {
   agentChanged?(agent: Agent, previous: Agent | undefined): void
   /** `previous` is undefined when the agent was not known here. */
   agentRemoved?(agentId: string, previous: Agent | undefined): void
-  taskChanged?(task: Task, previous: Task | undefined): void
+  taskChanged?(task: TaskSummary, previous: TaskSummary | undefined): void
   /** A finished task left to keep the bound; `hadLogs`: its log tail went with it. */
-  taskDropped?(task: Task, hadLogs: boolean): void
+  taskDropped?(task: TaskSummary, hadLogs: boolean): void
   logAppended?(line: SwarmLogLine): void
   sampleAdded?(sample: MetricsSample): void
   alertChanged?(alert: Alert): void
@@ -93,6 +102,7 @@ export function createSwarmState(limits: Partial<SwarmLimits> = {}): SwarmState 
     seq: 0,
     hasSnapshot: false,
     duplicates: 0,
+    unknown: 0,
     limits: own,
     agents: new Map(),
     tasks: new Map(),
@@ -109,8 +119,8 @@ export function applySnapshot(state: SwarmState, snapshot: Snapshot): void {
   const { limits } = state
   state.agents = new Map(snapshot.agents.map((agent) => [agent.id, agent]))
 
-  const active: Task[] = []
-  const finished: Task[] = []
+  const active: TaskSummary[] = []
+  const finished: TaskSummary[] = []
   for (const task of snapshot.tasks) (isTerminal(task.status) ? finished : active).push(task)
   finished.sort((a, b) => finishTime(a) - finishTime(b))
   const kept = last(finished, limits.finishedTasks)
@@ -153,10 +163,13 @@ export function applyEvent(state: SwarmState, event: DomainEvent, observer?: Swa
   }
   state.seq = event.seq
   switch (event.type) {
+    case 'agent:added':
+      putAgent(state, event.agent, observer)
+      break
     case 'agent:status': {
-      const previous = state.agents.get(event.agent.id)
-      state.agents.set(event.agent.id, event.agent)
-      observer?.agentChanged?.(event.agent, previous)
+      const held = state.agents.get(event.agentId)
+      if (held) putAgent(state, applyAgentChange(held, event), observer)
+      else state.unknown++
       break
     }
     case 'agent:removed': {
@@ -165,8 +178,12 @@ export function applyEvent(state: SwarmState, event: DomainEvent, observer?: Swa
       observer?.agentRemoved?.(event.agentId, previous)
       break
     }
-    case 'task:status':
+    case 'task:added':
       putTask(state, event.task, observer)
+      break
+    case 'task:status':
+    case 'task:progress':
+      changeTask(state, event.taskId, event, observer)
       break
     case 'task:log':
       appendLog(
@@ -204,7 +221,19 @@ export function setFinishedLimit(state: SwarmState, limit: number, observer?: Sw
   evictFinished(state, observer)
 }
 
-function putTask(state: SwarmState, task: Task, observer: SwarmObserver | undefined): void {
+function putAgent(state: SwarmState, agent: Agent, observer: SwarmObserver | undefined): void {
+  const previous = state.agents.get(agent.id)
+  state.agents.set(agent.id, agent)
+  observer?.agentChanged?.(agent, previous)
+}
+
+function changeTask(state: SwarmState, taskId: string, event: TaskEvent, observer: SwarmObserver | undefined): void {
+  const held = state.tasks.get(taskId)
+  if (held) putTask(state, applyTaskEvent(held, event), observer)
+  else state.unknown++
+}
+
+function putTask(state: SwarmState, task: TaskSummary, observer: SwarmObserver | undefined): void {
   const previous = state.tasks.get(task.id)
   state.tasks.set(task.id, task)
   // A retried task leaves the finished order; it re-enters at the end when it finishes again.
@@ -264,7 +293,7 @@ function putAlert(state: SwarmState, alert: Alert, observer: SwarmObserver | und
   observer?.alertChanged?.(alert)
 }
 
-function finishTime(task: Task): number {
+function finishTime(task: TaskSummary): number {
   return task.finishedAt ?? task.updatedAt
 }
 

@@ -9,7 +9,7 @@ import { join } from 'node:path'
 import Database from 'better-sqlite3'
 import type { DatabaseTarget } from '../../src/main/core/config/database-url'
 import type { Task } from '../../src/shared/domain'
-import type { DomainEvent } from '../../src/shared/events'
+import type { SwarmChange } from '../../src/shared/events'
 import { startPostgres, type Postgres } from './postgres'
 
 export interface TestDatabase {
@@ -126,8 +126,6 @@ export function postgresFixture(): BackendFixture {
   }
 }
 
-let seq = 0
-
 export function task(fields: Partial<Task> & Pick<Task, 'id'>): Task {
   return {
     name: fields.id,
@@ -152,10 +150,9 @@ export function task(fields: Partial<Task> & Pick<Task, 'id'>): Task {
   }
 }
 
-export const status = (t: Task): DomainEvent => ({ seq: ++seq, type: 'task:status', at: t.updatedAt, task: t })
+export const status = (t: Task): SwarmChange => ({ type: 'task:status', at: t.updatedAt, task: t })
 
-export const logLine = (taskId: string, message: string): DomainEvent => ({
-  seq: ++seq,
+export const logLine = (taskId: string, message: string): SwarmChange => ({
   type: 'task:log',
   at: 2000,
   taskId,

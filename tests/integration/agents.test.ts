@@ -1,3 +1,4 @@
+import { taskStatusOf } from '../../src/shared/changes'
 import { createHash } from 'node:crypto'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import type { Agent, Task, TaskDetail } from '../../src/shared/domain'
@@ -194,8 +195,10 @@ describe('/agents namespace', () => {
     const { socket: viewer } = await connectDashboard(core.url, TEST_TOKENS.viewer)
     const succeeded: string[] = []
     viewer.on('events', (events) => {
-      for (const event of events)
-        if (event.type === 'task:status' && event.task.status === 'succeeded') succeeded.push(event.task.id)
+      for (const event of events) {
+        const reported = taskStatusOf(event)
+        if (reported?.status === 'succeeded') succeeded.push(reported.taskId)
+      }
     })
     const submitted = await submit(core, { name: 'relay', kind: 'relay', capabilities: ['relay'] })
     await started.released
@@ -456,9 +459,8 @@ describe('load', () => {
     const succeeded = new Map<string, number>()
     viewer.on('events', (events) => {
       for (const event of events) {
-        if (event.type === 'task:status' && event.task.status === 'succeeded') {
-          succeeded.set(event.task.id, (succeeded.get(event.task.id) ?? 0) + 1)
-        }
+        const reported = taskStatusOf(event)
+        if (reported?.status === 'succeeded') succeeded.set(reported.taskId, (succeeded.get(reported.taskId) ?? 0) + 1)
       }
     })
     // Queued before any agent is there, so they really wait in the queue.

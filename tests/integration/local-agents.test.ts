@@ -1,3 +1,4 @@
+import { taskStatusOf } from '../../src/shared/changes'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import type { Agent, Task, TaskDetail } from '../../src/shared/domain'
 import type { DomainEvent } from '../../src/shared/events'
@@ -65,10 +66,7 @@ describe('local agents in a real server, beside the demo swarm', () => {
     await until(() => mine().length > 0, 3000, 'the log line on the dashboard stream')
     expect(mine()).toEqual([expect.objectContaining({ type: 'task:log', level: 'info', message: 'hi' })])
     await until(
-      () =>
-        seen.some(
-          (event) => event.type === 'task:status' && event.task.id === task.id && event.task.status === 'failed',
-        ),
+      () => seen.some((event) => taskStatusOf(event)?.taskId === task.id && taskStatusOf(event)?.status === 'failed'),
       3000,
       'the failure on the dashboard stream',
     )

@@ -1,3 +1,4 @@
+import { taskStatusOf } from '../../src/shared/changes'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import type { DomainEvent } from '../../src/shared/events'
 import type { Snapshot } from '../../src/shared/protocol'
@@ -34,7 +35,7 @@ describe('batching windows, measured with real clients', () => {
       for (const event of events) {
         if (event.type === 'agent:status') delays.agents!.push(arrived - event.at)
         if (event.type === 'metrics') delays.metrics!.push(arrived - event.at)
-        if (event.type === 'task:status' && ['succeeded', 'failed'].includes(event.task.status)) {
+        if (['succeeded', 'failed'].includes(taskStatusOf(event)?.status ?? '')) {
           delays.terminal!.push(arrived - event.at)
         }
       }
@@ -59,7 +60,7 @@ describe('batching windows, measured with real clients', () => {
     expect(seen.length).toBeGreaterThan(0)
     for (const event of seen) {
       expect(event.type).toBe('agent:status')
-      if (event.type === 'agent:status') expect(['demo-01', 'demo-02']).toContain(event.agent.id)
+      if (event.type === 'agent:status') expect(['demo-01', 'demo-02']).toContain(event.agentId)
     }
     const bad = await socket.emitWithAck('subscribe', { channels: ['everything'] } as never)
     expect(bad).toMatchObject({ ok: false, error: { code: 'bad_request' } })

@@ -3,9 +3,10 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { StartError } from '../../src/main/core'
-import type { Agent, Task } from '../../src/shared/domain'
+import type { Agent, Task, TaskSummary } from '../../src/shared/domain'
 import type { DomainEvent } from '../../src/shared/events'
 import type { Health, Snapshot } from '../../src/shared/protocol'
+import { taskStatusOf } from '../../src/shared/changes'
 import { applyEvents, applySnapshot, createSwarmState } from '../../src/shared/reducer'
 import {
   TEST_TOKENS,
@@ -33,7 +34,7 @@ class ViewerState {
   get seq(): number {
     return this.swarm.seq
   }
-  get tasks(): Map<string, Task> {
+  get tasks(): Map<string, TaskSummary> {
     return this.swarm.tasks
   }
   get agents(): Map<string, Agent> {
@@ -129,6 +130,55 @@ describe('state over HTTP equals state over the socket', () => {
     expect(byId(state.agents.values()).map(({ lastHeartbeat: _, ...rest }) => rest)).toEqual(
       byId(http.agents).map(({ lastHeartbeat: _, ...rest }) => rest),
     )
+  })
+})
+
+describe('payloads and results stay out of the live state', () => {
+  let core: TestCore
+  beforeAll(async () => {
+    core = await startCore(['--demo-agents', '2', '--demo-rate', '0'], { demoSpeed: 0.01, windows: FAST })
+  })
+  afterAll(() => core.stop())
+
+  it('are in the task detail only: not in snapshots, REST or socket, nor in any event', async () => {
+    const { socket, snapshot } = await connectDashboard(core.url, TEST_TOKENS.viewer)
+    sockets.push(socket)
+    const state = new ViewerState(snapshot)
+    let wire = ''
+    const received: DomainEvent[] = []
+    socket.on('events', (events) => {
+      wire += JSON.stringify(events)
+      received.push(...events)
+      state.apply(events)
+    })
+    const marker = `payload-marker-${'x'.repeat(2000)}`
+    const created = await postJson(
+      `${core.url}/api/tasks`,
+      { name: 'carries', kind: 'report', payload: { marker } },
+      TEST_TOKENS.operator,
+    )
+    const id = (created.body as Task).id
+    await until(() => ['succeeded', 'failed'].includes(state.tasks.get(id)?.status ?? ''), 10_000, 'the task to end')
+
+    const { body } = await getJson(`${core.url}/api/snapshot`, TEST_TOKENS.viewer)
+    const held = (body as Snapshot).tasks.find((task) => task.id === id)
+    expect(held).toMatchObject({ id, name: 'carries', status: state.tasks.get(id)!.status })
+    expect(Object.keys(held!)).not.toContain('payload')
+    expect(Object.keys(held!)).not.toContain('result')
+    expect(state.tasks.get(id)).toEqual(held)
+    expect(JSON.stringify(body)).not.toContain('payload-marker')
+    expect(wire).not.toContain('payload-marker')
+    expect(wire).not.toMatch(/"(payload|result)":/)
+    // Its events are a few hundred bytes each, whatever the task carries.
+    const about = received.filter(
+      (event) => (taskStatusOf(event)?.taskId ?? ('taskId' in event && event.taskId)) === id,
+    )
+    expect(about.length).toBeGreaterThan(0)
+    for (const event of about) expect(JSON.stringify(event).length).toBeLessThan(400)
+
+    const detail = (await getJson(`${core.url}/api/tasks/${id}`, TEST_TOKENS.viewer)).body as Task
+    expect(detail.payload).toEqual({ marker })
+    if (detail.status === 'succeeded') expect(detail.result).toEqual({ items: expect.any(Number) })
   })
 })
 

@@ -3,6 +3,7 @@
  * termination, push over WebSocket through it, long-polling when a proxy
  * does not pass upgrades, and what the core makes of proxied clients.
  */
+import { taskStatusOf } from '../../src/shared/changes'
 import { request } from 'node:https'
 import { io, type Socket } from 'socket.io-client'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
@@ -60,7 +61,10 @@ function snapshotOf(socket: Socket): Promise<void> {
 async function pushed(socket: Socket): Promise<void> {
   const seen = new Set<string>()
   socket.on('events', (events: DomainEvent[]) => {
-    for (const event of events) if (event.type === 'task:status') seen.add(event.task.id)
+    for (const event of events) {
+      const reported = taskStatusOf(event)
+      if (reported) seen.add(reported.taskId)
+    }
   })
   const created = await postJson(`${core.url}/api/tasks`, { name: 'via proxy', kind: 'report' }, TEST_TOKENS.operator)
   const id = (created.body as Task).id

@@ -5,7 +5,7 @@
  */
 import { readdirSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
-import type { Agent, Task } from '../../src/shared/domain'
+import type { Agent, TaskSummary } from '../../src/shared/domain'
 import type { Snapshot } from '../../src/shared/protocol'
 import { getJson, TEST_TOKENS } from '../helpers/core'
 
@@ -32,7 +32,7 @@ export async function metric(url: string, name: string, labels: Record<string, s
 
 export interface SwarmState {
   agents: Omit<Agent, 'lastHeartbeat' | 'resources'>[]
-  tasks: Task[]
+  tasks: TaskSummary[]
 }
 
 /** Agents and tasks from `GET /api/snapshot`, minus what changes by itself (heartbeats, resource figures). */

@@ -3,7 +3,7 @@
  * over a window, duration percentiles, chart series. Pure functions, so the
  * store and the unit tests use the same arithmetic.
  */
-import type { MetricsSample, Task } from '../../shared/domain'
+import type { MetricsSample, TaskSummary } from '../../shared/domain'
 import { ranToItsEnd } from './statuses'
 
 export const MINUTE = 60_000
@@ -72,7 +72,7 @@ export interface Durations {
  * them, else computed from the finished tasks this viewer holds (those
  * finished in the last minute).
  */
-export function taskDurations(latest: MetricsSample | null, tasks: Iterable<Task>, now: number): Durations {
+export function taskDurations(latest: MetricsSample | null, tasks: Iterable<TaskSummary>, now: number): Durations {
   if (latest && latest.durationP50Ms !== undefined) {
     return { p50: latest.durationP50Ms ?? null, p95: latest.durationP95Ms ?? null }
   }

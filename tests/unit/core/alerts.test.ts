@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import type { Agent, MetricsSample, Task } from '../../../src/shared/domain'
-import type { UnsequencedEvent } from '../../../src/shared/events'
+import type { SwarmChange } from '../../../src/shared/events'
 import { TaskSubmitSchema } from '../../../src/shared/commands'
 import { AlertEngine, type AlertSources } from '../../../src/main/core/alerts/engine'
 import { swarmSources } from '../../../src/main/core/alerts/sources'
@@ -58,7 +58,7 @@ function task(id: string, overrides: Partial<Task> = {}): Task {
 /** A swarm the test edits between evaluations, and an engine reading it on a fake clock. */
 function rig(settings = {}) {
   const swarm = { agents: [] as Agent[], tasks: [] as Task[], samples: [] as MetricsSample[] }
-  const events: UnsequencedEvent[] = []
+  const events: SwarmChange[] = []
   const sources: AlertSources = {
     agents: () => swarm.agents,
     activeTasks: () => swarm.tasks,
@@ -298,8 +298,8 @@ describe('alerts on the real coordinator and sampler', () => {
   afterEach(() => vi.useRealTimers())
 
   it('sees an offline agent and failing tasks, and acknowledges through the operator command', async () => {
-    const events: UnsequencedEvent[] = []
-    const emit = (event: UnsequencedEvent) => events.push(event)
+    const events: SwarmChange[] = []
+    const emit = (event: SwarmChange) => events.push(event)
     const coordinator = new Coordinator({ emit })
     const sampler = new MetricsSampler(coordinator, { emit })
     const engine = new AlertEngine(swarmSources(coordinator, sampler), { emit, settings: { errorRateMinFinished: 5 } })
@@ -352,7 +352,7 @@ describe('alerts on the real coordinator and sampler', () => {
       error: { code: 'bad_request' },
     })
     const ackEvents = events.filter(
-      (e): e is Extract<UnsequencedEvent, { type: 'alert' }> => e.type === 'alert' && e.alert.acknowledged,
+      (e): e is Extract<SwarmChange, { type: 'alert' }> => e.type === 'alert' && e.alert.acknowledged,
     )
     expect(ackEvents.map((e) => e.alert.id)).toEqual([offline.id])
 

@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import { TaskSubmitSchema, type TaskSubmitRequest } from '../../../src/shared/commands'
 import type { Task } from '../../../src/shared/domain'
-import type { UnsequencedEvent } from '../../../src/shared/events'
+import type { SwarmChange } from '../../../src/shared/events'
 import { Coordinator, CoordinatorError, type AgentDriver } from '../../../src/main/core/coordinator/coordinator'
 
 /** A driver that records what the coordinator hands it; the test plays the agent. */
@@ -20,7 +20,7 @@ const request = (fields: Partial<TaskSubmitRequest> = {}) =>
   TaskSubmitSchema.parse({ name: 'job', kind: 'test', ...fields })
 
 describe('Coordinator', () => {
-  let events: UnsequencedEvent[]
+  let events: SwarmChange[]
   let coordinator: Coordinator
 
   beforeEach(() => {
@@ -195,6 +195,9 @@ describe('Coordinator', () => {
     await settle()
     expect(driver.assigned).toHaveLength(3)
     expect(coordinator.getAgent('a')?.currentTaskIds).toHaveLength(3)
+    // Each task it takes is announced, busy or not already: the last agent event is what the agent holds.
+    const announced = events.flatMap((event) => (event.type === 'agent:status' ? [event.agent] : [])).at(-1)
+    expect(announced?.currentTaskIds).toEqual(driver.assigned.map((t) => t.id))
   })
 
   it('keeps a bounded number of finished tasks', async () => {

@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import type { Alert } from '../../../src/shared/domain'
-import type { UnsequencedEvent } from '../../../src/shared/events'
+import type { SwarmChange } from '../../../src/shared/events'
 import { AlertEngine } from '../../../src/main/core/alerts/engine'
 import { swarmSources } from '../../../src/main/core/alerts/sources'
 import { loadConfig } from '../../../src/main/core/config/config'
@@ -19,7 +19,7 @@ function seeded(seed: number): () => number {
 }
 
 describe('DemoSwarm', () => {
-  let events: UnsequencedEvent[]
+  let events: SwarmChange[]
   let coordinator: Coordinator
   beforeEach(() => {
     vi.useFakeTimers()

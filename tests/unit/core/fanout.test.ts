@@ -11,7 +11,7 @@ import type { Snapshot } from '../../../src/shared/protocol'
 import { Fanout, type DropReason } from '../../../src/main/core/pipeline/fanout'
 import { subscription } from '../../../src/main/core/pipeline/subscription'
 import type { FanoutLimits, ViewerConnection, ViewerRooms } from '../../../src/main/core/pipeline/viewers'
-import { snapshot as emptySnapshot, task } from '../../helpers/factories'
+import { snapshot as emptySnapshot } from '../../helpers/factories'
 
 type Received = { kind: 'events'; seqs: number[] } | { kind: 'snapshot'; seq: number }
 
@@ -98,7 +98,15 @@ const logLine = (): DomainEvent => ({
   level: 'info',
   message: 'hello',
 })
-const taskChange = (): DomainEvent => ({ seq: ++seq, type: 'task:status', at: 0, task: task('t1', 'running') })
+const taskChange = (): DomainEvent => ({
+  seq: ++seq,
+  type: 'task:status',
+  at: 0,
+  taskId: 't1',
+  status: 'running',
+  agentId: 'a1',
+  attempts: 1,
+})
 
 let rooms: FakeRooms
 let fanout: Fanout

@@ -4,7 +4,7 @@ import { join } from 'node:path'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { TaskSubmitSchema, type TaskSubmit } from '../../../src/shared/commands'
 import type { Task } from '../../../src/shared/domain'
-import type { EventOf, UnsequencedEvent } from '../../../src/shared/events'
+import type { EventOf, SwarmChange } from '../../../src/shared/events'
 import { Coordinator } from '../../../src/main/core/coordinator/coordinator'
 import { LocalAgent, type LocalAgentOptions } from '../../../src/main/core/agents/local-agent'
 import { localAgentSpecs } from '../../../src/main/core/agents/local-agents'
@@ -17,7 +17,7 @@ const shell = (command: string, fields: Partial<TaskSubmit> = {}): TaskSubmit =>
 })
 
 describe('LocalAgent (real child processes)', () => {
-  let events: UnsequencedEvent[]
+  let events: SwarmChange[]
   let coordinator: Coordinator
   let agents: LocalAgent[]
 

@@ -1,9 +1,15 @@
+import fc from 'fast-check'
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import type { Agent, Task } from '../../../src/shared/domain'
-import type { DomainEvent, UnsequencedEvent } from '../../../src/shared/events'
+import type { DomainEvent, EventOf, UnsequencedEvent } from '../../../src/shared/events'
 import { EventLog } from '../../../src/main/core/pipeline/event-log'
 import { Batcher, isImmediate } from '../../../src/main/core/pipeline/batcher'
+import { Slimmer } from '../../../src/main/core/pipeline/slim'
+import { applyEvents, applySnapshot, createSwarmState } from '../../../src/shared/reducer'
 import { EVERYTHING, matches, subscription, subscriptionKey } from '../../../src/main/core/pipeline/subscription'
+import { isTerminal } from '../../../src/shared/statuses'
+import { agent, task } from '../../helpers/factories'
+import { SwarmModel, type ModelStep } from '../../helpers/swarm-model'
 
 const logEvent = (message: string, agentId: string | null = null): UnsequencedEvent => ({
   type: 'task:log',
@@ -16,12 +22,23 @@ const logEvent = (message: string, agentId: string | null = null): UnsequencedEv
 const agentEvent = (id: string, status: Agent['status']): UnsequencedEvent => ({
   type: 'agent:status',
   at: 0,
-  agent: { id, status } as Agent,
+  agentId: id,
+  status,
 })
-const taskEvent = (id: string, status: Task['status'], progress = 0): UnsequencedEvent => ({
+const taskEvent = (id: string, status: Task['status'], progress?: number): UnsequencedEvent => ({
   type: 'task:status',
   at: 0,
-  task: { id, status, progress, agentId: 'a1' } as Task,
+  taskId: id,
+  status,
+  agentId: 'a1',
+  attempts: 1,
+  ...(progress !== undefined ? { progress } : {}),
+})
+const progressEvent = (id: string, progress: number): UnsequencedEvent => ({
+  type: 'task:progress',
+  at: 0,
+  taskId: id,
+  progress,
 })
 const metricsEvent = (): UnsequencedEvent => ({ type: 'metrics', at: 0, sample: {} as never })
 
@@ -127,32 +144,85 @@ describe('Batcher', () => {
     expect(sent[0]!.map((event) => event.type)).toEqual(['task:log', 'task:status'])
   })
 
-  it('keeps only the latest state of an agent within a window', () => {
+  it('merges the updates of one agent within a window into one, at the place and seq of the last', () => {
     push(agentEvent('a1', 'busy'))
     push(agentEvent('a2', 'busy'))
     push(agentEvent('a1', 'idle'))
-    push(agentEvent('a1', 'busy'))
+    push({ type: 'agent:status', at: 0, agentId: 'a1', lastHeartbeat: 5, resources: { cpu: 1 } })
+    push({ type: 'agent:status', at: 0, agentId: 'a1', status: 'busy', resources: { memoryMb: 2 } })
     vi.advanceTimersByTime(200)
     expect(sent).toHaveLength(1)
-    const batch = sent[0]! as Extract<DomainEvent, { type: 'agent:status' }>[]
-    expect(batch.map((event) => [event.agent.id, event.agent.status, event.seq])).toEqual([
-      ['a2', 'busy', 2],
-      ['a1', 'busy', 4],
+    expect(sent[0]).toEqual([
+      { seq: 2, type: 'agent:status', at: 0, agentId: 'a2', status: 'busy' },
+      {
+        seq: 5,
+        type: 'agent:status',
+        at: 0,
+        agentId: 'a1',
+        status: 'busy',
+        lastHeartbeat: 5,
+        resources: { cpu: 1, memoryMb: 2 },
+      },
     ])
-    expect(coalesced).toBe(2)
+    expect(coalesced).toBe(3)
   })
 
-  it('coalesces task progress but never drops a terminal task event', async () => {
-    push(taskEvent('t1', 'running', 0.1))
-    push(taskEvent('t1', 'running', 0.5))
-    push(taskEvent('t1', 'succeeded', 1))
+  it('keeps a task created and assigned in one window whole, with its static fields', () => {
+    const created = task('t1', 'queued', 100)
+    push({ type: 'task:added', at: 100, task: created })
+    push(taskEvent('t1', 'assigned', 0))
+    push({ ...taskEvent('t1', 'running'), startedAt: 103 } as UnsequencedEvent)
+    push(progressEvent('t1', 0.5))
+    vi.advanceTimersByTime(200)
+    expect(sent[0]).toEqual([
+      {
+        seq: 4,
+        type: 'task:added',
+        at: 0,
+        task: {
+          ...created,
+          status: 'running',
+          agentId: 'a1',
+          attempts: 1,
+          startedAt: 103,
+          progress: 0.5,
+          updatedAt: 0,
+        },
+      },
+    ])
+  })
+
+  it('never merges a terminal task event away: earlier updates merge into it, later ones do not', async () => {
+    push(progressEvent('t1', 0.1))
+    push({ ...taskEvent('t1', 'running', 0.2), startedAt: 7 } as UnsequencedEvent)
+    push(progressEvent('t1', 0.5))
+    push({ ...taskEvent('t1', 'failed'), finishedAt: 9, error: 'boom' } as UnsequencedEvent)
+    // A retry after the end starts afresh: whole again (the viewer may have let the task go).
+    push({ type: 'task:added', at: 10, task: task('t1', 'queued') })
+    push(taskEvent('t1', 'assigned'))
     await Promise.resolve()
     expect(sent).toHaveLength(1)
-    const batch = sent[0]! as Extract<DomainEvent, { type: 'task:status' }>[]
-    expect(batch.map((event) => [event.task.status, event.task.progress])).toEqual([
-      ['running', 0.5],
-      ['succeeded', 1],
+    const batch = sent[0]!
+    expect(batch.map((event) => [event.seq, event.type])).toEqual([
+      [4, 'task:status'],
+      [6, 'task:added'],
     ])
+    expect(batch[0]).toMatchObject({ status: 'failed', progress: 0.5, startedAt: 7, finishedAt: 9, error: 'boom' })
+    expect((batch[1] as EventOf<'task:added'>).task).toMatchObject({ status: 'assigned', name: 'task-t1' })
+  })
+
+  it('does not merge across an agent removal', () => {
+    push(agentEvent('a1', 'busy'))
+    push({ type: 'agent:removed', at: 0, agentId: 'a1' })
+    push({ type: 'agent:added', at: 0, agent: agent('a1') })
+    push(agentEvent('a1', 'paused'))
+    vi.advanceTimersByTime(200)
+    expect(sent[0]!.map((event) => [event.seq, event.type])).toEqual([
+      [1, 'agent:status'],
+      [2, 'agent:removed'],
+      [4, 'agent:added'],
+    ])
+    expect((sent[0]![2] as EventOf<'agent:added'>).agent.status).toBe('paused')
   })
 
   it('does not count replaced states toward a full batch', () => {
@@ -167,8 +237,13 @@ describe('Batcher', () => {
     expect(isImmediate(sequenced(taskEvent('t', 'succeeded')))).toBe(true)
     expect(isImmediate(sequenced(taskEvent('t', 'timed_out')))).toBe(true)
     expect(isImmediate(sequenced(taskEvent('t', 'running')))).toBe(false)
+    expect(isImmediate(sequenced(progressEvent('t', 1)))).toBe(false)
+    expect(isImmediate(sequenced({ type: 'task:added', at: 0, task: task('t', 'failed') }))).toBe(true)
+    expect(isImmediate(sequenced({ type: 'task:added', at: 0, task: task('t', 'queued') }))).toBe(false)
     expect(isImmediate(sequenced({ ...logEvent('x'), level: 'error' } as UnsequencedEvent))).toBe(true)
     expect(isImmediate(sequenced(agentEvent('a', 'error')))).toBe(true)
+    expect(isImmediate(sequenced({ type: 'agent:status', at: 0, agentId: 'a', lastHeartbeat: 1 }))).toBe(false)
+    expect(isImmediate(sequenced({ type: 'agent:added', at: 0, agent: agent('a', { status: 'error' }) }))).toBe(true)
     expect(
       isImmediate(sequenced({ type: 'alert', at: 0, alert: { severity: 'critical' } as never } as UnsequencedEvent)),
     ).toBe(true)
@@ -188,9 +263,12 @@ describe('subscriptions', () => {
     const sub = subscription(['agents', 'logs', 'tasks', 'metrics'], ['a1'])
     expect(matches(sub, log.append(agentEvent('a1', 'idle')))).toBe(true)
     expect(matches(sub, log.append(agentEvent('a2', 'idle')))).toBe(false)
+    expect(matches(sub, log.append({ type: 'agent:added', at: 0, agent: agent('a1') }))).toBe(true)
+    expect(matches(sub, log.append({ type: 'agent:added', at: 0, agent: agent('a2') }))).toBe(false)
     expect(matches(sub, log.append(logEvent('x', 'a1')))).toBe(true)
     expect(matches(sub, log.append(logEvent('x', 'a2')))).toBe(false)
     expect(matches(sub, log.append(taskEvent('t', 'running')))).toBe(true)
+    expect(matches(sub, log.append(progressEvent('t', 0.5)))).toBe(true)
     expect(matches(sub, log.append(metricsEvent()))).toBe(true)
   })
 
@@ -213,52 +291,92 @@ describe('covers', () => {
   })
 })
 
-describe('batching never changes the end state (property)', () => {
-  it('a viewer fed batches ends equal to one fed every event, for random streams and timings', async () => {
-    const fc = (await import('fast-check')).default
-    const { applyEvents, applySnapshot, createSwarmState } = await import('../../../src/shared/reducer')
-    const event = fc.oneof(
-      fc
-        .record({ a: fc.integer({ min: 0, max: 4 }), s: fc.constantFrom('idle', 'busy', 'paused', 'error') })
-        .map(({ a, s }) => agentEvent(`a${a}`, s as Agent['status'])),
-      fc
-        .record({
-          t: fc.integer({ min: 0, max: 6 }),
-          s: fc.constantFrom('queued', 'running', 'succeeded', 'failed'),
-          p: fc.double({ min: 0, max: 1, noNaN: true }),
-        })
-        .map(({ t, s, p }) => taskEvent(`t${t}`, s as Task['status'], p)),
-      fc.constant(logEvent('x')),
-      fc.constant(metricsEvent()),
+describe('slim events, batched, converge (property)', () => {
+  it('viewers fed every event, batches, or a snapshot then batches end equal to the swarm, holding nothing unknown', async () => {
+    const entity = (kind: 'agent' | 'task', count: number) =>
+      fc.record({
+        kind: fc.constant(kind),
+        index: fc.integer({ min: 0, max: count - 1 }),
+        what: fc.nat(20),
+        value: fc.nat(1000),
+      })
+    const change: fc.Arbitrary<ModelStep> = fc.oneof(
+      { arbitrary: entity('agent', 4), weight: 3 },
+      { arbitrary: entity('task', 8), weight: 6 },
+      { arbitrary: fc.constant({ kind: 'log' as const }), weight: 1 },
+      { arbitrary: fc.constant({ kind: 'metrics' as const }), weight: 1 },
     )
-    const step = fc.record({ event, wait: fc.integer({ min: 0, max: 300 }) })
+    const step = fc.record({ change, wait: fc.integer({ min: 0, max: 300 }) })
+    // Two finished tasks kept: tasks leave a viewer's bounded list and come back whole when retried.
+    const limits = { finishedTasks: 2 }
+    const runs = { total: 0, events: 0, late: 0 }
     await fc.assert(
-      fc.asyncProperty(fc.array(step, { maxLength: 200 }), async (steps) => {
+      fc.asyncProperty(fc.array(step, { maxLength: 150, size: 'large' }), fc.nat(), async (steps, join) => {
         vi.useFakeTimers()
+        const model = new SwarmModel()
+        const slim = new Slimmer()
         const log = new EventLog(1000)
-        const direct = createSwarmState()
-        const batched = createSwarmState()
         const empty = { seq: 0, agents: [], tasks: [], alerts: [], metrics: { current: {} as never, history: [] } }
+        const direct = createSwarmState(limits)
+        const batched = createSwarmState(limits)
+        const late = createSwarmState(limits)
         applySnapshot(direct, empty)
         applySnapshot(batched, empty)
-        const batcher = new Batcher({ maxBatch: 7, send: (events) => applyEvents(batched, events) })
-        for (const { event, wait } of steps) {
-          const sequenced = log.append(event)
-          applyEvents(direct, [sequenced])
-          batcher.push(sequenced)
+        const batcher = new Batcher({
+          maxBatch: 7,
+          send: (events) => {
+            applyEvents(batched, events)
+            if (late.hasSnapshot) applyEvents(late, events)
+          },
+        })
+        const joinAt = join % (steps.length + 1)
+        for (const [i, { change, wait }] of steps.entries()) {
+          if (i === joinAt) {
+            // A viewer that starts from a snapshot, as the fanout gives one: the batcher flushed first.
+            batcher.flush()
+            applySnapshot(late, {
+              ...empty,
+              seq: log.seq,
+              agents: [...model.agents.values()],
+              tasks: [...model.summaries(Infinity).values()],
+            })
+          }
+          const announced = model.step(change)
+          const event = announced && slim.project(announced)
+          if (event) {
+            const sequenced = log.append(event)
+            applyEvents(direct, [sequenced])
+            batcher.push(sequenced)
+          }
           await vi.advanceTimersByTimeAsync(wait)
         }
         await vi.advanceTimersByTimeAsync(1000)
         vi.useRealTimers()
-        expect(batched.duplicates).toBe(0)
-        // Same contents; insertion order may differ, since coalescing moves an update to its latest place.
-        expect(new Map(batched.agents)).toEqual(new Map(direct.agents))
-        expect(new Map(batched.tasks)).toEqual(new Map(direct.tasks))
-        expect(new Set(batched.finished.keys())).toEqual(new Set(direct.finished.keys()))
-        expect(batched.metrics).toHaveLength(direct.metrics.length)
+        runs.total++
+        runs.events += log.seq
+        if (late.hasSnapshot) runs.late++
+        const truth = model.summaries(limits.finishedTasks)
+        for (const viewer of [direct, batched, ...(late.hasSnapshot ? [late] : [])]) {
+          expect(viewer.duplicates).toBe(0)
+          expect(viewer.unknown).toBe(0)
+          expect(new Map(viewer.agents)).toEqual(model.agents)
+        }
+        expect(new Map(direct.tasks)).toEqual(truth)
+        expect(new Map(batched.tasks)).toEqual(truth)
+        if (late.hasSnapshot) {
+          // It started from the latest finished tasks at its snapshot, so its bounded list may hold others than
+          // a viewer there from the start; every task it holds is as it is, and every active one is held.
+          const all = model.summaries(Infinity)
+          for (const [id, held] of late.tasks) expect(held).toEqual(all.get(id))
+          for (const [id, task] of truth) if (!isTerminal(task.status)) expect(late.tasks.get(id)).toEqual(task)
+        }
         expect(batched.log.lines).toEqual(direct.log.lines)
+        expect(batched.metrics).toHaveLength(direct.metrics.length)
       }),
-      { numRuns: 300 },
+      { numRuns: Number(process.env.PROPERTY_RUNS ?? 200) },
     )
+    // The runs were long enough to mean something: most had a late viewer, and thousands of events in all.
+    expect(runs.late).toBeGreaterThan(runs.total / 2)
+    expect(runs.events).toBeGreaterThan(runs.total * 20)
   })
 })

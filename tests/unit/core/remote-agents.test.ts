@@ -3,7 +3,7 @@ import pino from 'pino'
 import { TaskSubmitSchema } from '../../../src/shared/commands'
 import type { Task } from '../../../src/shared/domain'
 import type { AgentCloseReason } from '../../../src/shared/agent-messages'
-import type { UnsequencedEvent } from '../../../src/shared/events'
+import type { SwarmChange } from '../../../src/shared/events'
 import { Coordinator, CoordinatorError, type AgentDriver } from '../../../src/main/core/coordinator/coordinator'
 import { RemoteAgents, type RemoteLink } from '../../../src/main/core/agents/remote-agents'
 
@@ -35,7 +35,7 @@ const registration = (
 })
 
 describe('Coordinator.reattachAgent', () => {
-  let events: UnsequencedEvent[]
+  let events: SwarmChange[]
   let coordinator: Coordinator
   beforeEach(() => {
     vi.useFakeTimers()

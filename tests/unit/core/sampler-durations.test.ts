@@ -1,19 +1,19 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import type { Task } from '../../../src/shared/domain'
-import type { DomainEvent } from '../../../src/shared/events'
+import type { SwarmChange } from '../../../src/shared/events'
 import { Coordinator } from '../../../src/main/core/coordinator/coordinator'
 import { MetricsSampler } from '../../../src/main/core/metrics/sampler'
 
 const T0 = 1_700_000_000_000
 
-function finished(id: string, runMs: number, at: number, status: Task['status'] = 'succeeded'): DomainEvent {
+function finished(id: string, runMs: number, at: number, status: Task['status'] = 'succeeded'): SwarmChange {
   const task = {
     id,
     status,
     startedAt: at - runMs,
     finishedAt: at,
   } as Task
-  return { seq: 1, type: 'task:status', at, task }
+  return { type: 'task:status', at, task }
 }
 
 describe('MetricsSampler task durations and history', () => {
@@ -36,7 +36,7 @@ describe('MetricsSampler task durations and history', () => {
     for (let i = 1; i <= 100; i++) sampler.observe(finished(`t${i}`, i * 10, T0))
     sampler.observe(finished('c', 99_999, T0, 'cancelled'))
     const running = { status: 'running', startedAt: T0, finishedAt: null } as Task
-    sampler.observe({ seq: 2, type: 'task:status', at: T0, task: running })
+    sampler.observe({ type: 'task:status', at: T0, task: running })
     expect(sampler.sample()).toMatchObject({ durationP50Ms: 500, durationP95Ms: 950 })
 
     vi.setSystemTime(T0 + 30_000)

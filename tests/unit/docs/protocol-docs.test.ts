@@ -27,9 +27,12 @@ function members(source: string, name: string): string[] {
  * is written (and this test checks the row is there).
  */
 const EVENT_DATA_DOCS: Record<DomainEventType, string> = {
-  'agent:status': '{ agent }',
+  'agent:added': '{ agent }',
+  'agent:status': '{ agentId, ...changed }',
   'agent:removed': '{ agentId }',
-  'task:status': '{ task }',
+  'task:added': '{ task }',
+  'task:status': '{ taskId, status, agentId, attempts, requeues?, error?, progress?, startedAt?, finishedAt? }',
+  'task:progress': '{ taskId, progress }',
   'task:log': '{ taskId, agentId, level, message }',
   metrics: '{ sample }',
   alert: '{ alert }',

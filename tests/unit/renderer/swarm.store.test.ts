@@ -5,8 +5,8 @@ import type { DomainEvent } from '../../../src/shared/events'
 import { SWARM_LIMITS, useSwarmStore } from '../../../src/renderer/src/stores/swarm'
 import { T0, agent, sample, snapshot, task } from '../../helpers/factories'
 
-const agentStatus = (seq: number, a: Agent): DomainEvent => ({ seq, type: 'agent:status', at: T0 + seq, agent: a })
-const taskStatus = (seq: number, t: Task): DomainEvent => ({ seq, type: 'task:status', at: T0 + seq, task: t })
+const agentAdded = (seq: number, a: Agent): DomainEvent => ({ seq, type: 'agent:added', at: T0 + seq, agent: a })
+const taskAdded = (seq: number, t: Task): DomainEvent => ({ seq, type: 'task:added', at: T0 + seq, task: t })
 
 describe('swarm store', () => {
   beforeEach(() => {
@@ -16,7 +16,7 @@ describe('swarm store', () => {
   it('replaces its whole state with a snapshot', () => {
     const swarm = useSwarmStore()
     swarm.applySnapshot(snapshot(10, { agents: [agent('a'), agent('b')], tasks: [task('t1', 'queued')] }))
-    swarm.applyEvents([agentStatus(11, agent('c'))])
+    swarm.applyEvents([agentAdded(11, agent('c'))])
     expect(swarm.agents.size).toBe(3)
 
     swarm.applySnapshot(snapshot(5, { agents: [agent('z')] }))
@@ -32,18 +32,15 @@ describe('swarm store', () => {
     const swarm = useSwarmStore()
     swarm.applySnapshot(snapshot(10, { agents: [agent('a', { status: 'idle' })] }))
 
-    swarm.applyEvents([
-      agentStatus(9, agent('a', { status: 'error' })),
-      agentStatus(10, agent('a', { status: 'error' })),
-    ])
+    swarm.applyEvents([agentAdded(9, agent('a', { status: 'error' })), agentAdded(10, agent('a', { status: 'error' }))])
     expect(swarm.agents.get('a')?.status).toBe('idle')
 
-    swarm.applyEvents([agentStatus(11, agent('a', { status: 'busy' }))])
+    swarm.applyEvents([agentAdded(11, agent('a', { status: 'busy' }))])
     expect(swarm.agents.get('a')?.status).toBe('busy')
     expect(swarm.lastSeq).toBe(11)
 
     // The same batch again, e.g. replayed after a reconnect: nothing changes.
-    swarm.applyEvents([agentStatus(11, agent('a', { status: 'paused' }))])
+    swarm.applyEvents([agentAdded(11, agent('a', { status: 'paused' }))])
     expect(swarm.agents.get('a')?.status).toBe('busy')
     expect(swarm.lastSeq).toBe(11)
   })
@@ -51,7 +48,7 @@ describe('swarm store', () => {
   it('applies events whose seq skips numbers (coalesced states, unsubscribed channels) in order', () => {
     const swarm = useSwarmStore()
     swarm.applySnapshot(snapshot(10))
-    swarm.applyEvents([agentStatus(13, agent('c')), agentStatus(17, agent('d'))])
+    swarm.applyEvents([agentAdded(13, agent('c')), agentAdded(17, agent('d'))])
     expect([...swarm.agents.keys()].sort()).toEqual(['c', 'd'])
     expect(swarm.lastSeq).toBe(17)
   })
@@ -59,7 +56,7 @@ describe('swarm store', () => {
   it('sorts a batch that arrives out of order and still applies each event once', () => {
     const swarm = useSwarmStore()
     swarm.applySnapshot(snapshot(0))
-    swarm.applyEvents([agentStatus(3, agent('a', { status: 'busy' })), agentStatus(2, agent('a', { status: 'idle' }))])
+    swarm.applyEvents([agentAdded(3, agent('a', { status: 'busy' })), agentAdded(2, agent('a', { status: 'idle' }))])
     expect(swarm.agents.get('a')?.status).toBe('busy')
     expect(swarm.lastSeq).toBe(3)
   })
@@ -67,7 +64,7 @@ describe('swarm store', () => {
   it('replaces everything with a later snapshot, whatever came before', () => {
     const swarm = useSwarmStore()
     swarm.applySnapshot(snapshot(10))
-    swarm.applyEvents([agentStatus(500, agent('late'))])
+    swarm.applyEvents([agentAdded(500, agent('late'))])
     swarm.applySnapshot(snapshot(3, { agents: [agent('x')] }))
     expect([...swarm.agents.keys()]).toEqual(['x'])
     expect(swarm.lastSeq).toBe(3)
@@ -78,11 +75,33 @@ describe('swarm store', () => {
     swarm.applySnapshot(snapshot(1, { agents: [agent('x', { name: 'worker-10' }), agent('y', { name: 'worker-2' })] }))
     expect(swarm.agentList.map((a) => a.name)).toEqual(['worker-2', 'worker-10'])
 
-    swarm.applyEvents([agentStatus(2, agent('y', { name: 'worker-20', status: 'busy' }))])
+    swarm.applyEvents([agentAdded(2, agent('y', { name: 'worker-20', status: 'busy' }))])
 
     expect(swarm.agentList.map((a) => a.name)).toEqual(['worker-10', 'worker-20'])
     expect(swarm.agentList[1]?.status).toBe('busy')
     expect(swarm.agentCounts.busy).toBe(1)
+  })
+
+  it('merges partial updates into what it holds: lists, counts and resource history follow', () => {
+    const swarm = useSwarmStore()
+    swarm.applySnapshot(
+      snapshot(1, { agents: [agent('a')], tasks: [task('old', 'queued', T0), task('new', 'queued', T0 + 1)] }),
+    )
+    swarm.applyEvents([
+      { seq: 2, type: 'task:status', at: T0 + 5, taskId: 'old', status: 'running', agentId: 'a', attempts: 1 },
+      { seq: 3, type: 'agent:status', at: T0 + 5, agentId: 'a', status: 'busy', currentTaskIds: ['old'] },
+      { seq: 4, type: 'agent:status', at: T0 + 6, agentId: 'a', lastHeartbeat: T0 + 6, resources: { cpu: 50 } },
+      { seq: 5, type: 'task:progress', at: T0 + 7, taskId: 'old', progress: 0.5 },
+    ])
+    // The changed task keeps its place (creation order), now running, with the fields it was not sent.
+    expect(swarm.taskList.map((t) => [t.id, t.status, t.progress])).toEqual([
+      ['new', 'queued', 0],
+      ['old', 'running', 0.5],
+    ])
+    expect(swarm.tasks.get('old')).toMatchObject({ name: 'task-old', agentId: 'a', updatedAt: T0 + 7 })
+    expect(swarm.agentCounts.busy).toBe(1)
+    expect(swarm.agents.get('a')).toMatchObject({ status: 'busy', currentTaskIds: ['old'], name: 'agent-a' })
+    expect(swarm.resourcesOf('a')).toEqual([{ at: T0 + 6, cpu: 50, memoryMb: null }])
   })
 
   it('removes an agent on agent:removed', () => {
@@ -99,12 +118,9 @@ describe('swarm store', () => {
     const swarm = useSwarmStore()
     swarm.applySnapshot(snapshot(0))
     const extra = 30
-    const events: DomainEvent[] = [
-      taskStatus(1, task('active-1', 'running')),
-      taskStatus(2, task('active-2', 'queued')),
-    ]
+    const events: DomainEvent[] = [taskAdded(1, task('active-1', 'running')), taskAdded(2, task('active-2', 'queued'))]
     for (let i = 0; i < SWARM_LIMITS.finishedTasks + extra; i++) {
-      events.push(taskStatus(events.length + 1, task(`done-${i}`, i % 2 ? 'failed' : 'succeeded', T0 + i)))
+      events.push(taskAdded(events.length + 1, task(`done-${i}`, i % 2 ? 'failed' : 'succeeded', T0 + i)))
     }
     swarm.applyEvents(events)
 
@@ -163,8 +179,8 @@ describe('swarm store', () => {
     try {
       const swarm = useSwarmStore()
       swarm.applySnapshot(snapshot(0))
-      swarm.enqueueEvents([agentStatus(1, agent('a'))])
-      swarm.enqueueEvents([agentStatus(2, agent('b'))])
+      swarm.enqueueEvents([agentAdded(1, agent('a'))])
+      swarm.enqueueEvents([agentAdded(2, agent('b'))])
       expect(swarm.agents.size).toBe(0)
       await vi.advanceTimersByTimeAsync(200)
       expect(swarm.agents.size).toBe(2)

@@ -22,7 +22,7 @@ const ROOTS = [
 
 /** Where a new event type must be handled: file and the function or constant that fails without it. */
 const MUST_HANDLE = [
-  'src/main/core/pipeline/batcher.ts coalesceKey',
+  'src/main/core/pipeline/batcher.ts coalescing',
   'src/main/core/pipeline/batcher.ts isImmediate',
   'src/main/core/pipeline/subscription.ts narrowedBy',
   'src/shared/events.ts EVENT_CHANNEL',

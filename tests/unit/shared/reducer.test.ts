@@ -40,9 +40,9 @@ describe('the seq rule', () => {
     expect(state.duplicates).toBe(1)
 
     const applied = applyEvents(state, [
-      { seq: 13, type: 'agent:status', at: T0, agent: agent('a', { status: 'busy' }) },
-      { seq: 12, type: 'agent:status', at: T0, agent: agent('a', { status: 'paused' }) },
-      { seq: 13, type: 'agent:status', at: T0, agent: agent('a', { status: 'error' }) },
+      { seq: 13, type: 'agent:added', at: T0, agent: agent('a', { status: 'busy' }) },
+      { seq: 12, type: 'agent:added', at: T0, agent: agent('a', { status: 'paused' }) },
+      { seq: 13, type: 'agent:added', at: T0, agent: agent('a', { status: 'error' }) },
     ])
     expect(applied).toBe(2)
     expect(state.agents.get('a')?.status).toBe('busy')
@@ -81,14 +81,14 @@ describe('bounds', () => {
     applyEvents(
       state,
       [
-        { seq: 1, type: 'task:status', at: T0, task: task('active', 'running') },
+        { seq: 1, type: 'task:added', at: T0, task: task('active', 'running') },
         log(2, 'f1'),
-        { seq: 3, type: 'task:status', at: T0, task: task('f1', 'failed') },
-        { seq: 4, type: 'task:status', at: T0, task: task('f2', 'succeeded') },
+        { seq: 3, type: 'task:added', at: T0, task: task('f1', 'failed') },
+        { seq: 4, type: 'task:added', at: T0, task: task('f2', 'succeeded') },
         // Retried: it leaves the finished order, and re-enters at the end when it ends again.
-        { seq: 5, type: 'task:status', at: T0, task: task('f1', 'queued') },
-        { seq: 6, type: 'task:status', at: T0, task: task('f1', 'failed') },
-        { seq: 7, type: 'task:status', at: T0, task: task('f3', 'succeeded') },
+        { seq: 5, type: 'task:added', at: T0, task: task('f1', 'queued') },
+        { seq: 6, type: 'task:added', at: T0, task: task('f1', 'failed') },
+        { seq: 7, type: 'task:added', at: T0, task: task('f3', 'succeeded') },
       ],
       observer,
     )
@@ -144,6 +144,107 @@ describe('bounds', () => {
   })
 })
 
+describe('partial updates', () => {
+  it('merge into the task held: the status group replaces, run figures only when sent, `at` is its time', () => {
+    const state = createSwarmState()
+    const held = task('t', 'queued', T0, { error: 'attempt 1: boom', attempts: 1 })
+    applySnapshot(state, snapshot(0, { tasks: [held] }))
+    applyEvents(state, [
+      {
+        seq: 1,
+        type: 'task:status',
+        at: T0 + 1,
+        taskId: 't',
+        status: 'assigned',
+        agentId: 'a',
+        attempts: 2,
+        error: 'attempt 1: boom',
+      },
+      {
+        seq: 2,
+        type: 'task:status',
+        at: T0 + 2,
+        taskId: 't',
+        status: 'running',
+        agentId: 'a',
+        attempts: 2,
+        error: 'attempt 1: boom',
+        startedAt: T0 + 2,
+      },
+      { seq: 3, type: 'task:progress', at: T0 + 3, taskId: 't', progress: 0.5 },
+    ])
+    expect(state.tasks.get('t')).toEqual({
+      ...held,
+      status: 'running',
+      agentId: 'a',
+      attempts: 2,
+      progress: 0.5,
+      startedAt: T0 + 2,
+      updatedAt: T0 + 3,
+    })
+    // No error sent with a status change: the task has none any more.
+    applyEvents(state, [
+      {
+        seq: 4,
+        type: 'task:status',
+        at: T0 + 4,
+        taskId: 't',
+        status: 'succeeded',
+        agentId: 'a',
+        attempts: 2,
+        progress: 1,
+        finishedAt: T0 + 4,
+      },
+    ])
+    expect(state.tasks.get('t')).toMatchObject({ status: 'succeeded', error: null, progress: 1, finishedAt: T0 + 4 })
+    expect([...state.finished.keys()]).toEqual(['t'])
+    // The held object was replaced, never changed in place: a holder can compare before and after.
+    expect(held.status).toBe('queued')
+  })
+
+  it('merge into the agent held, resources figure by figure', () => {
+    const state = createSwarmState()
+    applySnapshot(state, snapshot(0, { agents: [agent('a', { resources: { cpu: 10, memoryMb: 200 } })] }))
+    applyEvents(state, [
+      { seq: 1, type: 'agent:status', at: T0 + 1, agentId: 'a', status: 'busy', currentTaskIds: ['t'] },
+      { seq: 2, type: 'agent:status', at: T0 + 2, agentId: 'a', lastHeartbeat: T0 + 2, resources: { cpu: 55 } },
+      { seq: 3, type: 'agent:status', at: T0 + 3, agentId: 'a', counters: { done: 1, failed: 0 }, kinds: null },
+    ])
+    expect(state.agents.get('a')).toEqual(
+      agent('a', {
+        status: 'busy',
+        currentTaskIds: ['t'],
+        lastHeartbeat: T0 + 2,
+        resources: { cpu: 55, memoryMb: 200 },
+        counters: { done: 1, failed: 0 },
+      }),
+    )
+  })
+
+  it('for an agent or task not held are skipped and counted, and change nothing', () => {
+    const state = createSwarmState()
+    applySnapshot(state, snapshot(0))
+    const changed: string[] = []
+    applyEvents(
+      state,
+      [
+        { seq: 1, type: 'agent:status', at: T0, agentId: 'ghost', status: 'busy' },
+        { seq: 2, type: 'task:status', at: T0, taskId: 'gone', status: 'queued', agentId: null, attempts: 2 },
+        { seq: 3, type: 'task:progress', at: T0, taskId: 'gone', progress: 0.3 },
+      ],
+      { agentChanged: (a) => changed.push(a.id), taskChanged: (t) => changed.push(t.id) },
+    )
+    expect(state.unknown).toBe(3)
+    expect(state.seq).toBe(3)
+    expect(state.agents.size + state.tasks.size).toBe(0)
+    expect(changed).toEqual([])
+    // A task that comes back whole (a retry of one the viewer let go) is held again.
+    applyEvents(state, [{ seq: 4, type: 'task:added', at: T0, task: task('gone', 'queued') }])
+    expect(state.tasks.get('gone')?.status).toBe('queued')
+    expect(state.unknown).toBe(3)
+  })
+})
+
 describe('the observer', () => {
   it('hears each change with the state before it', () => {
     const heard: string[] = []
@@ -152,10 +253,10 @@ describe('the observer', () => {
     applyEvents(
       state,
       [
-        { seq: 1, type: 'agent:status', at: T0, agent: agent('a', { name: 'renamed' }) },
+        { seq: 1, type: 'agent:added', at: T0, agent: agent('a', { name: 'renamed' }) },
         { seq: 2, type: 'agent:removed', at: T0, agentId: 'a' },
         { seq: 3, type: 'agent:removed', at: T0, agentId: 'ghost' },
-        { seq: 4, type: 'task:status', at: T0, task: task('t', 'queued') },
+        { seq: 4, type: 'task:added', at: T0, task: task('t', 'queued') },
         log(5, 't'),
         { seq: 6, type: 'metrics', at: T0, sample: sample(T0 + 5000) },
       ],

@@ -7,7 +7,7 @@
  * its condition does). Critical alerts leave the pipeline at once (batcher).
  */
 import type { Agent, Alert, AlertSeverity, MetricsSample, Task } from '../../../shared/domain'
-import type { UnsequencedEvent } from '../../../shared/events'
+import type { SwarmChange } from '../../../shared/events'
 import { BUILT_IN_RULES, DEFAULT_ALERT_SETTINGS, type AlertSettings, type Condition, type Rule } from './rules'
 
 /** Where the engine reads the swarm from. */
@@ -30,7 +30,7 @@ export interface AlertBook {
 }
 
 export interface AlertEngineOptions {
-  emit(event: UnsequencedEvent): void
+  emit(event: SwarmChange): void
   now?: () => number
   /** Evaluation period; default 1,000 ms. */
   intervalMs?: number

@@ -5,7 +5,7 @@
  * of it is announced as an `agent:status` event.
  */
 import type { Agent, AgentOffline, AgentResources, AgentStatus } from '../../../shared/domain'
-import type { UnsequencedEvent } from '../../../shared/events'
+import type { SwarmChange } from '../../../shared/events'
 import { CoordinatorError } from './errors'
 import type { AgentDriver, AgentSpec } from './types'
 
@@ -20,7 +20,7 @@ export class AgentRoster {
   private readonly byId = new Map<string, AgentEntry>()
 
   constructor(
-    private readonly emit: (event: UnsequencedEvent) => void,
+    private readonly emit: (event: SwarmChange) => void,
     private readonly now: () => number,
   ) {}
 
@@ -105,7 +105,8 @@ export class AgentRoster {
 
   hold(entry: AgentEntry, taskId: string): void {
     entry.agent.currentTaskIds.push(taskId)
-    this.refresh(entry)
+    // Announced even when the status stays (a second task on an agent of concurrency 2): what it holds changed.
+    this.refresh(entry, true)
   }
 
   release(entry: AgentEntry, taskId: string): void {

@@ -8,7 +8,7 @@
 import type { Agent, Task } from '../../../shared/domain'
 import { countedAttempts, mayRetry } from '../../../shared/attempts'
 import { isCancellable, isTerminal } from '../../../shared/statuses'
-import type { LogLevel, UnsequencedEvent } from '../../../shared/events'
+import type { LogLevel, SwarmChange } from '../../../shared/events'
 import type { AgentEntry, AgentRoster } from './agent-roster'
 import { CoordinatorError } from './errors'
 import type { TaskBook } from './task-book'
@@ -18,7 +18,7 @@ export interface AttemptsOptions {
   roster: AgentRoster
   book: TaskBook
   queue: TaskQueue
-  emit(event: UnsequencedEvent): void
+  emit(event: SwarmChange): void
   now(): number
   /** Asks for a scheduling pass: an agent or a queued task may be free now. */
   schedule(): void

@@ -12,7 +12,7 @@
  * `Attempts` (a task on an agent until it ends) and `restoreTasks`.
  */
 import type { Agent, AgentOffline, AgentResources, AgentStatus, Task } from '../../../shared/domain'
-import type { LogLevel, UnsequencedEvent } from '../../../shared/events'
+import type { LogLevel, SwarmChange } from '../../../shared/events'
 import type { TaskSubmit } from '../../../shared/commands'
 import { DEFAULT_ROUTING_POLICY, type RoutingPolicy } from '../../../shared/routing'
 import { AgentRoster, copyAgent } from './agent-roster'
@@ -29,7 +29,7 @@ export { CoordinatorError } from './errors'
 export { requiredCapabilities } from './capabilities'
 
 export interface CoordinatorOptions {
-  emit(event: UnsequencedEvent): void
+  emit(event: SwarmChange): void
   now?: () => number
   /** Finished tasks kept in memory; the oldest go first. */
   maxFinished?: number
@@ -65,7 +65,7 @@ export class Coordinator {
   private readonly now: () => number
 
   constructor(options: CoordinatorOptions) {
-    const emit = (event: UnsequencedEvent) => options.emit(event)
+    const emit = (event: SwarmChange) => options.emit(event)
     const now = options.now ?? Date.now
     const queue = new TaskQueue()
     this.now = now

@@ -5,7 +5,7 @@
  */
 import type { Task } from '../../../shared/domain'
 import { isFailure, isOnAgent, isRetryable, isTerminal } from '../../../shared/statuses'
-import type { UnsequencedEvent } from '../../../shared/events'
+import type { SwarmChange } from '../../../shared/events'
 import type { TaskSubmit } from '../../../shared/commands'
 import { countedAttempts } from '../../../shared/attempts'
 import { requiredCapabilities } from './capabilities'
@@ -14,7 +14,7 @@ import type { TaskQueue } from './task-queue'
 import type { TaskQuery, Totals } from './types'
 
 export interface TaskBookOptions {
-  emit(event: UnsequencedEvent): void
+  emit(event: SwarmChange): void
   now(): number
   /** Finished tasks kept in memory. */
   maxFinished: number

@@ -3,7 +3,7 @@
  * publishes each sample as a `metrics` event.
  */
 import type { MetricsSample, MetricsState } from '../../../shared/domain'
-import type { DomainEvent, UnsequencedEvent } from '../../../shared/events'
+import type { SwarmChange } from '../../../shared/events'
 import { ranToItsEnd } from '../../../shared/statuses'
 import type { Coordinator } from '../coordinator/coordinator'
 
@@ -11,7 +11,7 @@ export interface SamplerOptions {
   intervalMs?: number
   /** Samples kept: one hour at 1 s by default. */
   historySize?: number
-  emit(event: UnsequencedEvent): void
+  emit(event: SwarmChange): void
   now?: () => number
 }
 
@@ -80,7 +80,7 @@ export class MetricsSampler {
   }
 
   /** Takes note of finished tasks' run times (fed every domain event). */
-  observe(event: DomainEvent): void {
+  observe(event: SwarmChange): void {
     if (event.type !== 'task:status') return
     const { status, startedAt, finishedAt } = event.task
     if (startedAt === null || finishedAt === null) return

@@ -7,10 +7,17 @@
  * at once for what a person waits for: task completion and failure, errors,
  * critical alerts — "at once" meaning at the end of the current turn (a
  * microtask), so everything pushed in the same turn (a burst of error lines,
- * a task's end and its agent's new status) leaves as one batch. Everything pending leaves together, so every client sees
- * events in seq order. Within a batch only the latest state of an agent (and
- * of an unfinished task) is kept; terminal task events are never dropped.
+ * a task's end and its agent's new status) leaves as one batch. Everything
+ * pending leaves together, so every client sees events in seq order.
+ *
+ * Within a batch the events about one agent, or one task, merge into one
+ * (`changes.ts`: a partial update into the whole state before it, or two
+ * partial updates into one), which takes the later one's place and seq, so
+ * applying it does what applying each did. A task's terminal event is never
+ * merged away: earlier updates merge into it, and nothing after it merges in
+ * (a retry starts afresh); an agent's removal likewise ends its merging.
  */
+import { mergeAgentEvents, mergeTaskEvents, type AgentEvent, type TaskEvent } from '../../../shared/changes'
 import { isTerminal } from '../../../shared/domain'
 import { EVENT_CHANNEL, type Channel, type DomainEvent } from '../../../shared/events'
 
@@ -30,14 +37,19 @@ export interface BatcherOptions {
 export function isImmediate(event: DomainEvent): boolean {
   switch (event.type) {
     case 'task:status':
+      return isTerminal(event.status)
+    case 'task:added':
       return isTerminal(event.task.status)
     case 'alert':
       return event.alert.severity === 'critical'
     case 'task:log':
       return event.level === 'error'
     case 'agent:status':
+      return event.status === 'error'
+    case 'agent:added':
       return event.agent.status === 'error'
     case 'agent:removed':
+    case 'task:progress':
     case 'metrics':
       return false
     default: {
@@ -48,16 +60,31 @@ export function isImmediate(event: DomainEvent): boolean {
   }
 }
 
-/** The key under which newer events replace older ones in a batch, or null. */
-function coalesceKey(event: DomainEvent): string | null {
+/** How an event merges with the pending ones: its entity's key, and whether it closes that entity's merging. */
+interface Coalescing {
+  key: string
+  /** Nothing after this event merges into it (a task's end, an agent's removal). */
+  last: boolean
+  /** Whether it merges with an earlier pending event of its key (a removal does not). */
+  merges: boolean
+}
+
+/** Null: the event is news of its own, never merged. */
+function coalescing(event: DomainEvent): Coalescing | null {
   switch (event.type) {
+    case 'agent:added':
     case 'agent:status':
-      return `a:${event.agent.id}`
-    case 'task:status':
-      // Terminal states are never replaced: every viewer must see a task end.
-      return isTerminal(event.task.status) ? null : `t:${event.task.id}`
-    // Removals, log lines, samples and alerts are each news of their own.
+      return { key: `a:${agentOf(event)}`, last: false, merges: true }
     case 'agent:removed':
+      return { key: `a:${event.agentId}`, last: true, merges: false }
+    case 'task:added':
+      // Terminal states are never merged away: every viewer must see a task end.
+      return { key: `t:${event.task.id}`, last: isTerminal(event.task.status), merges: true }
+    case 'task:status':
+      return { key: `t:${event.taskId}`, last: isTerminal(event.status), merges: true }
+    case 'task:progress':
+      return { key: `t:${event.taskId}`, last: false, merges: true }
+    // Log lines, samples and alerts are each news of their own.
     case 'task:log':
     case 'metrics':
     case 'alert':
@@ -67,6 +94,18 @@ function coalesceKey(event: DomainEvent): string | null {
       return never
     }
   }
+}
+
+function agentOf(event: AgentEvent): string {
+  return event.type === 'agent:added' ? event.agent.id : event.agentId
+}
+
+/** `earlier` and `later` share a key, so they are about one agent or one task. */
+function merge(earlier: DomainEvent, later: DomainEvent): DomainEvent {
+  if (earlier.type === 'agent:added' || earlier.type === 'agent:status') {
+    return mergeAgentEvents(earlier, later as AgentEvent)
+  }
+  return mergeTaskEvents(earlier as TaskEvent, later as TaskEvent)
 }
 
 export class Batcher {
@@ -87,16 +126,19 @@ export class Batcher {
     this.now = options.now ?? Date.now
   }
 
-  push(event: DomainEvent): void {
-    const key = coalesceKey(event)
-    if (key !== null) {
-      const previous = this.latest.get(key)
+  push(incoming: DomainEvent): void {
+    let event = incoming
+    const how = coalescing(event)
+    if (how !== null) {
+      const previous = how.merges ? this.latest.get(how.key) : undefined
       if (previous !== undefined) {
+        event = merge(this.pending[previous]!, event)
         this.pending[previous] = null
         this.live--
         this.options.coalesced?.()
       }
-      this.latest.set(key, this.pending.length)
+      if (how.last) this.latest.delete(how.key)
+      else this.latest.set(how.key, this.pending.length)
     }
     this.pending.push(event)
     this.live++

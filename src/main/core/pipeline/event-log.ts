@@ -21,13 +21,11 @@ function encodedSize(event: DomainEvent): number {
   return size
 }
 
-/**
- * What an event keeps alive in the buffer beyond what it shares with others (a
- * task's payload and result are shared by all of its events): its own text.
- */
+/** What an event keeps alive in the buffer beyond what it shares with others: its own text. */
 function retainedBytes(event: DomainEvent): number {
   if (event.type === 'task:log') return 150 + event.message.length
-  if (event.type === 'task:status') return 400 + (event.task.error?.length ?? 0)
+  if (event.type === 'task:status') return 250 + (event.error?.length ?? 0)
+  if (event.type === 'task:added') return 500 + event.task.name.length + (event.task.error?.length ?? 0)
   if (event.type === 'alert') return 300 + event.alert.message.length
   return 300
 }

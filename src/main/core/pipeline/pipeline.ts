@@ -1,19 +1,21 @@
 /**
  * The route of every event, in one place. The coordinator, the metrics
- * sampler and the alerts engine emit events; the event log numbers them
- * (`seq`) and keeps the recent ones for replay; each is then recorded in the
- * task history, observed by the sampler, and counted and batched for the
+ * sampler and the alerts engine announce changes with whole states; each is
+ * recorded in the task history and observed by the sampler as it is; then
+ * slimmed to what viewers need (`slim.ts`: what changed, or the entity whole
+ * when a viewer may not hold it); the event log numbers that (`seq`) and
+ * keeps the recent ones for replay; it is counted and batched for the
  * viewers; each batch is counted and handed to the fanout, which sends it to
  * the viewers through the server's rooms:
  *
- *   coordinator, sampler, alerts ─► log ─┬─► history.record
- *                                        ├─► sampler.observe
- *                                        └─► batcher ─► fanout ─► viewers
+ *   coordinator, sampler, alerts ─┬─► history.record      (whole states)
+ *                                 ├─► sampler.observe
+ *                                 └─► slim ─► log ─► batcher ─► fanout ─► viewers
  *
  * Snapshots take the same road back: the fanout asks for one, the batcher
  * flushes first, so a snapshot covers exactly the events sent before it.
  */
-import type { UnsequencedEvent } from '../../../shared/events'
+import type { SwarmChange } from '../../../shared/events'
 import type { RoutingPolicy } from '../../../shared/routing'
 import { AlertEngine } from '../alerts/engine'
 import type { AlertSettings } from '../alerts/rules'
@@ -29,6 +31,7 @@ import { EventLog } from './event-log'
 import { Fanout, type DropReason } from './fanout'
 import { keepPruning, restoreHistory } from './history-lifecycle'
 import { PipelineMetrics } from './pipeline-metrics'
+import { Slimmer } from './slim'
 import { buildSnapshot, type SwarmState } from './snapshot'
 import type { FanoutLimits, ViewerRooms } from './viewers'
 
@@ -72,7 +75,18 @@ export interface Pipeline {
 export function createPipeline(options: PipelineOptions): Pipeline {
   const { logger } = options
   const log = new EventLog(options.replayBuffer)
-  const emit = (event: UnsequencedEvent): void => void log.append(event)
+  const slim = new Slimmer()
+  /** Who reads the whole states: the history and the sampler. */
+  const readers = new Set<(change: SwarmChange) => void>()
+  const emit = (change: SwarmChange): void => {
+    for (const read of readers) read(change)
+    const event = slim.project(change)
+    if (event) log.append(event)
+  }
+  const read = (reader: (change: SwarmChange) => void): (() => void) => {
+    readers.add(reader)
+    return () => readers.delete(reader)
+  }
   const coordinator = new Coordinator({
     emit,
     routing: options.routing,
@@ -115,8 +129,8 @@ export function createPipeline(options: PipelineOptions): Pipeline {
     },
   })
 
-  const unsubscribeHistory = log.subscribe((event) => history.record(event))
-  const unsubscribeSampler = log.subscribe((event) => sampler.observe(event))
+  const unsubscribeHistory = read((change) => history.record(change))
+  const unsubscribeSampler = read((change) => sampler.observe(change))
   const unsubscribeViewers = log.subscribe((event) => {
     metrics.eventsIn.inc()
     batcher.push(event)

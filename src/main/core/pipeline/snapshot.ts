@@ -1,3 +1,4 @@
+import { summarize } from '../../../shared/changes'
 import type { Snapshot } from '../../../shared/protocol'
 import type { AlertBook } from '../alerts/engine'
 import type { Coordinator } from '../coordinator/coordinator'
@@ -14,7 +15,11 @@ export interface SwarmState {
   alerts?: AlertBook
 }
 
-/** The whole visible state, consistent with `seq`: every event up to it is included, none after. */
+/**
+ * The whole visible state, consistent with `seq`: every event up to it is included, none after. Tasks as
+ * summaries (no payload, no result: `GET /api/tasks/:id` serves those), so its size follows the number of
+ * tasks, not what they carry; every active one is in it, which the slim events rely on (slim.ts).
+ */
 export function buildSnapshot({
   coordinator,
   sampler,
@@ -24,7 +29,7 @@ export function buildSnapshot({
   return {
     seq: log.seq,
     agents: coordinator.listAgents(),
-    tasks: coordinator.snapshotTasks(),
+    tasks: coordinator.snapshotTasks().map(summarize),
     // The last 5 min at full resolution, the rest of the hour one sample per 30 s.
     metrics: sampler.state(300, 30_000),
     alerts: alerts?.list() ?? [],

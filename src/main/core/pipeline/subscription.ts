@@ -31,15 +31,17 @@ export function subscriptionKey(sub: Subscription): string {
  */
 function narrowedBy(event: DomainEvent): string | null {
   switch (event.type) {
-    case 'agent:status':
+    case 'agent:added':
       return event.agent.id
+    case 'agent:status':
     case 'agent:removed':
-      return event.agentId
     case 'task:log':
       return event.agentId
     case 'alert':
       return event.alert.agentId
+    case 'task:added':
     case 'task:status':
+    case 'task:progress':
     case 'metrics':
       return null
     default: {

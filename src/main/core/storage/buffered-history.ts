@@ -14,7 +14,7 @@
  * (at-least-once).
  */
 import type { Task, TaskDetail } from '../../../shared/domain'
-import type { DomainEvent } from '../../../shared/events'
+import type { SwarmChange } from '../../../shared/events'
 import type { Logger } from '../logger'
 import type { HistoryBackend } from './backend'
 import {
@@ -98,7 +98,7 @@ export class BufferedHistory implements TaskHistory {
     return { tasks, invalid }
   }
 
-  record(event: DomainEvent): void {
+  record(event: SwarmChange): void {
     if (this.state === 'closed') return
     const urgency = this.recorder.take(event)
     if (urgency === 'now') this.flush()

@@ -11,7 +11,7 @@
  * only after it resolved.
  */
 import type { Task, TaskDetail, TaskStatus } from '../../../shared/domain'
-import type { DomainEvent } from '../../../shared/events'
+import type { SwarmChange } from '../../../shared/events'
 
 export interface RetentionPolicy {
   /** Finished tasks kept; the oldest go first. */
@@ -76,7 +76,7 @@ export interface TaskHistory {
   /** Every stored task, oldest first: finished ones as they ended, unfinished ones as last recorded. */
   restore(): Promise<Restored>
   /** Takes one domain event; task changes and log lines are stored, the rest ignored. Never throws. */
-  record(event: DomainEvent): void
+  record(event: SwarmChange): void
   /** Resolves once everything recorded for the task is committed; rejects with `HistoryUnavailableError`. */
   durable(taskId: string): Promise<void>
   /** Null while writes go through. */

@@ -7,7 +7,7 @@
  */
 import type { Task, TaskLogLine } from '../../../shared/domain'
 import { isTerminal } from '../../../shared/domain'
-import type { DomainEvent } from '../../../shared/events'
+import type { SwarmChange } from '../../../shared/events'
 import { emptyBatch, type Batch } from './rows'
 
 export interface RecorderOptions {
@@ -39,7 +39,7 @@ export class Recorder {
     }
   }
 
-  take(event: DomainEvent): Urgency {
+  take(event: SwarmChange): Urgency {
     if (event.type === 'task:status') return this.takeTask(event.task)
     if (event.type === 'task:log' && event.taskId) return this.takeLog(event.taskId, event)
     return null

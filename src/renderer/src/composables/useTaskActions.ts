@@ -1,4 +1,4 @@
-import type { Task } from '../../../shared/domain'
+import type { TaskSummary } from '../../../shared/domain'
 import { isOnAgent, isRetryable } from '../statuses'
 import { useCommand } from './useCommand'
 import { useConfirm } from './useConfirm'
@@ -8,7 +8,7 @@ export function useTaskActions() {
   const { busy, notice, run } = useCommand()
   const { confirm } = useConfirm()
 
-  async function cancel(task: Task): Promise<void> {
+  async function cancel(task: TaskSummary): Promise<void> {
     const ok = await confirm({
       title: `Cancel ${task.name}?`,
       body: isOnAgent(task.status)
@@ -20,7 +20,7 @@ export function useTaskActions() {
     if (ok) await run('task:cancel', { taskId: task.id }, task.id, `Cancel ${task.name}`)
   }
 
-  async function retry(task: Task): Promise<void> {
+  async function retry(task: TaskSummary): Promise<void> {
     const ok = await confirm({
       title: `Retry ${task.name}?`,
       body: `It is queued again and runs as attempt ${task.attempts + 1}${task.kind === 'shell' ? ', running its command once more' : ''}.`,
@@ -29,7 +29,7 @@ export function useTaskActions() {
     if (ok) await run('task:retry', { taskId: task.id }, task.id, `Retry ${task.name}`)
   }
 
-  function retryable(task: Task): boolean {
+  function retryable(task: TaskSummary): boolean {
     return isRetryable(task.status)
   }
 

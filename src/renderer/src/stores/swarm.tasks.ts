@@ -4,9 +4,9 @@
  * instead of a sort, or 100,000 map lookups (~25 ms here). Tasks are
  * replaced in place (binary search; new ones almost always go at the end).
  */
-import type { Task } from '../../../shared/domain'
+import type { TaskSummary } from '../../../shared/domain'
 
-type Keyed = Pick<Task, 'id' | 'createdAt'>
+type Keyed = Pick<TaskSummary, 'id' | 'createdAt'>
 
 function before(a: Keyed, b: Keyed): boolean {
   return a.createdAt < b.createdAt || (a.createdAt === b.createdAt && a.id < b.id)
@@ -14,19 +14,19 @@ function before(a: Keyed, b: Keyed): boolean {
 
 export class TaskOrder {
   /** Oldest first. */
-  private items: Task[] = []
+  private items: TaskSummary[] = []
 
   get size(): number {
     return this.items.length
   }
 
-  reset(tasks: Iterable<Task>): void {
+  reset(tasks: Iterable<TaskSummary>): void {
     this.items = [...tasks]
     this.items.sort((a, b) => (before(a, b) ? -1 : before(b, a) ? 1 : 0))
   }
 
   /** Adds the task, or replaces the older state of it. */
-  upsert(task: Task): void {
+  upsert(task: TaskSummary): void {
     const last = this.items[this.items.length - 1]
     if (!last || before(last, task)) {
       this.items.push(task)
@@ -43,7 +43,7 @@ export class TaskOrder {
   }
 
   /** A new array, newest first. */
-  newestFirst(): Task[] {
+  newestFirst(): TaskSummary[] {
     return this.items.slice().reverse()
   }
 

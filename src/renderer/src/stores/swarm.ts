@@ -8,8 +8,9 @@
  * removals, which finished tasks stay, bounded logs, samples and alerts)
  * live once, in the shared reducer (src/shared/reducer.ts), which the tests
  * and the bench use too. This store wraps its state for Vue: the state's
- * Maps and arrays sit in shallowRefs (entities are replaced whole on every
- * event, so deep reactivity would only cost proxies); the reducer's observer
+ * Maps and arrays sit in shallowRefs (an entity is replaced by a new object on
+ * every event, a partial update merged into a copy, so deep reactivity would
+ * only cost proxies); the reducer's observer
  * notes what a batch touched, and the store triggers each touched ref once
  * per batch. What only views need is kept here, fed by the same observer:
  * the tasks in creation order, the agents' resource history, the version

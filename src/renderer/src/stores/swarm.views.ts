@@ -5,7 +5,7 @@
  */
 import { computed } from 'vue'
 import type { Ref } from 'vue'
-import type { Agent, AgentStatus, Alert, MetricsSample, Task } from '../../../shared/domain'
+import type { Agent, AgentStatus, Alert, MetricsSample, TaskSummary } from '../../../shared/domain'
 import { naturalCompare } from '../format'
 import { recentRates, taskDurations } from '../metrics'
 import type { Durations, RecentRates } from '../metrics'
@@ -27,7 +27,7 @@ export interface SwarmSources {
   agentOrderVersion: Readonly<Ref<number>>
   /** The agents without subscribing to them. */
   untrackedAgents: () => Map<string, Agent>
-  tasks: Readonly<Ref<Map<string, Task>>>
+  tasks: Readonly<Ref<Map<string, TaskSummary>>>
   /** The tasks' ids in creation order, maintained by the store. */
   taskOrder: TaskOrder
   metrics: Readonly<Ref<MetricsSample[]>>
