@@ -38,11 +38,12 @@ ${act[behaviour]}
 `,
   )
 }
+/** The calls the stand-in logged; a line still being written (read mid-append) is not one yet. */
 const calls = (file: string): { cwd: string; args: string[] }[] =>
   existsSync(`${file}.calls`)
     ? readFileSync(`${file}.calls`, 'utf8')
-        .trim()
         .split('\n')
+        .filter((line) => line.endsWith('}'))
         .map((line) => JSON.parse(line) as { cwd: string; args: string[] })
     : []
 

@@ -114,9 +114,10 @@ describe.skipIf(process.platform === 'win32')('leftover process groups at start'
   it('reports a group whose leader is gone but whose members run, without signalling it', async () => {
     const registry = registryIn()
     // The leader starts a member in its group and exits at once; the member runs on.
-    const pgid = group('sleep 30 & sleep 0.2')
+    // (A second, not less: on a busy machine the record must be written while the leader still lives.)
+    const pgid = group('sleep 30 & sleep 1')
     registry.add(pgid, 't-leaderless')
-    await new Promise((resolve) => setTimeout(resolve, 500))
+    await new Promise((resolve) => setTimeout(resolve, 1500))
     expect(processIdentity(pgid)).toBeNull()
     const report = await endLeftovers(registry, 500)
     expect(report.ended).toEqual([])
