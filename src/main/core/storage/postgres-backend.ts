@@ -10,6 +10,8 @@ import type { TaskDetail } from '../../../shared/domain'
 import type { HistoryBackend, StoredRow } from './backend'
 import { HistoryOpenError, HistoryQueryError, type HistoryPage, type HistoryQuery, type OpenReport } from './history'
 import { latestVersion } from './migrations'
+import type { OperatorStore } from './operator-store'
+import { PostgresOperatorStore } from './postgres-operator'
 import { migratePostgres, POSTGRES_MIGRATIONS } from './postgres-schema'
 import {
   CountRowSchema,
@@ -269,6 +271,10 @@ export class PostgresBackend implements HistoryBackend {
 
   onLost(listener: (error: Error) => void): void {
     this.lost.push(listener)
+  }
+
+  operatorStore(): OperatorStore {
+    return new PostgresOperatorStore(this.pool)
   }
 
   async close(): Promise<void> {
