@@ -105,7 +105,7 @@ describe('MetricsHistory', () => {
     const warned: string[] = []
     const now = 50 * MINUTE
     const history = new MetricsHistory(flaky, {
-      logger: { info: () => {}, warn: (_o, m: string) => void warned.push(m) },
+      logger: { info: () => {}, warn: (_o: object, m: string) => void warned.push(m) },
       now: () => now + 5000,
       flushMs: 3_600_000,
     })

@@ -16,14 +16,14 @@ import {
   type MetricHistory,
   type MetricRange,
 } from '../../../shared/metric-ranges'
-import type { Logger } from '../logger'
 import type { OperatorStore } from '../storage/operator-store'
 
 const [SECONDS, MINUTES] = METRIC_TIERS
 const PRUNE_EVERY_MS = 10 * 60_000
 
 export interface MetricHistoryOptions {
-  logger: Pick<Logger, 'info' | 'warn'>
+  /** What it says about the database (a pino logger is one). */
+  logger: { info(fields: object, message: string): void; warn(fields: object, message: string): void }
   /** How long samples wait to be written together; default 10 s. */
   flushMs?: number
   now?: () => number

@@ -9,7 +9,6 @@
  * like the task history's, by age and count, at start and every 10 min.
  */
 import { AUDIT_LIMITS, AUTH_ACTION, type AuditPage, type AuditQuery, type AuditRecord } from '../../../shared/audit'
-import type { Logger } from '../logger'
 import type { OperatorStore } from './operator-store'
 
 /** Where the server's parts hand their records. */
@@ -23,7 +22,8 @@ export interface AuditRetention {
 }
 
 export interface AuditTrailOptions {
-  logger: Pick<Logger, 'info' | 'warn'>
+  /** What it says about the database (a pino logger is one). */
+  logger: { info(fields: object, message: string): void; warn(fields: object, message: string): void }
   retention: AuditRetention
   /** How long records wait to be written together; default 250 ms. */
   flushMs?: number
