@@ -57,6 +57,15 @@ export function redactUrl(url: string): string {
   }
 }
 
+/** A connection the server ended (admin_shutdown and kin, a reset): the pool drops it; another may work. */
+function cutConnection(error: unknown): boolean {
+  const { code, message } = error as { code?: unknown; message?: unknown }
+  return (
+    (typeof code === 'string' && ['57P01', '57P02', '57P03', 'ECONNRESET', 'EPIPE'].includes(code)) ||
+    (typeof message === 'string' && /connection terminated/i.test(message))
+  )
+}
+
 /** PostgreSQL text cannot hold NUL: it becomes U+FFFD rather than failing the whole commit. */
 const text = (value: string | null) => (value === null ? null : value.replaceAll('\u0000', '\uFFFD'))
 
@@ -265,8 +274,24 @@ export class PostgresBackend implements HistoryBackend {
     return droppedOf(rowsOf(MetaRowSchema, rows, 'meta')[0])
   }
 
+  /**
+   * Resolves when the database answers on some connection. When the server
+   * cut every idle connection at once (an idle timeout, a pooler), the pool
+   * may hand out another cut one before it heard so: each such failure
+   * drops one, so a try per connection (and one more) tells a cut pool from
+   * a database that is gone. Any other failure (refused, timed out) answers
+   * at once.
+   */
   async ping(): Promise<void> {
-    await this.pool.query('SELECT 1')
+    const tries = (this.options.poolSize ?? 4) + 1
+    for (let i = 1; ; i++) {
+      try {
+        await this.pool.query('SELECT 1')
+        return
+      } catch (error) {
+        if (i >= tries || !cutConnection(error)) throw error
+      }
+    }
   }
 
   onLost(listener: (error: Error) => void): void {
