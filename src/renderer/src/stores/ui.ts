@@ -78,19 +78,13 @@ function store(key: string, value: string): void {
   }
 }
 
-export function parseRoute(hash: string): {
-  view: ViewName
-  task: string | null
-  agent: string | null
-  params: URLSearchParams
-} {
+export function parseRoute(hash: string): { view: ViewName; task: string | null; agent: string | null } {
   const params = new URLSearchParams(hash.replace(/^#/, ''))
   const view = params.get('view')
   return {
     view: (VIEWS as readonly string[]).includes(view ?? '') ? (view as ViewName) : 'overview',
     task: params.get('task') || null,
     agent: params.get('agent') || null,
-    params,
   }
 }
 
@@ -155,7 +149,8 @@ export const useUiStore = defineStore('ui', () => {
     selectedTaskId.value = route.task
     selectedAgentId.value = route.agent
     // The shown view's filters are what the link says: absent ones are the defaults.
-    if (isPage(route.view)) assignViewState(route.view, viewStateOf(route.view, route.params))
+    const params = new URLSearchParams(hash.replace(/^#/, ''))
+    if (isPage(route.view)) assignViewState(route.view, viewStateOf(route.view, params))
   }
 
   function assignViewState<P extends SavedViewPage>(page: P, next: ReturnType<typeof viewStateOf<P>>): void {
