@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest'
 import { AccessTokens } from '../../../src/main/core/auth/access'
 import { withFileLock } from '../../../src/main/core/auth/file-lock'
 import { addNamedToken, listTokens, revokeNamedToken } from '../../../src/main/core/auth/named-tokens'
-import { loadTokens, roleOf, rotateTokens } from '../../../src/main/core/auth/tokens'
+import { loadTokens, MAX_NAMED_TOKENS, roleOf, rotateTokens } from '../../../src/main/core/auth/tokens'
 
 const tempDir = () => mkdtempSync(join(tmpdir(), 'sm-tokens-'))
 
@@ -121,5 +121,22 @@ describe('named tokens and what a running server accepts', () => {
     const stored = loadTokens(dir, {})
     writeFileSync(join(dir, 'tokens.json'), JSON.stringify({ ...stored, named: [{ name: 'x', role: 'god' }] }))
     expect(() => loadTokens(dir, {})).toThrow(/named tokens are damaged/)
+  })
+})
+
+describe('the bound on named tokens', () => {
+  it(`refuses a token beyond ${MAX_NAMED_TOKENS}, saying so, and changes nothing`, () => {
+    const dir = tempDir()
+    const stored = loadTokens(dir, {})
+    const named = Array.from({ length: MAX_NAMED_TOKENS }, (_, i) => ({
+      name: `user-${i}`,
+      role: 'viewer',
+      sha256: '0'.repeat(60) + String(i).padStart(4, '0'),
+      createdAt: 1,
+    }))
+    writeFileSync(join(dir, 'tokens.json'), JSON.stringify({ ...stored, named }))
+    const before = readFileSync(join(dir, 'tokens.json'), 'utf8')
+    expect(() => addNamedToken(dir, 'one-more', 'viewer')).toThrow(/1000 named tokens exist/)
+    expect(readFileSync(join(dir, 'tokens.json'), 'utf8')).toBe(before)
   })
 })
