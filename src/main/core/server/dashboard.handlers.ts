@@ -9,6 +9,7 @@
  * whose token is revoked while it is open is closed.
  */
 import { SubscribeSchema, SyncSchema, describeIssues } from '../../../shared/commands'
+import { ROLES } from '../../../shared/domain'
 import type { DomainEvent } from '../../../shared/events'
 import type { DashboardClientToServer, SyncResponse } from '../../../shared/protocol'
 import { fail, ok } from '../../../shared/result'
@@ -57,6 +58,11 @@ export interface DashboardDeps {
   lagMs?: () => number
   /** Which agents may run which tasks beyond their kinds and capabilities; told to viewers in `welcome`. */
   routing: RoutingPolicy
+}
+
+/** A token as a message names it: `the viewer token` (a generated one), `the token "alice"` (a named one). */
+function tokenLabel(name: string): string {
+  return (ROLES as readonly string[]).includes(name) ? `the ${name} token` : `the token "${name}"`
 }
 
 /** One viewer's connection, as its handlers see it. */
@@ -150,7 +156,7 @@ export function registerDashboard(namespace: DashboardNamespace, deps: Dashboard
       connected >= caps.total
         ? `the server has ${caps.total} viewers connected, its limit (--max-viewers)`
         : (perToken.get(identity.name) ?? 0) >= caps.perToken
-          ? `the token "${identity.name}" has ${caps.perToken} viewers connected, its limit (--max-viewers-per-token)`
+          ? `${tokenLabel(identity.name)} has ${caps.perToken} viewers connected, its limit (--max-viewers-per-token)`
           : null
     if (cap !== null) {
       deps.refused?.(connected >= caps.total ? 'total' : 'perToken')
