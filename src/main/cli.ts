@@ -1,15 +1,27 @@
 /**
  * Headless entry: the core under plain Node, serving the dashboard to
- * browsers. `npm run serve -- --help` lists the flags.
+ * browsers. `npm run serve -- --help` lists the flags. The one other
+ * command, `swarm-monitor tokens …` (tokens-cli.ts), manages named tokens
+ * without starting a server.
  */
 import { resolve } from 'node:path'
 import { ConfigError, createCore, loadConfig, StartError, tokenSource } from './core'
 import { ADDON_ENV } from './electron-sqlite'
+import { runTokensCommand } from './tokens-cli'
 
 /** Where the built renderer sits next to this file (out/main → out/renderer). */
 const RENDERER_DIR = resolve(__dirname, '../renderer')
 
 export async function runHeadless(argv: readonly string[]): Promise<void> {
+  if (argv[0] === 'tokens') {
+    const code = runTokensCommand(argv.slice(1), {
+      out: (text) => process.stdout.write(text),
+      err: (text) => process.stderr.write(text),
+      env: process.env,
+    })
+    process.exitCode = code
+    return
+  }
   let config
   try {
     config = loadConfig(argv, process.env, RENDERER_DIR)

@@ -1,7 +1,8 @@
 /**
  * Fuzzing every HTTP route with no token, a wrong one and each role: random
  * paths, queries, bodies (malformed JSON, prototype-pollution keys, deep
- * nesting) and content types. Every answer is a 2xx or a clear 4xx in the JSON
+ * nesting) and content types — the operator's routes (audit, saved views,
+ * metric history) included. Every answer is a 2xx or a clear 4xx in the JSON
  * error shape, never a 500; afterwards the swarm is what it was.
  */
 import fc from 'fast-check'
@@ -9,7 +10,7 @@ import { describe, expect, it } from 'vitest'
 import { ERROR_CODES } from '../../src/shared/result'
 import { TEST_TOKENS } from '../helpers/core'
 import { afterFuzzing, ACK_TIMEOUT_MS, RUNS, TIMEOUT_MS, useFuzzTarget } from './fuzz/target'
-import { badString, broken, notANumber } from './fuzz/values'
+import { badString, broken, junk, notANumber } from './fuzz/values'
 
 const target = useFuzzTarget()
 
@@ -32,6 +33,38 @@ describe('fuzzing HTTP', () => {
       { maxKeys: 4 },
     )
     .map((entries) => new URLSearchParams(entries).toString())
+  const operatorQuery = fc
+    .dictionary(
+      fc.oneof(
+        fc.constantFrom('actor', 'role', 'action', 'outcome', 'target', 'since', 'until', 'limit', 'cursor'),
+        fc.constantFrom('range', 'from', 'to', '__proto__'),
+        fc.string({ maxLength: 10 }),
+      ),
+      fc.oneof(
+        fc.string({ maxLength: 50 }),
+        fc.constantFrom('-1', '1e30', 'NaN', '0', '500', '501', '5m', '7d', 'auth', 'operator', 'refused', '99999999'),
+        fc.constant('x'.repeat(300)),
+      ),
+      { maxKeys: 4 },
+    )
+    .map((entries) => new URLSearchParams(entries).toString())
+  const viewBody = broken(
+    { name: 'fuzz view', view: 'tasks', params: { 'tasks.q': 'x' } },
+    {
+      name: fc.oneof(badString, fc.constantFrom(' lead', 'bell\u0007', 'x'.repeat(65))),
+      view: fc.oneof(badString, fc.constantFrom('overview', 'audit', 'TASKS')),
+      params: fc.oneof(
+        junk,
+        fc.constant({ 'agents.status': 'busy' }),
+        fc.constant({ 'tasks.q': 'x'.repeat(501) }),
+        fc.constant(
+          Object.fromEntries(Array.from({ length: 17 }, (_, i) => [`tasks.k${'abcdefghijklmnopq'[i]}`, 'v'])),
+        ),
+        fc.dictionary(fc.string({ maxLength: 40 }), junk, { maxKeys: 3 }),
+      ),
+    },
+    ['name', 'view'],
+  ).map((value) => JSON.stringify(value))
   const body = fc.oneof(
     broken(
       { name: 'fuzz', kind: 'report' },
@@ -77,6 +110,16 @@ describe('fuzzing HTTP', () => {
       method: fc.constantFrom('PUT', 'DELETE', 'PATCH', 'OPTIONS', 'GET', 'POST'),
       path: pathPart.map((p) => `/${p}`),
     }),
+    fc.record({ method: fc.constant('GET'), path: operatorQuery.map((q) => `/api/audit?${q}`) }),
+    fc.record({ method: fc.constant('GET'), path: operatorQuery.map((q) => `/api/metrics?${q}`) }),
+    fc.record({ method: fc.constant('GET'), path: fc.constant('/api/views') }),
+    fc.record({
+      method: fc.constant('POST'),
+      path: fc.constant('/api/views'),
+      body: fc.oneof(viewBody, body),
+      contentType,
+    }),
+    fc.record({ method: fc.constantFrom('DELETE', 'PUT', 'PATCH'), path: pathPart.map((id) => `/api/views/${id}`) }),
   )
 
   it(
@@ -113,6 +156,13 @@ describe('fuzzing HTTP', () => {
     },
     TIMEOUT_MS,
   )
+
+  it('leaves no saved view behind: every view body it sent was invalid', async () => {
+    const response = await fetch(`${target.core.url}/api/views`, {
+      headers: { authorization: `Bearer ${TEST_TOKENS.viewer}` },
+    })
+    expect(await response.json()).toEqual({ views: [] })
+  })
 })
 
 afterFuzzing(target)

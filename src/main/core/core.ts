@@ -12,6 +12,7 @@ import { DEFAULT_KILL_GRACE_MS } from './agents/local-agent'
 import { LocalAgents, localAgentSpecs } from './agents/local-agents'
 import { ProcessRegistry } from './agents/process-registry'
 import { RemoteAgents } from './agents/remote-agents'
+import { AccessTokens } from './auth/access'
 import { startTokens, type Tokens } from './auth/tokens'
 import type { Config } from './config/config'
 import { dataDirExposure } from './config/data-dir'
@@ -64,7 +65,10 @@ export interface Core {
   stop(): Promise<void>
   /** `http(s)://host:port`, known after `start()`. */
   readonly url: string
+  /** The three generated tokens (the environment's where it fixes them). */
   readonly tokens: Tokens
+  /** Every token the server accepts, named ones included, as it reloads them (auth/access.ts). */
+  readonly access: AccessTokens
   readonly logger: Logger
   readonly coordinator: Coordinator
   /** Prometheus registry behind `GET /metrics`. */
@@ -93,12 +97,14 @@ function assembleCore(config: Config, options: CoreOptions, swarm: SwarmFile | n
   const exposure = dataDirExposure(config.dataDir)
   if (exposure) logger.warn({ dataDir: config.dataDir }, exposure)
   const limits = resolveLimits(options.limits)
-  let tokens: Tokens
+  let tokens: AccessTokens
   try {
-    tokens = startTokens(config.dataDir, config.rotateTokens, options.env ?? process.env, logger)
+    const env = options.env ?? process.env
+    startTokens(config.dataDir, config.rotateTokens, env, logger)
+    tokens = new AccessTokens(config.dataDir, { env, logger })
   } catch (error) {
     void closeLog()
-    throw error
+    throw error instanceof ConfigError ? error : new ConfigError((error as Error).message)
   }
   const database = parseDatabaseUrl(config.database, config.dataDir)
   // loadConfig has checked it already; a Config built by hand may not have been.
@@ -128,6 +134,10 @@ function assembleCore(config: Config, options: CoreOptions, swarm: SwarmFile | n
       retention: { maxTasks: config.retentionTasks, maxAgeMs: config.retentionDays * 24 * 3600 * 1000 },
       sqliteBinding: options.sqliteBinding,
     },
+    audit: {
+      maxEntries: config.auditRetentionEntries,
+      maxAgeMs: config.auditRetentionDays * 24 * 3600 * 1000,
+    },
     alerts: {
       errorRateWarning: config.alertErrorWarning,
       errorRateCritical: config.alertErrorCritical,
@@ -155,6 +165,7 @@ function assembleCore(config: Config, options: CoreOptions, swarm: SwarmFile | n
     state,
     tokens,
     logger,
+    operator: pipeline.operator,
     rendererDir: config.rendererDir,
     allowRemoteShell: config.allowRemoteShell,
     startedAt,
@@ -183,6 +194,7 @@ function assembleCore(config: Config, options: CoreOptions, swarm: SwarmFile | n
     fanout: pipeline.fanout,
     tokens,
     logger,
+    audit: pipeline.operator.audit,
     allowRemoteShell: config.allowRemoteShell,
     instance: randomUUID(),
     limits,
@@ -202,6 +214,7 @@ function assembleCore(config: Config, options: CoreOptions, swarm: SwarmFile | n
     remote,
     tokens,
     logger,
+    audit: pipeline.operator.audit,
     limits,
     counters,
     lagMs,
@@ -211,7 +224,10 @@ function assembleCore(config: Config, options: CoreOptions, swarm: SwarmFile | n
   let started = false
 
   return {
-    tokens,
+    get tokens() {
+      return tokens.builtin
+    },
+    access: tokens,
     logger,
     coordinator,
     metrics,
@@ -234,6 +250,7 @@ function assembleCore(config: Config, options: CoreOptions, swarm: SwarmFile | n
         throw error
       }
       started = true
+      tokens.start()
       remote.start()
       loopLag.start()
       pipeline.start()
@@ -249,6 +266,7 @@ function assembleCore(config: Config, options: CoreOptions, swarm: SwarmFile | n
     },
 
     async stop() {
+      tokens.stop()
       demo?.stop()
       await localAgents.stop()
       pipeline.stop()

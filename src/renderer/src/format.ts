@@ -62,3 +62,32 @@ export function shortId(id: string): string {
 
 /** Natural sort: `agent-2` before `agent-10`. */
 export const naturalCompare = new Intl.Collator(undefined, { numeric: true, sensitivity: 'base' }).compare
+
+const minuteClock = new Intl.DateTimeFormat(undefined, { hour: '2-digit', minute: '2-digit', hour12: false })
+const dayClock = new Intl.DateTimeFormat(undefined, {
+  weekday: 'short',
+  hour: '2-digit',
+  minute: '2-digit',
+  hour12: false,
+})
+const dateTime = new Intl.DateTimeFormat(undefined, {
+  year: 'numeric',
+  month: '2-digit',
+  day: '2-digit',
+  hour: '2-digit',
+  minute: '2-digit',
+  second: '2-digit',
+  hour12: false,
+})
+
+/** A time axis label fit for a span: seconds within an hour, minutes within a day, the weekday beyond. */
+export function formatAxisTime(at: number, spanMs: number): string {
+  if (spanMs <= 2 * 3_600_000) return clock.format(at)
+  if (spanMs <= 2 * 86_400_000) return minuteClock.format(at)
+  return dayClock.format(at)
+}
+
+/** A full local date and time, for tables that span days (the audit trail). */
+export function formatDateTime(at: number): string {
+  return dateTime.format(at)
+}

@@ -38,6 +38,8 @@ const ConfigSchema = z
     logLevel: z.enum(LOG_LEVELS),
     retentionTasks: z.number().int().min(1).max(10_000_000),
     retentionDays: z.number().min(0.001).max(36_500),
+    auditRetentionEntries: z.number().int().min(1).max(100_000_000),
+    auditRetentionDays: z.number().min(0.001).max(36_500),
     // Agent liveness and alert thresholds (alerts/rules.ts has the rules they tune).
     heartbeatTimeout: z.number().min(6).max(3600),
     alertErrorWarning: z.number().gt(0).max(1),
@@ -186,6 +188,18 @@ function buildProgram(): Command {
         .argParser(num('--retention-days')),
     )
     .addOption(
+      new Option('--audit-retention-entries <n>', 'audit trail entries kept in the history database')
+        .env(`${ENV}AUDIT_RETENTION_ENTRIES`)
+        .default(100_000)
+        .argParser(int('--audit-retention-entries')),
+    )
+    .addOption(
+      new Option('--audit-retention-days <days>', 'audit trail entries older than this are deleted')
+        .env(`${ENV}AUDIT_RETENTION_DAYS`)
+        .default(90)
+        .argParser(num('--audit-retention-days')),
+    )
+    .addOption(
       new Option(
         '--heartbeat-timeout <seconds>',
         'silence after which a remote agent is offline and its tasks go back to the queue',
@@ -242,7 +256,9 @@ function buildProgram(): Command {
 Every flag can also be given as an environment variable (${ENV}PORT, ${ENV}NO_DEMO is --no-demo …)
 or in the config file; flags win over the environment, which wins over the file.
 Tokens: ${ENV}OPERATOR_TOKEN, ${ENV}VIEWER_TOKEN and ${ENV}AGENT_TOKEN fix them; otherwise they are
-generated on first start and kept in <data-dir>/tokens.json (mode 0600).`,
+generated on first start and kept in <data-dir>/tokens.json (mode 0600).
+Named tokens: swarm-monitor tokens add --role operator|viewer|agent --name NAME, tokens list,
+tokens revoke NAME (see swarm-monitor tokens --help).`,
     )
     .helpOption('-h, --help', 'show this help')
     .allowExcessArguments(false)
@@ -367,6 +383,8 @@ export function loadConfig(
     logLevel: opts.logLevel,
     retentionTasks: opts.retentionTasks,
     retentionDays: opts.retentionDays,
+    auditRetentionEntries: opts.auditRetentionEntries,
+    auditRetentionDays: opts.auditRetentionDays,
     heartbeatTimeout: opts.heartbeatTimeout,
     alertErrorWarning: opts.alertErrorWarning,
     alertErrorCritical: opts.alertErrorCritical,

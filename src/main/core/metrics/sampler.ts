@@ -12,6 +12,8 @@ export interface SamplerOptions {
   /** Samples kept: one hour at 1 s by default. */
   historySize?: number
   emit(event: SwarmChange): void
+  /** Sees each sample as it is taken (metric-history.ts keeps them for long ranges). */
+  onSample?: (sample: MetricsSample) => void
   now?: () => number
 }
 
@@ -57,6 +59,7 @@ export class MetricsSampler {
     const limit = this.options.historySize ?? 3600
     if (this.history.length > limit) this.history.splice(0, this.history.length - limit)
     this.options.emit({ type: 'metrics', at: sample.at, sample })
+    this.options.onSample?.(sample)
     return sample
   }
 

@@ -42,11 +42,15 @@ export async function restoreHistory(
   return new Set([...stored.tasks, ...stored.invalid].map((task) => task.id))
 }
 
-/** Applies the retention every 10 min; returns the stop. */
-export function keepPruning(history: TaskHistory, logger: Logger): () => void {
+/** Applies the retention of the history (or of the audit trail) every 10 min; returns the stop. */
+export function keepPruning(
+  records: Pick<TaskHistory, 'prune'>,
+  logger: Logger,
+  what: 'history' | 'audit' = 'history',
+): () => void {
   const timer = setInterval(() => {
-    history.prune().catch((error: unknown) => {
-      logger.warn({ err: error }, 'history retention not applied this time; it runs again in 10 min')
+    records.prune().catch((error: unknown) => {
+      logger.warn({ err: error }, `${what} retention not applied this time; it runs again in 10 min`)
     })
   }, PRUNE_INTERVAL_MS)
   timer.unref()

@@ -23,9 +23,12 @@ import { swarmSources } from '../alerts/sources'
 import type { DatabaseTarget } from '../config/database-url'
 import { Coordinator } from '../coordinator/coordinator'
 import type { Logger } from '../logger'
+import { MetricsHistory } from '../metrics/metric-history'
 import { MetricsSampler } from '../metrics/sampler'
+import { AuditTrail, type AuditRetention } from '../storage/audit-trail'
 import type { RetentionPolicy } from '../storage/history'
-import { createHistory } from '../storage/open-history'
+import { createStorage } from '../storage/open-history'
+import type { OperatorStore } from '../storage/operator-store'
 import { Batcher, type Windows } from './batcher'
 import { EventLog } from './event-log'
 import { Fanout, type DropReason } from './fanout'
@@ -41,6 +44,8 @@ export interface PipelineOptions {
   routing: RoutingPolicy
   /** Where tasks are stored (`--database`) and for how long (`--retention-*`). */
   history: { target: DatabaseTarget; retention: RetentionPolicy; sqliteBinding?: string }
+  /** How long the audit trail keeps its entries (`--audit-retention-*`). */
+  audit: AuditRetention
   /** The alert thresholds (`--alert-*`); defaults in alerts/rules.ts. */
   alerts: Partial<AlertSettings>
   /** The viewers, as the server lets the pipeline reach them (its `/dashboard` namespace). */
@@ -59,6 +64,8 @@ export interface Pipeline {
   readonly fanout: Fanout
   /** The Prometheus registry behind `GET /metrics`, with the server's counters. */
   readonly metrics: PipelineMetrics
+  /** The operator's records beside the history: the audit trail, saved views, long metric ranges. */
+  readonly operator: OperatorRecords
   /**
    * Opens the history and puts its tasks back into the coordinator (a database that cannot be opened is a
    * StartError); resolves with the ids it held at start.
@@ -70,6 +77,13 @@ export interface Pipeline {
   stop(): void
   /** Stops recording and closes the history: last, once nothing can submit or change a task any more. */
   close(): Promise<void>
+}
+
+export interface OperatorRecords {
+  audit: AuditTrail
+  /** Saved views are read and written straight through the store. */
+  store: OperatorStore
+  metrics: MetricsHistory
 }
 
 export function createPipeline(options: PipelineOptions): Pipeline {
@@ -92,14 +106,21 @@ export function createPipeline(options: PipelineOptions): Pipeline {
     routing: options.routing,
     driverFailed: (error, context) => logger.error({ err: error, ...context }, 'an agent driver failed'),
   })
-  const history = createHistory(options.history.target, {
+  const { history, operator: store } = createStorage(options.history.target, {
     retention: options.history.retention,
     // The server's own pretend work (the demo swarm's tasks), as its code marked it at submit.
     ephemeral: (task) => coordinator.isEphemeral(task.id),
     sqliteBinding: options.history.sqliteBinding,
     logger,
   })
-  const sampler = new MetricsSampler(coordinator, { emit })
+  // The audit's lines are written at info even when the log level is higher (warn, error); `silent` silences them.
+  const auditLogger =
+    logger.levelVal > logger.levels.values.info! && logger.level !== 'silent'
+      ? logger.child({}, { level: 'info' })
+      : logger
+  const audit = new AuditTrail(store, { logger: auditLogger, retention: options.audit })
+  const metricsHistory = new MetricsHistory(store, { logger })
+  const sampler = new MetricsSampler(coordinator, { emit, onSample: (sample) => metricsHistory.add(sample) })
   const alerts = new AlertEngine(swarmSources(coordinator, sampler, history), { emit, settings: options.alerts })
   const state = { coordinator, sampler, log, history, alerts }
 
@@ -137,14 +158,25 @@ export function createPipeline(options: PipelineOptions): Pipeline {
   })
 
   let stopPruning = (): void => {}
+  let stopAuditPruning = (): void => {}
   return {
     state,
     batcher,
     fanout,
     metrics,
-    restore: () => restoreHistory(history, coordinator, logger),
+    operator: { audit, store, metrics: metricsHistory },
+    async restore() {
+      const ids = await restoreHistory(history, coordinator, logger)
+      // The operator's tables came with the history's schema: usable from here on.
+      audit.start()
+      metricsHistory.start()
+      const pruned = await audit.prune().catch(() => 0)
+      if (pruned > 0) logger.info({ pruned }, 'audit retention applied')
+      return ids
+    },
     start() {
       stopPruning = keepPruning(history, logger)
+      stopAuditPruning = keepPruning(audit, logger, 'audit')
       sampler.start()
       alerts.start()
     },
@@ -157,9 +189,13 @@ export function createPipeline(options: PipelineOptions): Pipeline {
       batcher.stop()
       unsubscribeViewers()
       stopPruning()
+      stopAuditPruning()
     },
     async close() {
       unsubscribeHistory()
+      // Into the database while it is still open: what the last requests recorded, the minute under way.
+      await audit.close()
+      await metricsHistory.close()
       await history.close()
     },
   }

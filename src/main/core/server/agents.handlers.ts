@@ -22,11 +22,13 @@ import { describeIssues } from '../../../shared/commands'
 import type { AgentsClientToServer, AgentsServerToClient } from '../../../shared/protocol'
 import type { AckData } from '../../../shared/event-map'
 import { fail, ok, type Result } from '../../../shared/result'
-import type { Tokens } from '../auth/tokens'
+import type { AccessTokens } from '../auth/access'
+import type { AuditSink } from '../storage/audit-trail'
 import type { RemoteAgents, RemoteLink, RemoteSession } from '../agents/remote-agents'
 import type { Coordinator } from '../coordinator/coordinator'
 import type { Logger } from '../logger'
-import { admit } from './auth'
+import { recordRefusal } from './audited'
+import { admit, clientAddress } from './auth'
 import { guardSocket, type Answer, type GuardCounters } from './guard'
 import { eventsOf, mount, type Handler, type HandlerTable } from './handler-table'
 import type { Limits } from './limits'
@@ -34,6 +36,8 @@ import type { Limits } from './limits'
 export interface AgentSocketData {
   /** Messages refused without an acknowledgement to tell the agent. */
   refused: number
+  /** The name of the agent token it connected with. */
+  actor: string
 }
 
 export type AgentsNamespace = Namespace<
@@ -47,8 +51,10 @@ type AgentSocket = Socket<AgentsClientToServer, AgentsServerToClient, Record<str
 export interface AgentsDeps {
   coordinator: Coordinator
   remote: RemoteAgents
-  tokens: Tokens
+  tokens: AccessTokens
   logger: Logger
+  /** Where refused tokens are recorded. */
+  audit: AuditSink
   limits: Limits
   counters?: GuardCounters
   /** How late the event loop ran recently (loop-lag.ts), credited by the rate limit. */
@@ -145,18 +151,29 @@ export function registerAgents(namespace: AgentsNamespace, deps: AgentsDeps): vo
   const handlers = agentHandlers(deps)
   const events = eventsOf(handlers)
 
+  const presented = (socket: AgentSocket) => (socket.handshake.auth as { token?: unknown } | undefined)?.token
+
   namespace.use((socket, next) => {
-    const admission = admit(tokens, (socket.handshake.auth as { token?: unknown } | undefined)?.token, ['agent'])
+    const admission = admit(tokens, presented(socket), ['agent'])
     if (!admission.ok) {
-      logger.warn(
-        { address: socket.handshake.address, reason: admission.reason, namespace: '/agents' },
-        'connection refused',
-      )
+      const address = clientAddress(socket.handshake.address, socket.handshake.headers)
+      recordRefusal(deps.audit, admission, { address, via: 'socket', door: '/agents' })
       next(new Error(admission.code))
       return
     }
     socket.data.refused = 0
+    socket.data.actor = admission.identity.name
     next()
+  })
+
+  // A revoked agent token ends its connections: their tasks go back to the queue as for any lost agent.
+  tokens.onChange(() => {
+    for (const socket of namespace.sockets.values()) {
+      const token = presented(socket)
+      if (typeof token === 'string' && tokens.accepts({ name: socket.data.actor, role: 'agent' }, token)) continue
+      logger.warn({ id: socket.id, actor: socket.data.actor }, 'agent disconnected: its token is no longer accepted')
+      socket.disconnect(true)
+    }
   })
 
   namespace.on('connection', (socket: AgentSocket) => {

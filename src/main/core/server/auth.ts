@@ -4,7 +4,7 @@
  */
 import type { IncomingHttpHeaders, IncomingMessage } from 'node:http'
 import type { Role } from '../../../shared/domain'
-import { roleOf, type Tokens } from '../auth/tokens'
+import type { AccessTokens, Identity } from '../auth/access'
 
 /** Reads `Authorization: Bearer <token>`. */
 export function bearerToken(header: string | undefined): string | null {
@@ -13,20 +13,23 @@ export function bearerToken(header: string | undefined): string | null {
   return match ? match[1]! : null
 }
 
-export type Admission = { ok: true; role: Role } | { ok: false; code: 'unauthorized' | 'forbidden'; reason: string }
+export type Admission =
+  | { ok: true; identity: Identity }
+  /** `identity`: whose token it was, when it was a known one of the wrong role. */
+  | { ok: false; code: 'unauthorized' | 'forbidden'; reason: string; identity: Identity | null }
 
 /** Checks a presented token against the roles a door lets in. */
-export function admit(tokens: Tokens, presented: unknown, allowed: readonly Role[]): Admission {
+export function admit(tokens: AccessTokens, presented: unknown, allowed: readonly Role[]): Admission {
   if (presented === undefined || presented === null || presented === '') {
-    return { ok: false, code: 'unauthorized', reason: 'no token' }
+    return { ok: false, code: 'unauthorized', reason: 'no token', identity: null }
   }
-  const role = roleOf(tokens, presented)
-  if (role === null) return { ok: false, code: 'unauthorized', reason: 'invalid token' }
-  if (!allowed.includes(role)) {
-    const article = /^[aeiou]/.test(role) ? 'an' : 'a'
-    return { ok: false, code: 'forbidden', reason: `${article} ${role} token cannot be used here` }
+  const identity = tokens.identify(presented)
+  if (identity === null) return { ok: false, code: 'unauthorized', reason: 'invalid token', identity: null }
+  if (!allowed.includes(identity.role)) {
+    const article = /^[aeiou]/.test(identity.role) ? 'an' : 'a'
+    return { ok: false, code: 'forbidden', reason: `${article} ${identity.role} token cannot be used here`, identity }
   }
-  return { ok: true, role }
+  return { ok: true, identity }
 }
 
 /**

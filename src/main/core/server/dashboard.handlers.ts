@@ -2,23 +2,27 @@
  * The `/dashboard` namespace: viewers and operators. On connect: `welcome`,
  * then `snapshot` (or the missed events of a resume), then `events` batches.
  * Every incoming message is validated and answered through its
- * acknowledgement; none can throw. Connections are capped per token and in
- * total; what a viewer may ask for that costs the server (a replay, a
- * snapshot) is bounded in bytes and rationed (`Fanout.ration`).
+ * acknowledgement; none can throw. Connections are capped per token (by its
+ * name) and in total; what a viewer may ask for that costs the server (a
+ * replay, a snapshot) is bounded in bytes and rationed (`Fanout.ration`).
+ * A refused token and every operator command are audited; a connection
+ * whose token is revoked while it is open is closed.
  */
 import { SubscribeSchema, SyncSchema, describeIssues } from '../../../shared/commands'
-import type { Role } from '../../../shared/domain'
+import { ROLES } from '../../../shared/domain'
 import type { DomainEvent } from '../../../shared/events'
 import type { DashboardClientToServer, SyncResponse } from '../../../shared/protocol'
 import { fail, ok } from '../../../shared/result'
 import type { Logger } from '../logger'
-import type { Tokens } from '../auth/tokens'
+import type { AccessTokens } from '../auth/access'
+import type { AuditSink } from '../storage/audit-trail'
 import type { Batcher } from '../pipeline/batcher'
 import type { EventLog } from '../pipeline/event-log'
 import type { Fanout } from '../pipeline/fanout'
 import { covers, matches, subscription, type Subscription } from '../pipeline/subscription'
 import { VERSION } from '../version'
-import { admit, isLocalClient } from './auth'
+import { recordRefusal } from './audited'
+import { admit, clientAddress, isLocalClient } from './auth'
 import type { RoutingPolicy } from '../../../shared/routing'
 import { guardSocket, type GuardCounters } from './guard'
 import { eventsOf, mount, type HandlerTable } from './handler-table'
@@ -38,8 +42,10 @@ export interface DashboardDeps {
   state: SwarmState
   batcher: Batcher
   fanout: Fanout
-  tokens: Tokens
+  tokens: AccessTokens
   logger: Logger
+  /** Where refused tokens and operator commands are recorded. */
+  audit: AuditSink
   allowRemoteShell: boolean
   /** Identifies this server process to resuming viewers. */
   instance: string
@@ -52,6 +58,11 @@ export interface DashboardDeps {
   lagMs?: () => number
   /** Which agents may run which tasks beyond their kinds and capabilities; told to viewers in `welcome`. */
   routing: RoutingPolicy
+}
+
+/** A token as a message names it: `the viewer token` (a generated one), `the token "alice"` (a named one). */
+function tokenLabel(name: string): string {
+  return (ROLES as readonly string[]).includes(name) ? `the ${name} token` : `the token "${name}"`
 }
 
 /** One viewer's connection, as its handlers see it. */
@@ -127,38 +138,53 @@ export function registerDashboard(namespace: DashboardNamespace, deps: Dashboard
   const { state, batcher, fanout, tokens, logger, limits, caps } = deps
   const handlers = viewerHandlers(deps)
   const events = eventsOf(handlers)
-  /** Viewers connected per token (the roles' tokens are the tokens there are). */
-  const perToken = new Map<Role, number>()
+  /** Viewers connected per token, by its name. */
+  const perToken = new Map<string, number>()
   let connected = 0
+  const presented = (socket: DashboardSocket) => (socket.handshake.auth as { token?: unknown } | undefined)?.token
+  const addressOf = (socket: DashboardSocket) => clientAddress(socket.handshake.address, socket.handshake.headers)
 
   namespace.use((socket, next) => {
-    const admission = admit(tokens, (socket.handshake.auth as { token?: unknown }).token, ['operator', 'viewer'])
+    const admission = admit(tokens, presented(socket), ['operator', 'viewer'])
     if (!admission.ok) {
-      logger.warn(
-        { address: socket.handshake.address, reason: admission.reason, namespace: '/dashboard' },
-        'connection refused',
-      )
+      recordRefusal(deps.audit, admission, { address: addressOf(socket), via: 'socket', door: '/dashboard' })
       next(new Error(admission.code))
       return
     }
+    const { identity } = admission
     const cap =
       connected >= caps.total
         ? `the server has ${caps.total} viewers connected, its limit (--max-viewers)`
-        : (perToken.get(admission.role) ?? 0) >= caps.perToken
-          ? `the ${admission.role} token has ${caps.perToken} viewers connected, its limit (--max-viewers-per-token)`
+        : (perToken.get(identity.name) ?? 0) >= caps.perToken
+          ? `${tokenLabel(identity.name)} has ${caps.perToken} viewers connected, its limit (--max-viewers-per-token)`
           : null
     if (cap !== null) {
       deps.refused?.(connected >= caps.total ? 'total' : 'perToken')
-      logger.warn({ address: socket.handshake.address, role: admission.role, reason: cap }, 'viewer refused')
+      logger.warn(
+        { address: socket.handshake.address, actor: identity.name, role: identity.role, reason: cap },
+        'viewer refused',
+      )
       next(Object.assign(new Error('too_many_viewers'), { data: { message: `${cap}; try again later` } }))
       return
     }
-    socket.data.role = admission.role
+    socket.data.role = identity.role
+    socket.data.actor = identity.name
     next()
   })
 
+  // A revoked (or rotated) token: its open connections end too.
+  tokens.onChange(() => {
+    for (const socket of namespace.sockets.values()) {
+      const token = presented(socket)
+      const identity = { name: socket.data.actor, role: socket.data.role }
+      if (typeof token === 'string' && tokens.accepts(identity, token)) continue
+      logger.warn({ id: socket.id, actor: identity.name }, 'viewer disconnected: its token is no longer accepted')
+      socket.disconnect(true)
+    }
+  })
+
   namespace.on('connection', (socket: DashboardSocket) => {
-    const role = socket.data.role
+    const { role, actor } = socket.data
     guardSocket(socket, {
       namespace: '/dashboard',
       events,
@@ -168,12 +194,14 @@ export function registerDashboard(namespace: DashboardNamespace, deps: Dashboard
       lagMs: deps.lagMs,
     })
     connected++
-    perToken.set(role, (perToken.get(role) ?? 0) + 1)
-    logger.info({ id: socket.id, role, address: socket.handshake.address }, 'viewer connected')
+    perToken.set(actor, (perToken.get(actor) ?? 0) + 1)
+    logger.info({ id: socket.id, actor, role, address: socket.handshake.address }, 'viewer connected')
     const connection = viewerConnection(socket)
     socket.on('disconnect', (reason) => {
       connected--
-      perToken.set(role, (perToken.get(role) ?? 1) - 1)
+      const left = (perToken.get(actor) ?? 1) - 1
+      if (left > 0) perToken.set(actor, left)
+      else perToken.delete(actor)
       fanout.remove(connection)
       logger.info({ id: socket.id, reason }, 'viewer disconnected')
     })
@@ -202,12 +230,9 @@ export function registerDashboard(namespace: DashboardNamespace, deps: Dashboard
       allowRemoteShell: deps.allowRemoteShell,
       alerts: state.alerts,
       history: state.history,
+      actor: { name: actor, role, address: addressOf(socket), via: 'socket' },
+      audit: deps.audit,
     }
-    mount(socket, handlers, viewer, {
-      logger,
-      answered: (event, result) => {
-        if (result.ok && event in COMMANDS) logger.info({ command: event, id: socket.id }, 'operator command')
-      },
-    })
+    mount(socket, handlers, viewer, { logger })
   })
 }

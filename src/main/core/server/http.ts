@@ -17,33 +17,23 @@ import { z } from 'zod'
 import { describeIssues } from '../../../shared/commands'
 import { TaskStatusSchema, type Role } from '../../../shared/domain'
 import type { Health } from '../../../shared/protocol'
-import type { ErrorCode, Result } from '../../../shared/result'
-import type { Tokens } from '../auth/tokens'
+import type { AccessTokens } from '../auth/access'
 import type { Logger } from '../logger'
+import type { OperatorRecords } from '../pipeline/pipeline'
 import { VERSION } from '../version'
+import { recordRefusal, type Actor } from './audited'
 import { admit, bearerToken, clientAddress, isLocalClient, originAllowed } from './auth'
 import { clientErrorHandler, fastifyTimeouts, nodeServerOptions, tlsServerOptions } from './edge'
 import { depthExceeds } from './guard'
 import type { HeaderSet } from './headers'
 import { DEFAULT_LIMITS, type Limits } from './limits'
 import { runCommand, type CommandContext } from './operator-commands'
+import { registerOperatorRoutes } from './operator-routes'
+import { sendError, sendResult } from './replies'
 import { buildSnapshot, type SwarmState } from '../pipeline/snapshot'
 
 /** The default body limit (64 KiB); `HttpDeps.limits` may set another. */
 export const BODY_LIMIT = DEFAULT_LIMITS.messageBytes
-
-const STATUS_OF: Record<ErrorCode, number> = {
-  bad_request: 400,
-  unauthorized: 401,
-  forbidden: 403,
-  not_found: 404,
-  conflict: 409,
-  payload_too_large: 413,
-  rate_limited: 429,
-  queue_full: 503,
-  unavailable: 503,
-  internal: 500,
-}
 
 /** Paths the rate limit leaves alone: health checks and the dashboard's own files. */
 function rateLimited(url: string): boolean {
@@ -53,8 +43,10 @@ function rateLimited(url: string): boolean {
 
 export interface HttpDeps {
   state: SwarmState
-  tokens: Tokens
+  tokens: AccessTokens
   logger: Logger
+  /** The audit trail, saved views and long metric ranges (operator-routes.ts). */
+  operator: OperatorRecords
   rendererDir: string | null
   allowRemoteShell: boolean
   https?: { cert: Buffer; key: Buffer }
@@ -72,15 +64,9 @@ export interface HttpDeps {
 declare module 'fastify' {
   interface FastifyRequest {
     role: Role | null
+    /** Who sent it, once the route's role check let it in. */
+    actor: Actor | null
   }
-}
-
-function sendError(reply: FastifyReply, code: ErrorCode, message: string): FastifyReply {
-  return reply.code(STATUS_OF[code]).send({ error: { code, message } })
-}
-
-function sendResult<T>(reply: FastifyReply, result: Result<T>, okStatus = 200): FastifyReply {
-  return result.ok ? reply.code(okStatus).send(result.data) : sendError(reply, result.error.code, result.error.message)
 }
 
 const TaskQuerySchema = z
@@ -109,6 +95,7 @@ export function createHttpServer(deps: HttpDeps): FastifyInstance {
   }) as unknown as FastifyInstance
 
   app.decorateRequest('role', null)
+  app.decorateRequest('actor', null)
 
   // A browser page of another origin gets nothing, not even a preflight answer (as on Socket.IO).
   app.addHook('onRequest', async (request, reply) => {
@@ -123,7 +110,7 @@ export function createHttpServer(deps: HttpDeps): FastifyInstance {
       callback(null, {
         // The Origin hook above already refused any other; never `*`.
         origin: typeof origin === 'string' && originAllowed(request, allowOrigin, secure) ? origin : false,
-        methods: ['GET', 'HEAD', 'POST'],
+        methods: ['GET', 'HEAD', 'POST', 'DELETE'],
         allowedHeaders: ['authorization', 'content-type'],
         credentials: false,
         maxAge: 600,
@@ -177,11 +164,11 @@ export function createHttpServer(deps: HttpDeps): FastifyInstance {
     (allowed: readonly Role[]) =>
     async (request: FastifyRequest, reply: FastifyReply): Promise<void> => {
       const admission = admit(tokens, bearerToken(request.headers.authorization), allowed)
+      const address = clientAddress(request.socket.remoteAddress, request.headers)
       if (!admission.ok) {
-        logger.warn(
-          { address: request.ip, url: request.url.split('?')[0], reason: admission.reason },
-          'request refused',
-        )
+        // The route's pattern, not the path: a refused request's path is the client's to fill.
+        const door = `${request.method} ${request.routeOptions.url ?? request.url.split('?')[0]!.slice(0, 200)}`
+        recordRefusal(deps.operator.audit, admission, { address, via: 'http', door })
         const message =
           admission.code === 'unauthorized'
             ? `${admission.reason}: send "Authorization: Bearer <token>"`
@@ -189,7 +176,8 @@ export function createHttpServer(deps: HttpDeps): FastifyInstance {
         await sendError(reply, admission.code, message)
         return
       }
-      request.role = admission.role
+      request.role = admission.identity.role
+      request.actor = { name: admission.identity.name, role: admission.identity.role, address, via: 'http' }
     }
   const readers = { onRequest: requireRole(['operator', 'viewer']) }
   const writers = { onRequest: requireRole(['operator']) }
@@ -240,6 +228,8 @@ export function createHttpServer(deps: HttpDeps): FastifyInstance {
     loopback: isLocalClient(request.socket.remoteAddress, request.headers),
     allowRemoteShell: deps.allowRemoteShell,
     history: state.history,
+    actor: request.actor ?? undefined,
+    audit: deps.operator.audit,
   })
 
   app.post('/api/tasks', writers, async (request, reply) =>
@@ -251,6 +241,8 @@ export function createHttpServer(deps: HttpDeps): FastifyInstance {
     if (!params.success) return sendError(reply, 'bad_request', describeIssues(params.error))
     return sendResult(reply, await runCommand('task:cancel', { taskId: params.data.id }, context(request)))
   })
+
+  registerOperatorRoutes(app, { records: deps.operator, readers, writers })
 
   if (deps.rendererDir && existsSync(join(deps.rendererDir, 'index.html'))) {
     void app.register(fastifyStatic, { root: deps.rendererDir, index: 'index.html', wildcard: true })

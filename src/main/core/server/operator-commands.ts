@@ -5,7 +5,9 @@
  * table and the HTTP routes call it (`runCommand`). A refusal (bad input,
  * the wrong role, a coordinator's `CoordinatorError`) is an answer and
  * changes nothing; anything else thrown or rejected is a bug, left to the
- * caller's guard, which logs it and answers `internal`.
+ * caller's guard, which logs it and answers `internal`. Every command, done
+ * or refused, leaves one audit record (audited.ts), with the target its
+ * entry names: a command added here is audited by that one line.
  */
 import type { z } from 'zod'
 import {
@@ -20,11 +22,12 @@ import type { CommandData, CommandName, DashboardCommands } from '../../../share
 import { fail, ok, type Result } from '../../../shared/result'
 import { CoordinatorError, type Coordinator } from '../coordinator/coordinator'
 import type { AlertBook } from '../alerts/engine'
+import { fieldOf, recordAction, type Audited } from './audited'
 import type { Answer } from './guard'
 import type { HandlerTable } from './handler-table'
 import { submitDurably, type SubmitHistory } from './durable-submit'
 
-export interface CommandContext {
+export interface CommandContext extends Audited {
   coordinator: Coordinator
   role: Role
   /** Whether the request came from the loopback interface. */
@@ -58,23 +61,46 @@ function refusal(error: unknown): Result<never> {
 }
 
 /**
+ * What a command's audit record names as its target: from the answer's data
+ * when it succeeded, else from the input when it is valid (what a client sent
+ * that is not even a valid id is not echoed into the log).
+ */
+type Target<T> = (input: unknown, data: T | null) => string | null
+const field =
+  <S extends z.ZodType>(schema: S, key: string): Target<unknown> =>
+  (input) =>
+    schema.safeParse(input).success ? fieldOf(input, key) : null
+
+/**
  * An operator-only command whose work returns its data (now, or once a
  * promise settles) and throws its refusals; a synchronous one answers
- * synchronously.
+ * synchronously. Each answer, and each failure, is recorded.
  */
 const operator =
-  <T>(work: (input: unknown, context: CommandContext) => T | Promise<T>) =>
+  <T>(work: (input: unknown, context: CommandContext) => T | Promise<T>, target: Target<T>) =>
   (input: unknown, context: CommandContext, name: CommandName): Answer<T> => {
+    const answered = (result: Result<T>): Result<T> => {
+      recordAction(context, name, target(input, result.ok ? result.data : null), result)
+      return result
+    }
+    const failed = (error: unknown): never => {
+      recordAction(context, name, target(input, null), null)
+      throw error
+    }
     if (context.role !== 'operator') {
-      return fail('forbidden', `${name} needs an operator token; this connection is read-only`)
+      return answered(fail('forbidden', `${name} needs an operator token; this connection is read-only`))
     }
     let data: T | Promise<T>
     try {
       data = work(input, context)
     } catch (error) {
-      return refusal(error)
+      try {
+        return answered(refusal(error))
+      } catch (bug) {
+        return failed(bug)
+      }
     }
-    return data instanceof Promise ? data.then(ok, refusal) : ok(data)
+    return data instanceof Promise ? data.then(ok, refusal).then(answered, failed) : answered(ok(data))
   }
 
 /** Validates and queues a new task (not yet durable). */
@@ -109,18 +135,37 @@ async function durably(context: CommandContext, submit: () => Task): Promise<Tas
 }
 
 export const COMMANDS: CommandTable = {
-  'task:submit': operator((input, context) => durably(context, () => submitNow(input, context))),
-  'task:cancel': operator((input, { coordinator }) => coordinator.cancel(valid(TaskRefSchema, input).taskId)),
-  'task:retry': operator((input, { coordinator }) => coordinator.retry(valid(TaskRefSchema, input).taskId)),
-  'agent:pause': operator((input, { coordinator }) => coordinator.pauseAgent(valid(AgentRefSchema, input).agentId)),
-  'agent:resume': operator((input, { coordinator }) => coordinator.resumeAgent(valid(AgentRefSchema, input).agentId)),
-  'alert:ack': operator((input, { alerts }) => {
-    const { alertId } = valid(AlertRefSchema, input)
-    if (!alerts) throw new CommandRefused(fail('unavailable', 'this server runs no alert rules'))
-    const alert = alerts.acknowledge(alertId)
-    if (!alert) throw new CommandRefused(fail('not_found', `no alert ${alertId}`))
-    return alert
-  }),
+  'task:submit': operator(
+    (input, context) => durably(context, () => submitNow(input, context)),
+    // The new task's id; a refused one has none (its message says why).
+    (_input, task) => task?.id ?? null,
+  ),
+  'task:cancel': operator(
+    (input, { coordinator }) => coordinator.cancel(valid(TaskRefSchema, input).taskId),
+    field(TaskRefSchema, 'taskId'),
+  ),
+  'task:retry': operator(
+    (input, { coordinator }) => coordinator.retry(valid(TaskRefSchema, input).taskId),
+    field(TaskRefSchema, 'taskId'),
+  ),
+  'agent:pause': operator(
+    (input, { coordinator }) => coordinator.pauseAgent(valid(AgentRefSchema, input).agentId),
+    field(AgentRefSchema, 'agentId'),
+  ),
+  'agent:resume': operator(
+    (input, { coordinator }) => coordinator.resumeAgent(valid(AgentRefSchema, input).agentId),
+    field(AgentRefSchema, 'agentId'),
+  ),
+  'alert:ack': operator(
+    (input, { alerts }) => {
+      const { alertId } = valid(AlertRefSchema, input)
+      if (!alerts) throw new CommandRefused(fail('unavailable', 'this server runs no alert rules'))
+      const alert = alerts.acknowledge(alertId)
+      if (!alert) throw new CommandRefused(fail('not_found', `no alert ${alertId}`))
+      return alert
+    },
+    field(AlertRefSchema, 'alertId'),
+  ),
 }
 
 /** Runs one command outside Socket.IO (the HTTP routes, tests); rejects only on a bug. */

@@ -12,6 +12,8 @@ import { queuedBytes, terminateTransport } from './outbox'
 
 export interface DashboardSocketData {
   role: Role
+  /** The name of the token it connected with (the audit trail's actor). */
+  actor: string
 }
 
 export type DashboardNamespace = Namespace<

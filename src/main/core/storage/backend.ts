@@ -6,6 +6,7 @@
  */
 import type { Task, TaskDetail } from '../../../shared/domain'
 import type { HistoryPage, HistoryQuery, OpenReport } from './history'
+import type { OperatorStore } from './operator-store'
 import type { Batch } from './rows'
 
 export interface StoredRow {
@@ -39,5 +40,7 @@ export interface HistoryBackend {
   ping(): Promise<void>
   /** Told when the database goes away between queries (a dropped idle connection). */
   onLost(listener: (error: Error) => void): void
+  /** The operator's records in the same database (operator-store.ts): usable while it is open. */
+  operatorStore(): OperatorStore
   close(): Promise<void>
 }

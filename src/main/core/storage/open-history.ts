@@ -7,6 +7,7 @@ import type { DatabaseTarget } from '../config/database-url'
 import type { HistoryBackend } from './backend'
 import { BufferedHistory, type HistoryOptions } from './buffered-history'
 import type { TaskHistory } from './history'
+import type { OperatorStore } from './operator-store'
 import { PostgresBackend } from './postgres-backend'
 import { SqliteBackend } from './sqlite-backend'
 
@@ -29,4 +30,13 @@ export function historyBackend(target: DatabaseTarget, options: BackendOptions =
 
 export function createHistory(target: DatabaseTarget, options: HistoryOptions & BackendOptions): TaskHistory {
   return new BufferedHistory(historyBackend(target, options), options)
+}
+
+/** The history and the operator's records (operator-store.ts), in one database: open the history before using both. */
+export function createStorage(
+  target: DatabaseTarget,
+  options: HistoryOptions & BackendOptions,
+): { history: TaskHistory; operator: OperatorStore } {
+  const backend = historyBackend(target, options)
+  return { history: new BufferedHistory(backend, options), operator: backend.operatorStore() }
 }

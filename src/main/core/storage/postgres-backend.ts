@@ -10,6 +10,8 @@ import type { TaskDetail } from '../../../shared/domain'
 import type { HistoryBackend, StoredRow } from './backend'
 import { HistoryOpenError, HistoryQueryError, type HistoryPage, type HistoryQuery, type OpenReport } from './history'
 import { latestVersion } from './migrations'
+import type { OperatorStore } from './operator-store'
+import { PostgresOperatorStore } from './postgres-operator'
 import { migratePostgres, POSTGRES_MIGRATIONS } from './postgres-schema'
 import {
   CountRowSchema,
@@ -53,6 +55,15 @@ export function redactUrl(url: string): string {
   } catch {
     return 'postgres://(unparsable URL)'
   }
+}
+
+/** A connection the server ended (admin_shutdown and kin, a reset): the pool drops it; another may work. */
+function cutConnection(error: unknown): boolean {
+  const { code, message } = error as { code?: unknown; message?: unknown }
+  return (
+    (typeof code === 'string' && ['57P01', '57P02', '57P03', 'ECONNRESET', 'EPIPE'].includes(code)) ||
+    (typeof message === 'string' && /connection terminated/i.test(message))
+  )
 }
 
 /** PostgreSQL text cannot hold NUL: it becomes U+FFFD rather than failing the whole commit. */
@@ -263,12 +274,32 @@ export class PostgresBackend implements HistoryBackend {
     return droppedOf(rowsOf(MetaRowSchema, rows, 'meta')[0])
   }
 
+  /**
+   * Resolves when the database answers on some connection. When the server
+   * cut every idle connection at once (an idle timeout, a pooler), the pool
+   * may hand out another cut one before it heard so: each such failure
+   * drops one, so a try per connection (and one more) tells a cut pool from
+   * a database that is gone. Any other failure (refused, timed out) answers
+   * at once.
+   */
   async ping(): Promise<void> {
-    await this.pool.query('SELECT 1')
+    const tries = (this.options.poolSize ?? 4) + 1
+    for (let i = 1; ; i++) {
+      try {
+        await this.pool.query('SELECT 1')
+        return
+      } catch (error) {
+        if (i >= tries || !cutConnection(error)) throw error
+      }
+    }
   }
 
   onLost(listener: (error: Error) => void): void {
     this.lost.push(listener)
+  }
+
+  operatorStore(): OperatorStore {
+    return new PostgresOperatorStore(this.pool)
   }
 
   async close(): Promise<void> {

@@ -10,6 +10,7 @@ import type { ClientBase } from 'pg'
 import { z } from 'zod'
 import { HistoryOpenError } from './history'
 import { latestVersion, pendingMigrations, type Migration } from './migrations'
+import { OPERATOR_MIGRATION, OPERATOR_SCHEMA_VERSION, RESERVED_STEP } from './operator-schema'
 import { rowsOf, VersionRowSchema } from './rows'
 
 const PresentRowSchema = z.object({ present: z.boolean() })
@@ -61,6 +62,8 @@ CREATE INDEX tasks_created ON tasks (created_at, ord);
 CREATE INDEX tasks_status_created ON tasks (status, created_at, ord);
 CREATE INDEX tasks_agent_created ON tasks (agent_id, created_at, ord);`,
   },
+  { version: 3, summary: RESERVED_STEP.summary, up: RESERVED_STEP.postgres },
+  { version: OPERATOR_SCHEMA_VERSION, summary: OPERATOR_MIGRATION.summary, up: OPERATOR_MIGRATION.postgres },
 ]
 
 /** Any constant: the lock only has to be the same for every Swarm Monitor. */

@@ -12,6 +12,9 @@ import type { HistoryBackend, StoredRow } from './backend'
 import { HistoryOpenError, HistoryQueryError, type HistoryPage, type HistoryQuery, type OpenReport } from './history'
 import { latestVersion, pendingMigrations, type Migration } from './migrations'
 import { ensurePrivateFile, tightenFile } from '../private-file'
+import { OPERATOR_MIGRATION, OPERATOR_SCHEMA_VERSION, RESERVED_STEP } from './operator-schema'
+import type { OperatorStore } from './operator-store'
+import { SqliteOperatorStore } from './sqlite-operator'
 import {
   CountRowSchema,
   decodeCursor,
@@ -75,6 +78,8 @@ CREATE INDEX tasks_created ON tasks (created_at);
 CREATE INDEX tasks_status_created ON tasks (status, created_at);
 CREATE INDEX tasks_agent_created ON tasks (agent_id, created_at);`,
   },
+  { version: 3, summary: RESERVED_STEP.summary, up: RESERVED_STEP.sqlite },
+  { version: OPERATOR_SCHEMA_VERSION, summary: OPERATOR_MIGRATION.summary, up: OPERATOR_MIGRATION.sqlite },
 ]
 
 export interface SqliteOptions {
@@ -291,6 +296,10 @@ export class SqliteBackend implements HistoryBackend {
 
   onLost(): void {
     // A file does not go away between queries; a failing write says so itself.
+  }
+
+  operatorStore(): OperatorStore {
+    return new SqliteOperatorStore(() => this.handle)
   }
 
   async close(): Promise<void> {

@@ -10,6 +10,7 @@ export const VIEW_KEYS: { view: ViewName; letter: string; digit: string }[] = [
   { view: 'tasks', letter: 't', digit: '3' },
   { view: 'logs', letter: 'l', digit: '4' },
   { view: 'alerts', letter: 'x', digit: '5' },
+  { view: 'audit', letter: 'u', digit: '6' },
 ]
 
 /** Documented in the `?` overlay (ShortcutsOverlay.vue) and docs/user-guide.md. */

@@ -175,6 +175,11 @@ export const useConnectionStore = defineStore('connection', () => {
     return client.value.command(name, payload)
   }
 
+  /** Where REST calls go and the token they carry; null until both are known. */
+  function restAccess(): { url: string; token: string } | null {
+    return url.value && token ? { url: url.value, token } : null
+  }
+
   /** `GET /api/tasks/:id`: the task with its transitions and its stored log lines. */
   async function fetchTaskDetail(taskId: string): Promise<Result<TaskDetail>> {
     if (!url.value || !token) return { ok: false, error: { code: 'unavailable', message: 'not connected' } }
@@ -212,6 +217,7 @@ export const useConnectionStore = defineStore('connection', () => {
     disconnect,
     command,
     fetchTaskDetail,
+    restAccess,
   }
 })
 

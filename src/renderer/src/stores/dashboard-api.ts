@@ -50,7 +50,7 @@ export async function getJson<T>(
 }
 
 /** The server's `{ error: { code, message } }` (or a bare ErrorBody), else one made from the status. */
-function errorOf(body: unknown, status: number): ErrorBody {
+export function errorOf(body: unknown, status: number): ErrorBody {
   const candidate = isRecord(body) && isRecord(body.error) ? body.error : body
   if (isRecord(candidate) && typeof candidate.message === 'string') {
     const code = ERROR_CODES.find((c) => c === candidate.code) ?? codeForStatus(status)

@@ -4,16 +4,23 @@
  * and sort orders, chart window, preferences. Views are mounted only while
  * shown, so their filters live here and survive switching tabs.
  *
- * The view and the open task or agent are in the URL fragment, beside the
- * token (`#view=tasks&task=t-42&token=…`), so links and the back button work.
+ * The view, the open task or agent, and the filters, search and sort of the
+ * Tasks, Agents and Logs views are in the URL fragment, beside the token
+ * (`#view=tasks&tasks.status=failed&task=t-42&token=…`), so a link
+ * reproduces what it showed and the back button works (ui.route.ts has the
+ * parameters). Switching views and opening details add a history entry;
+ * typing in a filter replaces the current one.
  */
 import { acceptHMRUpdate, defineStore } from 'pinia'
-import { reactive, ref } from 'vue'
-import type { AgentStatus, AlertSeverity, TaskStatus } from '../../../shared/domain'
-import type { LogLevel } from '../../../shared/events'
-import { LOG_LEVELS } from '../statuses'
+import { reactive, ref, watch } from 'vue'
+import type { AlertSeverity } from '../../../shared/domain'
+import { METRIC_RANGE_SPEC, METRIC_RANGES, type MetricRange } from '../../../shared/metric-ranges'
+import { SAVED_VIEW_PAGES, type SavedViewInput, type SavedViewPage } from '../../../shared/saved-views'
+import { defaultViewState, isViewParam, viewParams, viewStateOf, type AgentSortKey } from './ui.route'
 
-export const VIEWS = ['overview', 'agents', 'tasks', 'logs', 'alerts'] as const
+export type { AgentSortKey, TaskStatusFilter } from './ui.route'
+
+export const VIEWS = ['overview', 'agents', 'tasks', 'logs', 'alerts', 'audit'] as const
 export type ViewName = (typeof VIEWS)[number]
 
 export const VIEW_LABELS: Record<ViewName, string> = {
@@ -22,13 +29,15 @@ export const VIEW_LABELS: Record<ViewName, string> = {
   tasks: 'Tasks',
   logs: 'Logs',
   alerts: 'Alerts',
+  audit: 'Audit',
 }
 
-export type ChartWindow = '5m' | '1h'
-export const CHART_WINDOW_MS: Record<ChartWindow, number> = { '5m': 5 * 60_000, '1h': 60 * 60_000 }
-
-export type AgentSortKey = 'name' | 'status' | 'kind' | 'task' | 'done' | 'failed' | 'cpu' | 'memory' | 'heartbeat'
-export type TaskStatusFilter = 'all' | 'active' | TaskStatus
+/** The Overview's chart ranges: the last 5 min, hour, day or week. */
+export type ChartWindow = MetricRange
+export const CHART_WINDOWS = METRIC_RANGES
+export const CHART_WINDOW_MS: Record<ChartWindow, number> = Object.fromEntries(
+  METRIC_RANGES.map((range) => [range, METRIC_RANGE_SPEC[range].spanMs]),
+) as Record<ChartWindow, number>
 
 export const FINISHED_LIMIT_CHOICES = [500, 5000, 50_000, 100_000] as const
 
@@ -43,7 +52,8 @@ const STORAGE = {
  * store without DOM types and run it without a window (as frame.ts does).
  */
 interface BrowserWindow {
-  location: { hash: string }
+  location: { hash: string; href: string }
+  history: { replaceState(data: unknown, unused: string, url: string): void }
   addEventListener(type: 'hashchange', listener: () => void): void
 }
 interface KeyValueStorage {
@@ -78,6 +88,17 @@ export function parseRoute(hash: string): { view: ViewName; task: string | null;
   }
 }
 
+const isPage = (view: ViewName): view is SavedViewPage => (SAVED_VIEW_PAGES as readonly string[]).includes(view)
+
+/** A link to what `hash` shows, for someone else: the same URL without its token. */
+export function shareableUrl(href: string): string {
+  const [base, hash = ''] = href.split('#', 2) as [string, string?]
+  const params = new URLSearchParams(hash)
+  params.delete('token')
+  const rest = params.toString()
+  return rest ? `${base}#${rest}` : base
+}
+
 export const useUiStore = defineStore('ui', () => {
   const view = ref<ViewName>('overview')
   const selectedTaskId = ref<string | null>(null)
@@ -86,17 +107,28 @@ export const useUiStore = defineStore('ui', () => {
   const submitOpen = ref(false)
 
   const storedWindow = stored(STORAGE.chartWindow)
-  const chartWindow = ref<ChartWindow>(storedWindow === '1h' ? '1h' : '5m')
+  const chartWindow = ref<ChartWindow>(
+    (METRIC_RANGES as readonly string[]).includes(storedWindow ?? '') ? (storedWindow as ChartWindow) : '5m',
+  )
+  /** The span the charts are zoomed to (epoch ms), by dragging over one; null: the whole range, following live. */
+  const chartZoom = ref<{ from: number; to: number } | null>(null)
   const storedLimit = Number(stored(STORAGE.finishedLimit))
   const finishedLimit = ref<number>(
     (FINISHED_LIMIT_CHOICES as readonly number[]).includes(storedLimit) ? storedLimit : FINISHED_LIMIT_CHOICES[0],
   )
   const browserNotifications = ref(stored(STORAGE.notifications) === 'on')
 
-  const agentFilter = reactive({ text: '', status: 'all' as 'all' | AgentStatus, capability: '' })
-  const agentSort = reactive({ key: 'name' as AgentSortKey, descending: false })
-  const taskFilter = reactive({ text: '', status: 'all' as TaskStatusFilter, agentId: '' })
-  const logFilter = reactive({ text: '', levels: [...LOG_LEVELS] as LogLevel[], agentId: '' })
+  const initial = defaultViewState()
+  const agentFilter = reactive(initial.agents.filter)
+  const agentSort = reactive(initial.agents.sort)
+  const taskFilter = reactive(initial.tasks.filter)
+  const logFilter = reactive(initial.logs.filter)
+  /** Each view's state as the route parameters read and write it. */
+  const viewState = {
+    tasks: { filter: taskFilter },
+    agents: { filter: agentFilter, sort: agentSort },
+    logs: { filter: logFilter },
+  }
   const alertFilter = reactive({ showResolved: true, severity: 'all' as 'all' | AlertSeverity })
 
   let listening = false
@@ -116,10 +148,26 @@ export const useUiStore = defineStore('ui', () => {
     view.value = route.view
     selectedTaskId.value = route.task
     selectedAgentId.value = route.agent
+    // The shown view's filters are what the link says: absent ones are the defaults.
+    const params = new URLSearchParams(hash.replace(/^#/, ''))
+    if (isPage(route.view)) assignViewState(route.view, viewStateOf(route.view, params))
   }
 
-  /** Writes the state into the fragment, keeping the token and anything else there. */
-  function writeRoute(): void {
+  function assignViewState<P extends SavedViewPage>(page: P, next: ReturnType<typeof viewStateOf<P>>): void {
+    const target = viewState[page] as Record<string, object>
+    for (const [part, value] of Object.entries(next as Record<string, object>)) Object.assign(target[part]!, value)
+  }
+
+  /** The shown view's filter parameters (none for the views without). */
+  function currentViewParams(): Record<string, string> {
+    return isPage(view.value) ? viewParams(view.value, viewState[view.value]) : {}
+  }
+
+  /**
+   * Writes the state into the fragment, keeping the token and anything else
+   * there; `replace`: without a new history entry (a filter being typed).
+   */
+  function writeRoute(mode: 'push' | 'replace' = 'push'): void {
     const win = env.window
     if (!win) return
     const params = new URLSearchParams(win.location.hash.replace(/^#/, ''))
@@ -127,8 +175,35 @@ export const useUiStore = defineStore('ui', () => {
     set('view', view.value === 'overview' ? null : view.value)
     set('task', selectedTaskId.value)
     set('agent', selectedAgentId.value)
+    for (const key of [...params.keys()]) if (isViewParam(key)) params.delete(key)
+    for (const [key, value] of Object.entries(currentViewParams())) params.set(key, value)
     const next = params.toString()
-    if (next !== win.location.hash.replace(/^#/, '')) win.location.hash = next
+    if (next === win.location.hash.replace(/^#/, '')) return
+    if (mode === 'push') win.location.hash = next
+    else win.history.replaceState(null, '', `#${next}`)
+  }
+
+  // A filter, search or sort changed: the link follows, in place.
+  watch([taskFilter, agentFilter, agentSort, logFilter], () => writeRoute('replace'), { deep: true })
+
+  /** What a saved view of the shown view would hold. */
+  function savedViewInput(name: string): SavedViewInput | null {
+    return isPage(view.value) ? { name, view: view.value, params: currentViewParams() } : null
+  }
+
+  /** Shows a saved view: its page with exactly its parameters. */
+  function applySavedView(saved: Pick<SavedViewInput, 'view' | 'params'>): void {
+    view.value = saved.view
+    selectedTaskId.value = null
+    selectedAgentId.value = null
+    assignViewState(saved.view, viewStateOf(saved.view, saved.params))
+    writeRoute('push')
+  }
+
+  /** The link to what is shown, without the token. */
+  function shareLink(): string | null {
+    const win = env.window
+    return win ? shareableUrl(win.location.href) : null
   }
 
   function navigate(next: ViewName): void {
@@ -158,7 +233,13 @@ export const useUiStore = defineStore('ui', () => {
 
   function setChartWindow(next: ChartWindow): void {
     chartWindow.value = next
+    chartZoom.value = null
     store(STORAGE.chartWindow, next)
+  }
+
+  /** Zooms every chart to `[from, to)` (epoch ms); null: back to the whole range. */
+  function zoomCharts(span: { from: number; to: number } | null): void {
+    chartZoom.value = span && span.to > span.from ? span : null
   }
 
   function setFinishedLimit(limit: number): void {
@@ -187,6 +268,7 @@ export const useUiStore = defineStore('ui', () => {
     shortcutsOpen,
     submitOpen,
     chartWindow,
+    chartZoom,
     finishedLimit,
     browserNotifications,
     agentFilter,
@@ -200,6 +282,10 @@ export const useUiStore = defineStore('ui', () => {
     openAgent,
     closeDetail,
     setChartWindow,
+    zoomCharts,
+    savedViewInput,
+    applySavedView,
+    shareLink,
     setFinishedLimit,
     setBrowserNotifications,
     sortAgentsBy,

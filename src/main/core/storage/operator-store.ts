@@ -1,0 +1,45 @@
+/**
+ * The operator's records beside the task history: the audit trail, the saved
+ * views and the metric samples kept for long time ranges. A sibling of the
+ * `TaskHistory` port, in the same database (its tables come with schema
+ * version `OPERATOR_SCHEMA_VERSION`, operator-schema.ts); each history
+ * backend hands out its adapter (`HistoryBackend.operatorStore()`), usable
+ * once the history is open and until it closes. One contract suite
+ * (`tests/unit/core/operator-store.test.ts`) runs against both.
+ *
+ * Writes here are not on the submit path: callers batch them
+ * (`audit-trail.ts`, `metrics/metric-history.ts`) and a failed write is theirs
+ * to keep and retry. A read that fails rejects; the routes answer `503`.
+ */
+import type { AuditPage, AuditQuery, AuditRecord } from '../../../shared/audit'
+import type { MetricsSample } from '../../../shared/domain'
+import type { SavedView } from '../../../shared/saved-views'
+
+export type SaveViewOutcome = 'created' | 'replaced' | 'full'
+
+export interface OperatorStore {
+  /** Appends the records in one transaction, in order; each gets the next id. */
+  appendAudit(records: readonly AuditRecord[]): Promise<void>
+  /** Entries newest first, filtered and paged; a `cursor` no page handed out throws a `HistoryQueryError`. */
+  audit(query: AuditQuery): Promise<AuditPage>
+  /** Deletes entries older than `cutoff` or beyond the newest `maxEntries`; resolves with how many went. */
+  pruneAudit(cutoff: number, maxEntries: number): Promise<number>
+
+  /** Every saved view, by name. */
+  views(): Promise<SavedView[]>
+  /**
+   * Saves `view`; a view of the same name (case aside) is replaced, keeping
+   * its id. `full` (nothing saved): there are `maxViews` already and this
+   * name is new.
+   */
+  saveView(view: SavedView, maxViews: number): Promise<{ outcome: SaveViewOutcome; view: SavedView }>
+  /** Deletes the view with this id; resolves with it, or null when there was none. */
+  deleteView(id: string): Promise<SavedView | null>
+
+  /** Stores samples of one tier (`stepMs` apart); a sample at a stored time replaces it. */
+  appendSamples(stepMs: number, samples: readonly MetricsSample[]): Promise<void>
+  /** The tier's samples with `from <= at < to`, oldest first. */
+  samples(stepMs: number, from: number, to: number): Promise<MetricsSample[]>
+  /** Deletes the tier's samples older than `cutoff`; resolves with how many went. */
+  pruneSamples(stepMs: number, cutoff: number): Promise<number>
+}
