@@ -10,6 +10,7 @@ import type { ClientBase } from 'pg'
 import { z } from 'zod'
 import { HistoryOpenError } from './history'
 import { latestVersion, pendingMigrations, type Migration } from './migrations'
+import { POSTGRES_SEARCH_MIGRATION } from './postgres-search'
 import { rowsOf, VersionRowSchema } from './rows'
 
 const PresentRowSchema = z.object({ present: z.boolean() })
@@ -60,6 +61,12 @@ UPDATE tasks SET agent_id = data::jsonb ->> 'agentId' WHERE data NOT LIKE '%\\u0
 CREATE INDEX tasks_created ON tasks (created_at, ord);
 CREATE INDEX tasks_status_created ON tasks (status, created_at, ord);
 CREATE INDEX tasks_agent_created ON tasks (agent_id, created_at, ord);`,
+  },
+  {
+    version: 3,
+    summary:
+      'full-text search over tasks and their log lines (tsvector, GIN), a kind column, the agent of each log line',
+    up: POSTGRES_SEARCH_MIGRATION,
   },
 ]
 

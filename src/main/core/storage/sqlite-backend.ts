@@ -9,16 +9,27 @@ import { dirname } from 'node:path'
 import Database from 'better-sqlite3'
 import type { TaskDetail } from '../../../shared/domain'
 import type { HistoryBackend, StoredRow } from './backend'
-import { HistoryOpenError, HistoryQueryError, type HistoryPage, type HistoryQuery, type OpenReport } from './history'
+import {
+  HistoryOpenError,
+  type HistoryQuery,
+  type LogPage,
+  type LogQuery,
+  type OpenReport,
+  type TaskFilter,
+  type TaskPage,
+} from './history'
 import { latestVersion, pendingMigrations, type Migration } from './migrations'
 import { ensurePrivateFile, tightenFile } from '../private-file'
+import { countTasks, pageLogs, pageTasks, SQLITE_SEARCH_MIGRATION } from './sqlite-search'
 import {
   CountRowSchema,
-  decodeCursor,
   DetailRowSchema,
   IdRowSchema,
   LogRowSchema,
   logCounts,
+  logPageOf,
+  StoredLogRowSchema,
+  taskSearchText,
   MetaRowSchema,
   droppedOf,
   pageOf,
@@ -75,6 +86,11 @@ CREATE INDEX tasks_created ON tasks (created_at);
 CREATE INDEX tasks_status_created ON tasks (status, created_at);
 CREATE INDEX tasks_agent_created ON tasks (agent_id, created_at);`,
   },
+  {
+    version: 3,
+    summary: 'full-text search over tasks and their log lines (FTS5), a kind column, the agent of each log line',
+    up: SQLITE_SEARCH_MIGRATION,
+  },
 ]
 
 export interface SqliteOptions {
@@ -95,7 +111,7 @@ export class SqliteBackend implements HistoryBackend {
   readonly database: string
   private db: Database.Database | null = null
   /** The write statements, prepared at the first write. */
-  private writes: Record<'upsert' | 'transition' | 'log' | 'count', Database.Statement> | null = null
+  private writes: Record<'upsert' | 'index' | 'transition' | 'log' | 'count', Database.Statement> | null = null
 
   constructor(private readonly options: SqliteOptions) {
     this.database = `sqlite:${options.file}`
@@ -169,23 +185,34 @@ export class SqliteBackend implements HistoryBackend {
     const db = this.handle
     this.writes ??= {
       upsert: db.prepare(
-        `INSERT INTO tasks (id, status, created_at, finished_at, agent_id, data) VALUES (?, ?, ?, ?, ?, ?)
+        `INSERT INTO tasks (id, status, kind, created_at, finished_at, agent_id, data) VALUES (?, ?, ?, ?, ?, ?, ?)
          ON CONFLICT (id) DO UPDATE SET status = excluded.status, finished_at = excluded.finished_at,
-           agent_id = excluded.agent_id, data = excluded.data`,
+           agent_id = excluded.agent_id, data = excluded.data
+         RETURNING ord`,
       ),
+      index: db.prepare('INSERT OR REPLACE INTO tasks_fts (rowid, body) VALUES (?, ?)'),
       transition: db.prepare(
         'INSERT INTO transitions (task_id, at, status, agent_id, attempt, error) VALUES (?, ?, ?, ?, ?, ?)',
       ),
-      log: db.prepare('INSERT INTO task_logs (task_id, at, level, message) VALUES (?, ?, ?, ?)'),
+      log: db.prepare('INSERT INTO task_logs (task_id, agent_id, at, level, message) VALUES (?, ?, ?, ?, ?)'),
       count: db.prepare('UPDATE tasks SET log_count = log_count + ?, logs_dropped = logs_dropped + ? WHERE id = ?'),
     }
-    const { upsert, transition, log, count } = this.writes
+    const { upsert, index, transition, log, count } = this.writes
     db.transaction(() => {
       for (const task of batch.tasks) {
-        upsert.run(task.id, task.status, task.createdAt, task.finishedAt, task.agentId, JSON.stringify(task))
+        const row = upsert.get(
+          task.id,
+          task.status,
+          task.kind,
+          task.createdAt,
+          task.finishedAt,
+          task.agentId,
+          JSON.stringify(task),
+        ) as { ord: number }
+        index.run(row.ord, taskSearchText(task))
       }
       for (const t of batch.transitions) transition.run(t.taskId, t.at, t.status, t.agentId, t.attempt, t.error)
-      for (const line of batch.logs) log.run(line.taskId, line.at, line.level, line.message)
+      for (const line of batch.logs) log.run(line.taskId, line.agentId, line.at, line.level, line.message)
       for (const [taskId, counts] of logCounts(batch)) count.run(counts.kept, counts.dropped, taskId)
     })()
   }
@@ -212,43 +239,19 @@ export class SqliteBackend implements HistoryBackend {
     }
   }
 
-  async list(query: HistoryQuery): Promise<HistoryPage> {
-    const where: string[] = []
-    const params: (string | number)[] = []
-    if (query.status) {
-      where.push('status = ?')
-      params.push(query.status)
-    }
-    if (query.agentId) {
-      where.push('agent_id = ?')
-      params.push(query.agentId)
-    }
-    const filter = where.length > 0 ? `WHERE ${where.join(' AND ')}` : ''
-    const db = this.handle
-    const total = rowsOf(
-      CountRowSchema,
-      db.prepare(`SELECT count(*) AS total FROM tasks ${filter}`).all(params),
-      'tasks',
-    )[0]!.total
-    const page = [...where]
-    const pageParams = [...params]
-    if (query.cursor !== undefined) {
-      const after = decodeCursor(query.cursor)
-      if (!after) throw new HistoryQueryError(`cursor ${query.cursor.slice(0, 40)} is not one a page handed out`)
-      page.push('(created_at < ? OR (created_at = ? AND rowid < ?))')
-      pageParams.push(after.createdAt, after.createdAt, after.ord)
-    }
-    const rows = rowsOf(
-      PageRowSchema,
-      db
-        .prepare(
-          `SELECT id, data, created_at, rowid AS ord FROM tasks ${page.length > 0 ? `WHERE ${page.join(' AND ')}` : ''}
-           ORDER BY created_at DESC, rowid DESC LIMIT ?`,
-        )
-        .all(...pageParams, query.limit + 1),
-      'tasks',
-    )
-    return pageOf(rows, query.limit, total)
+  async count(filter: TaskFilter): Promise<number> {
+    const { sql, params } = countTasks(filter)
+    return rowsOf(CountRowSchema, this.handle.prepare(sql).all(params), 'tasks')[0]!.total
+  }
+
+  async page(query: HistoryQuery): Promise<TaskPage> {
+    const { sql, params } = pageTasks(query)
+    return pageOf(rowsOf(PageRowSchema, this.handle.prepare(sql).all(params), 'tasks'), query.limit)
+  }
+
+  async logs(query: LogQuery): Promise<LogPage> {
+    const { sql, params } = pageLogs(query)
+    return logPageOf(rowsOf(StoredLogRowSchema, this.handle.prepare(sql).all(params), 'task_logs'), query.limit)
   }
 
   async prune(cutoff: number, maxTasks: number): Promise<{ dropped: number; total: number }> {
@@ -264,9 +267,13 @@ export class SqliteBackend implements HistoryBackend {
           .all(cutoff, maxTasks),
         'tasks',
       ).map((row) => row.id)
-      const remove = ['tasks WHERE id', 'transitions WHERE task_id', 'task_logs WHERE task_id'].map((target) =>
-        db.prepare(`DELETE FROM ${target} = ?`),
-      )
+      // The task's index row first, while its ord can still be looked up; its log lines' go by trigger.
+      const remove = [
+        'tasks_fts WHERE rowid = (SELECT ord FROM tasks WHERE id = ?)',
+        'tasks WHERE id = ?',
+        'transitions WHERE task_id = ?',
+        'task_logs WHERE task_id = ?',
+      ].map((target) => db.prepare(`DELETE FROM ${target}`))
       for (const id of old) for (const statement of remove) statement.run(id)
       const total = this.readDropped() + old.length
       db.prepare(
