@@ -238,6 +238,30 @@ describe.each([sqliteFixture(), postgresFixture()])('TaskHistory search on $name
     expect((await h.logs({ limit: 10, search: terms('heron') })).lines).toEqual([])
   })
 
+  it('answers hostile queries with results, never a database error: the engine only ever sees words', async () => {
+    const h = await corpus()
+    const hostile = [
+      'NEAR(backup orders, 2)',
+      '"unclosed phrase',
+      'backup AND OR NOT',
+      'body:backup {body}: x',
+      "'; DROP TABLE tasks; --",
+      "backup & orders | !x <-> y:* ('z')",
+      '((( ))) ^ + -',
+      'café ÄÖÜ \u202e 日本語',
+      'x'.repeat(200),
+      'ab* a* "a b"* "c d',
+    ]
+    for (const q of hostile) {
+      const parsed = parseSearch(q)
+      if (!parsed.ok) continue
+      await expect(h.list({ limit: 5, search: parsed.terms }), q).resolves.toMatchObject({ total: expect.any(Number) })
+      await expect(h.logs({ limit: 5, search: parsed.terms }), q).resolves.toMatchObject({ lines: expect.any(Array) })
+    }
+    expect(await find(h, "backup'; DROP TABLE tasks; --")).toEqual([])
+    expect(await find(h, 'backup')).toEqual(['t-epsilon', 't-alpha'])
+  })
+
   it('brings a version 2 database to version 3 with its tasks and lines searchable, each line with its agent', async () => {
     const db = await backend.database()
     await (await history(db, { targetVersion: 2 })).close()
