@@ -96,7 +96,15 @@ export const useUiStore = defineStore('ui', () => {
   const agentFilter = reactive({ text: '', status: 'all' as 'all' | AgentStatus, capability: '' })
   const agentSort = reactive({ key: 'name' as AgentSortKey, descending: false })
   const taskFilter = reactive({ text: '', status: 'all' as TaskStatusFilter, agentId: '' })
-  const logFilter = reactive({ text: '', levels: [...LOG_LEVELS] as LogLevel[], agentId: '' })
+  // since/until: `datetime-local` values (local time), empty for no bound.
+  const logFilter = reactive({
+    text: '',
+    levels: [...LOG_LEVELS] as LogLevel[],
+    agentId: '',
+    taskId: '',
+    since: '',
+    until: '',
+  })
   const alertFilter = reactive({ showResolved: true, severity: 'all' as 'all' | AlertSeverity })
 
   let listening = false
