@@ -6,7 +6,13 @@
 import { describe, expect, it } from 'vitest'
 import type { HistoryLogLine } from '../../../src/shared/history-api'
 import type { SwarmLogLine } from '../../../src/shared/log-tail'
-import { filtersNothing, matchesLine, mergeRows, readLogFilter } from '../../../src/renderer/src/log-rows'
+import {
+  filtersNothing,
+  matchesLine,
+  mergeRows,
+  readLogFilter,
+  type LogFilterInput,
+} from '../../../src/renderer/src/log-rows'
 
 const all = {
   text: '',
@@ -66,8 +72,7 @@ describe('readLogFilter', () => {
 describe('matchesLine', () => {
   it('applies the words, levels, agent, task and time window as the server does', () => {
     const line = { ...live(1, 1000, 'Disk quota exceeded on /srv'), level: 'warn' as const }
-    const check = (input: Partial<typeof all> & { levels?: ('debug' | 'info' | 'warn' | 'error')[] }) =>
-      matchesLine(line, readLogFilter({ ...all, ...input }))
+    const check = (input: Partial<LogFilterInput>) => matchesLine(line, readLogFilter({ ...all, ...input }))
     expect(check({ text: 'quota disk' })).toBe(true)
     expect(check({ text: 'quot' })).toBe(false)
     expect(check({ text: 'srv exceeded' })).toBe(true)

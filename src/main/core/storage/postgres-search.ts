@@ -75,8 +75,11 @@ function taskWhere(filter: TaskFilter): Where {
   if (filter.since !== undefined) where.parts.push(`created_at >= ${where.param(filter.since)}`)
   if (filter.until !== undefined) where.parts.push(`created_at < ${where.param(filter.until)}`)
   if (filter.search && filter.search.length > 0) {
+    // A union, not `search @@ q OR id IN (…)`: PostgreSQL plans that OR as a scan of every task.
     const query = `to_tsquery('simple', ${where.param(tsquery(filter.search))})`
-    where.parts.push(`(search @@ ${query} OR id IN (SELECT task_id FROM task_logs WHERE search @@ ${query}))`)
+    where.parts.push(
+      `id IN (SELECT id FROM tasks WHERE search @@ ${query} UNION SELECT task_id FROM task_logs WHERE search @@ ${query})`,
+    )
   }
   return where
 }

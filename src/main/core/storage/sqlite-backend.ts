@@ -18,9 +18,11 @@ import {
   type TaskFilter,
   type TaskPage,
 } from './history'
-import { latestVersion, pendingMigrations, type Migration } from './migrations'
+import { latestVersion, pendingMigrations } from './migrations'
 import { ensurePrivateFile, tightenFile } from '../private-file'
-import { countTasks, pageLogs, pageTasks, SQLITE_SEARCH_MIGRATION } from './sqlite-search'
+import { SqliteReader } from './sqlite-reader'
+import { SQLITE_MIGRATIONS } from './sqlite-schema'
+import { countTasks, pageLogs, pageTasks } from './sqlite-search'
 import {
   CountRowSchema,
   DetailRowSchema,
@@ -42,56 +44,7 @@ import {
   type Batch,
 } from './rows'
 
-/** Version 1 is the schema of the versions before schema versions: it applies to their files as they are. */
-export const SQLITE_MIGRATIONS: readonly Migration<string>[] = [
-  {
-    version: 1,
-    summary: 'tasks, transitions, task logs, meta',
-    up: `
-CREATE TABLE IF NOT EXISTS tasks (
-  id TEXT PRIMARY KEY,
-  status TEXT NOT NULL,
-  created_at INTEGER NOT NULL,
-  finished_at INTEGER,
-  data TEXT NOT NULL,
-  log_count INTEGER NOT NULL DEFAULT 0,
-  logs_dropped INTEGER NOT NULL DEFAULT 0
-);
-CREATE INDEX IF NOT EXISTS tasks_finished_at ON tasks (finished_at) WHERE finished_at IS NOT NULL;
-CREATE TABLE IF NOT EXISTS transitions (
-  task_id TEXT NOT NULL,
-  at INTEGER NOT NULL,
-  status TEXT NOT NULL,
-  agent_id TEXT,
-  attempt INTEGER NOT NULL,
-  error TEXT
-);
-CREATE INDEX IF NOT EXISTS transitions_task ON transitions (task_id);
-CREATE TABLE IF NOT EXISTS task_logs (
-  task_id TEXT NOT NULL,
-  at INTEGER NOT NULL,
-  level TEXT NOT NULL,
-  message TEXT NOT NULL
-);
-CREATE INDEX IF NOT EXISTS task_logs_task ON task_logs (task_id);
-CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);`,
-  },
-  {
-    version: 2,
-    summary: 'an agent column and indexes for listing by status and agent, newest first',
-    up: `
-ALTER TABLE tasks ADD COLUMN agent_id TEXT;
-UPDATE tasks SET agent_id = json_extract(data, '$.agentId') WHERE json_valid(data);
-CREATE INDEX tasks_created ON tasks (created_at);
-CREATE INDEX tasks_status_created ON tasks (status, created_at);
-CREATE INDEX tasks_agent_created ON tasks (agent_id, created_at);`,
-  },
-  {
-    version: 3,
-    summary: 'full-text search over tasks and their log lines (FTS5), a kind column, the agent of each log line',
-    up: SQLITE_SEARCH_MIGRATION,
-  },
-]
+export { SQLITE_MIGRATIONS } from './sqlite-schema'
 
 export interface SqliteOptions {
   file: string
@@ -103,6 +56,8 @@ export interface SqliteOptions {
   nativeBinding?: string
   /** The schema version to stop at (tests of migrations); default the latest. */
   targetVersion?: number
+  /** Told when searches cannot run on worker threads here (they then run on the server's). */
+  warn?: (message: string) => void
 }
 
 const DROPPED_TOTAL = 'retention_dropped_total'
@@ -110,8 +65,11 @@ const DROPPED_TOTAL = 'retention_dropped_total'
 export class SqliteBackend implements HistoryBackend {
   readonly database: string
   private db: Database.Database | null = null
+  /** Searches and pages, off the server's thread. */
+  private reader: SqliteReader | null = null
   /** The write statements, prepared at the first write. */
-  private writes: Record<'upsert' | 'index' | 'transition' | 'log' | 'count', Database.Statement> | null = null
+  private writes: Record<'upsert' | 'index' | 'transition' | 'log' | 'indexLog' | 'count', Database.Statement> | null =
+    null
 
   constructor(private readonly options: SqliteOptions) {
     this.database = `sqlite:${options.file}`
@@ -143,7 +101,18 @@ export class SqliteBackend implements HistoryBackend {
         1,
       )
     }
-    return this.migrate()
+    const report = this.migrate()
+    this.reader = new SqliteReader(
+      { file, nativeBinding },
+      (sql, params) => this.handle.prepare(sql).all(...params),
+      this.options.warn,
+    )
+    return report
+  }
+
+  private read(sql: string, params: readonly unknown[]): Promise<unknown[]> {
+    if (!this.reader) return Promise.reject(new Error('the history database is closed'))
+    return this.reader.all(sql, params)
   }
 
   private migrate(): OpenReport {
@@ -195,9 +164,10 @@ export class SqliteBackend implements HistoryBackend {
         'INSERT INTO transitions (task_id, at, status, agent_id, attempt, error) VALUES (?, ?, ?, ?, ?, ?)',
       ),
       log: db.prepare('INSERT INTO task_logs (task_id, agent_id, at, level, message) VALUES (?, ?, ?, ?, ?)'),
+      indexLog: db.prepare('INSERT INTO task_logs_fts (rowid, message) VALUES (?, ?)'),
       count: db.prepare('UPDATE tasks SET log_count = log_count + ?, logs_dropped = logs_dropped + ? WHERE id = ?'),
     }
-    const { upsert, index, transition, log, count } = this.writes
+    const { upsert, index, transition, log, indexLog, count } = this.writes
     db.transaction(() => {
       for (const task of batch.tasks) {
         const row = upsert.get(
@@ -212,7 +182,10 @@ export class SqliteBackend implements HistoryBackend {
         index.run(row.ord, taskSearchText(task))
       }
       for (const t of batch.transitions) transition.run(t.taskId, t.at, t.status, t.agentId, t.attempt, t.error)
-      for (const line of batch.logs) log.run(line.taskId, line.agentId, line.at, line.level, line.message)
+      for (const line of batch.logs) {
+        const { lastInsertRowid } = log.run(line.taskId, line.agentId, line.at, line.level, line.message)
+        indexLog.run(lastInsertRowid, line.message)
+      }
       for (const [taskId, counts] of logCounts(batch)) count.run(counts.kept, counts.dropped, taskId)
     })()
   }
@@ -241,17 +214,17 @@ export class SqliteBackend implements HistoryBackend {
 
   async count(filter: TaskFilter): Promise<number> {
     const { sql, params } = countTasks(filter)
-    return rowsOf(CountRowSchema, this.handle.prepare(sql).all(params), 'tasks')[0]!.total
+    return rowsOf(CountRowSchema, await this.read(sql, params), 'tasks')[0]!.total
   }
 
   async page(query: HistoryQuery): Promise<TaskPage> {
     const { sql, params } = pageTasks(query)
-    return pageOf(rowsOf(PageRowSchema, this.handle.prepare(sql).all(params), 'tasks'), query.limit)
+    return pageOf(rowsOf(PageRowSchema, await this.read(sql, params), 'tasks'), query.limit)
   }
 
   async logs(query: LogQuery): Promise<LogPage> {
     const { sql, params } = pageLogs(query)
-    return logPageOf(rowsOf(StoredLogRowSchema, this.handle.prepare(sql).all(params), 'task_logs'), query.limit)
+    return logPageOf(rowsOf(StoredLogRowSchema, await this.read(sql, params), 'task_logs'), query.limit)
   }
 
   async prune(cutoff: number, maxTasks: number): Promise<{ dropped: number; total: number }> {
@@ -267,14 +240,20 @@ export class SqliteBackend implements HistoryBackend {
           .all(cutoff, maxTasks),
         'tasks',
       ).map((row) => row.id)
-      // The task's index row first, while its ord can still be looked up; its log lines' go by trigger.
+      // The index rows first, while the rows they index can still be read (external content needs the old text).
+      const unindex = db.prepare(
+        `INSERT INTO task_logs_fts (task_logs_fts, rowid, message) SELECT 'delete', id, message FROM task_logs WHERE task_id = ?`,
+      )
       const remove = [
         'tasks_fts WHERE rowid = (SELECT ord FROM tasks WHERE id = ?)',
         'tasks WHERE id = ?',
         'transitions WHERE task_id = ?',
         'task_logs WHERE task_id = ?',
       ].map((target) => db.prepare(`DELETE FROM ${target}`))
-      for (const id of old) for (const statement of remove) statement.run(id)
+      for (const id of old) {
+        unindex.run(id)
+        for (const statement of remove) statement.run(id)
+      }
       const total = this.readDropped() + old.length
       db.prepare(
         'INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value',
@@ -301,6 +280,8 @@ export class SqliteBackend implements HistoryBackend {
   }
 
   async close(): Promise<void> {
+    await this.reader?.close()
+    this.reader = null
     this.db?.close()
     this.db = null
     this.writes = null
