@@ -21,41 +21,41 @@ const at = <T>(list: readonly T[], i: number): T => list[(i * 7919) % list.lengt
 export const SEARCH_CASES: SearchCase[] = [
   {
     name: 'tasks q=<code>',
-    finds: '~100 tasks (an error code)',
+    finds: 'an error code: 1 task in 10,000',
     path: (i) => `/api/tasks?q=${at(VOCABULARY.codes, i)}`,
   },
   {
     name: 'tasks q=<code> status kind',
-    finds: '~12 tasks',
+    finds: 'the same, failed, one kind: 1 in 80,000',
     path: (i) => `/api/tasks?q=${at(VOCABULARY.codes, i)}&status=failed&kind=${at(VOCABULARY.kinds, i)}`,
   },
   {
     name: 'tasks q=<host>',
-    finds: '~1,200 tasks (a host in logs and errors)',
+    finds: 'a host: 1 task in 800',
     path: (i) => `/api/tasks?q=${at(VOCABULARY.hosts, i)}`,
   },
   {
     name: 'tasks q=<region>',
-    finds: '~50,000 tasks (1 in 20)',
+    finds: 'a region: 1 task in 20',
     path: (i) => `/api/tasks?q=${at(VOCABULARY.regions, i)}`,
   },
   {
     name: 'tasks q="slow response"',
-    finds: '~500,000 tasks (a phrase in half the logs)',
+    finds: 'a phrase: 1 task in 2',
     path: () => '/api/tasks?q=%22slow%20response%22',
   },
   {
     name: 'tasks kind (no q)',
-    finds: '1 in 8 tasks, by index',
+    finds: 'no words, a kind: 1 task in 8',
     path: (i) => `/api/tasks?kind=${at(VOCABULARY.kinds, i)}`,
   },
-  { name: 'logs q=<code>', finds: '~100 lines', path: (i) => `/api/logs?q=${at(VOCABULARY.codes, i)}` },
+  { name: 'logs q=<code>', finds: '1 line in 100,000', path: (i) => `/api/logs?q=${at(VOCABULARY.codes, i)}` },
   {
     name: 'logs q=<host> level=warn',
-    finds: '~1,000 lines',
+    finds: '1 line in 10,000',
     path: (i) => `/api/logs?q=${at(VOCABULARY.hosts, i)}&level=warn`,
   },
-  { name: 'logs q=starting', finds: "every task's first line (first page)", path: () => '/api/logs?q=starting' },
+  { name: 'logs q=starting', finds: "every task's first line", path: () => '/api/logs?q=starting' },
   {
     name: 'logs task=<id>',
     finds: "one task's 10 lines",
