@@ -32,6 +32,8 @@ export interface ServerSetup {
   rendererDir?: string
   /** `--database` (the history backend); default SQLite in the temporary data dir. */
   database?: string
+  /** More flags for the core (e.g. `--retention-tasks`). */
+  args?: string[]
 }
 
 export interface ServerReady {

@@ -25,10 +25,11 @@ export const NO_DEMO: ServerSetup = {
   injectorAgents: 20,
 }
 
-export async function startServer(setup: ServerSetup): Promise<ServerHandle> {
+/** `startMs`: how long the core may take to start (it reads the whole history back). */
+export async function startServer(setup: ServerSetup, startMs = 60_000): Promise<ServerHandle> {
   const child = startChild<ServerApi>('./server.ts', 'server', ['--expose-gc'])
   try {
-    const ready = await child.caller.call('start', setup, 60_000)
+    const ready = await child.caller.call('start', setup, startMs)
     return { child, url: ready.url, pid: ready.pid }
   } catch (error) {
     await child.stop()

@@ -20,6 +20,7 @@ import { hostile } from './scenarios/hostile'
 import { latency } from './scenarios/latency'
 import { memory } from './scenarios/memory'
 import { renderer } from './scenarios/renderer'
+import { search } from './scenarios/search'
 import { soak } from './scenarios/soak'
 import { submit } from './scenarios/submit'
 import { throughput } from './scenarios/throughput'
@@ -37,6 +38,7 @@ const SCENARIOS: Scenario[] = [
   agentRate,
   submit,
   hostile,
+  search,
 ]
 
 interface ScenarioRecord {
@@ -61,7 +63,9 @@ async function main(): Promise<number> {
     return 0
   }
   const settings = { quick: args.quick, minutes: args.minutes }
-  const selected = SCENARIOS.filter((scenario) => args.only === null || args.only.includes(scenario.name))
+  const selected = SCENARIOS.filter((scenario) =>
+    args.only === null ? !scenario.optIn : args.only.includes(scenario.name),
+  )
   const started = new Date()
   const facts = machine()
   console.log(

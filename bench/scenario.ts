@@ -20,6 +20,8 @@ export interface ScenarioOutcome {
 export interface Scenario {
   name: string
   summary: string
+  /** Runs only when named in `--only` (a long one that a full run leaves out). */
+  optIn?: boolean
   run(settings: RunSettings): Promise<ScenarioOutcome>
 }
 

@@ -25,6 +25,7 @@ function argvFor(setup: ServerSetup, dir: string): string[] {
     ...(setup.demo ? [] : ['--no-demo']),
     ...(setup.compression ? ['--ws-compression'] : []),
     ...(setup.database ? ['--database', setup.database] : []),
+    ...(setup.args ?? []),
   ]
 }
 

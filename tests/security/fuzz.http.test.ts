@@ -28,7 +28,10 @@ describe('fuzzing HTTP', () => {
   )
   const query = fc
     .dictionary(
-      fc.oneof(fc.constantFrom('status', 'agent', 'limit', '__proto__'), fc.string({ maxLength: 10 })),
+      fc.oneof(
+        fc.constantFrom('status', 'agent', 'limit', 'q', 'kind', 'since', 'until', 'cursor', '__proto__'),
+        fc.string({ maxLength: 10 }),
+      ),
       fc.oneof(fc.string({ maxLength: 50 }), fc.constantFrom('-1', '1e9', 'NaN', 'queued', '1.5', '[]')),
       { maxKeys: 4 },
     )
@@ -92,7 +95,77 @@ describe('fuzzing HTTP', () => {
     'multipart/form-data; boundary=x',
     undefined,
   )
+  // Search strings meant to break a full-text engine or the SQL around it: FTS5 and tsquery syntax, quotes, SQL,
+  // NUL, lone surrogates, huge ones. Each must get a 400 or results, never a 500, on the routes that take `q`.
+  const hostileQ = fc.oneof(
+    fc.string({ unit: 'binary', maxLength: 300 }),
+    fc.constantFrom(
+      'NEAR(a b, 2)',
+      '"unclosed',
+      'a AND OR NOT b',
+      'col:val {a b}: c',
+      '^start + -minus',
+      '*',
+      'ab*',
+      '"a b"* "c',
+      "'; DROP TABLE tasks; --",
+      "a & b | !c <-> d:* ('e')",
+      '(((',
+      'a\u0000b',
+      '\ud800 lone',
+      'x'.repeat(10_000),
+      'ä'.repeat(199),
+      ' '.repeat(150),
+    ),
+    fc
+      .array(
+        fc.constantFrom(
+          'a',
+          'zz',
+          '"',
+          '*',
+          '(',
+          ')',
+          ':',
+          '^',
+          '-',
+          '+',
+          'NEAR',
+          'OR',
+          'AND',
+          'NOT',
+          "'",
+          '&',
+          '|',
+          '!',
+          '<->',
+          ' ',
+          '\u0000',
+        ),
+        { maxLength: 40 },
+      )
+      .map((parts) => parts.join('')),
+  )
+  const historyQuery = fc
+    .record({
+      q: hostileQ,
+      more: fc.dictionary(
+        fc.constantFrom('status', 'kind', 'agent', 'since', 'until', 'cursor', 'limit', 'task', 'level', 'format'),
+        fc.oneof(
+          fc.string({ maxLength: 30 }),
+          fc.constantFrom('queued,failed', '0', '2026-12-01T00:00:00Z', '1.2', 'csv', 'jsonl', 'error,warn', '-1'),
+        ),
+        { maxKeys: 3 },
+      ),
+    })
+    .map(({ q, more }) => new URLSearchParams({ ...more, q }).toString())
   const request = fc.oneof(
+    fc.record({
+      method: fc.constant('GET'),
+      path: fc
+        .tuple(fc.constantFrom('/api/tasks', '/api/logs', '/api/tasks/export'), historyQuery)
+        .map(([route, q]) => `${route}?${q}`),
+    }),
     fc.record({
       method: fc.constant('GET'),
       path: fc.constantFrom('/api/snapshot', '/api/agents', '/metrics', '/healthz'),

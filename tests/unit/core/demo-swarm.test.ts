@@ -49,6 +49,19 @@ describe('DemoSwarm', () => {
     expect(submitted).toBeLessThan(220)
   })
 
+  it('names its agents in log text as the dashboard names them, not by their ids', async () => {
+    const demo = new DemoSwarm(coordinator, { agents: 3, rate: 5, random: seeded(3) })
+    demo.start()
+    await vi.advanceTimersByTimeAsync(10_000)
+    demo.stop()
+    const names = new Map(coordinator.listAgents().map((agent) => [agent.id, agent.name]))
+    const started = events.flatMap((event) =>
+      event.type === 'task:log' && event.message.includes(' started on ') ? [event] : [],
+    )
+    expect(started.length).toBeGreaterThan(5)
+    for (const line of started) expect(line.message).toMatch(new RegExp(` started on ${names.get(line.agentId!)}$`))
+  })
+
   it('generates no tasks at rate 0 and stops cleanly', async () => {
     const demo = new DemoSwarm(coordinator, { agents: 2, rate: 0, random: seeded(2) })
     demo.start()

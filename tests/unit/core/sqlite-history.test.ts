@@ -80,4 +80,42 @@ describe('the SQLite history', () => {
     })
     expect((await h.list({ limit: 5, agentId: 'a1' })).total).toBe(1)
   })
+  it('keeps its full-text indexes in step with the rows: retention takes their entries, VACUUM does not shift them', async () => {
+    const file = dbFile()
+    let now = 100 * DAY
+    const h = createHistory(
+      { kind: 'sqlite', file },
+      { retention: { maxTasks: 1, maxAgeMs: 10 * DAY }, now: () => now },
+    )
+    histories.push(h)
+    await h.open()
+    for (const [id, finishedAt] of [
+      ['gone', now - DAY],
+      ['kept', now],
+    ] as const) {
+      h.record(status(task({ id, name: `${id} heron`, status: 'succeeded', attempts: 1, finishedAt })))
+      h.record({
+        type: 'task:log',
+        at: finishedAt,
+        taskId: id,
+        agentId: 'a1',
+        level: 'info',
+        message: `${id} heron line`,
+      })
+    }
+    await h.durable('kept')
+    now += DAY
+    expect(await h.prune()).toBe(1)
+    const raw = new Database(file)
+    const matches = (table: string) =>
+      raw.prepare(`SELECT count(*) AS n FROM ${table} WHERE ${table} MATCH 'heron'`).get() as { n: number }
+    // Index entries, not joined with the rows: a stale one would still be counted here.
+    expect(matches('tasks_fts').n).toBe(1)
+    expect(matches('task_logs_fts').n).toBe(1)
+    raw.exec('VACUUM')
+    raw.close()
+    const terms = [{ words: ['heron'], prefix: false }]
+    expect((await h.list({ limit: 5, search: terms })).tasks.map((t) => t.id)).toEqual(['kept'])
+    expect((await h.logs({ limit: 5, search: terms })).lines.map((l) => l.message)).toEqual(['kept heron line'])
+  })
 })

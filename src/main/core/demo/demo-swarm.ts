@@ -70,7 +70,7 @@ export class DemoSwarm {
       const id = `demo-${String(i + 1).padStart(2, '0')}`
       const name = `${NAMES[i % NAMES.length]}-${String(i + 1).padStart(2, '0')}`
       const capabilities = CAPABILITY_SETS[i % CAPABILITY_SETS.length]!
-      this.coordinator.addAgent({ id, name, kind: 'demo', capabilities }, this.driverFor(id))
+      this.coordinator.addAgent({ id, name, kind: 'demo', capabilities }, this.driverFor(id, name))
       this.agentIds.push(id)
     }
     if (this.options.rate > 0) this.scheduleNextTask()
@@ -132,7 +132,8 @@ export class DemoSwarm {
     this.timers.add(timer)
   }
 
-  private driverFor(agentId: string): AgentDriver {
+  /** `name`: the agent's name as the dashboard shows it, for the log text (the id is in the line's agent field). */
+  private driverFor(agentId: string, name: string): AgentDriver {
     const cancelled = new Set<string>()
     const coordinator = this.coordinator
     return {
@@ -143,7 +144,7 @@ export class DemoSwarm {
         this.later(50 + this.random() * 250, () => {
           if (cancelled.has(task.id)) return
           coordinator.reportStarted(agentId, task.id)
-          coordinator.reportLog(agentId, task.id, 'info', `${task.name} started on ${agentId}`)
+          coordinator.reportLog(agentId, task.id, 'info', `${task.name} started on ${name}`)
         })
         for (let step = 1; step < steps; step++) {
           this.later((duration * step) / steps, () => {

@@ -15,7 +15,7 @@ import fastifyStatic from '@fastify/static'
 import type { Registry } from 'prom-client'
 import { z } from 'zod'
 import { describeIssues } from '../../../shared/commands'
-import { TaskStatusSchema, type Role } from '../../../shared/domain'
+import type { Role } from '../../../shared/domain'
 import type { Health } from '../../../shared/protocol'
 import type { AccessTokens } from '../auth/access'
 import type { Logger } from '../logger'
@@ -25,6 +25,7 @@ import { recordRefusal, type Actor } from './audited'
 import { admit, bearerToken, clientAddress, isLocalClient, originAllowed } from './auth'
 import { clientErrorHandler, fastifyTimeouts, nodeServerOptions, tlsServerOptions } from './edge'
 import { depthExceeds } from './guard'
+import { registerHistoryRoutes } from './history.routes'
 import type { HeaderSet } from './headers'
 import { DEFAULT_LIMITS, type Limits } from './limits'
 import { runCommand, type CommandContext } from './operator-commands'
@@ -68,14 +69,6 @@ declare module 'fastify' {
     actor: Actor | null
   }
 }
-
-const TaskQuerySchema = z
-  .object({
-    status: TaskStatusSchema.optional(),
-    agent: z.string().min(1).max(128).optional(),
-    limit: z.coerce.number().int().min(1).max(1000).default(100),
-  })
-  .strict()
 
 const ParamsSchema = z.object({ id: z.string().min(1).max(128) })
 
@@ -196,12 +189,7 @@ export function createHttpServer(deps: HttpDeps): FastifyInstance {
 
   app.get('/api/agents', readers, async () => ({ agents: state.coordinator.listAgents() }))
 
-  app.get('/api/tasks', readers, async (request, reply) => {
-    const query = TaskQuerySchema.safeParse(request.query)
-    if (!query.success) return sendError(reply, 'bad_request', describeIssues(query.error))
-    const { status, agent, limit } = query.data
-    return { ...state.coordinator.listTasks({ status, agentId: agent, limit }), retention: state.history.retention() }
-  })
+  registerHistoryRoutes(app, { state, logger, readers, sendError })
 
   app.get('/api/tasks/:id', readers, async (request, reply) => {
     const params = ParamsSchema.safeParse(request.params)

@@ -5,7 +5,7 @@
  * are `BufferedHistory`'s, so both databases follow the same ones.
  */
 import type { Task, TaskDetail } from '../../../shared/domain'
-import type { HistoryPage, HistoryQuery, OpenReport } from './history'
+import type { HistoryQuery, LogPage, LogQuery, OpenReport, TaskFilter, TaskPage } from './history'
 import type { OperatorStore } from './operator-store'
 import type { Batch } from './rows'
 
@@ -27,7 +27,11 @@ export interface HistoryBackend {
   /** Commits the batch in one transaction, or nothing of it. */
   write(batch: Batch): Promise<void>
   detail(taskId: string): Promise<TaskDetail | undefined>
-  list(query: HistoryQuery): Promise<HistoryPage>
+  /** Tasks the filter matches. */
+  count(filter: TaskFilter): Promise<number>
+  /** One page of them, newest first; a cursor no page handed out is a `HistoryQueryError`. */
+  page(query: HistoryQuery): Promise<TaskPage>
+  logs(query: LogQuery): Promise<LogPage>
   /**
    * Deletes finished tasks that finished before `cutoff` or beyond the newest
    * `maxTasks`, with their transitions and logs, and adds how many to the

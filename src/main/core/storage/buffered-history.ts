@@ -23,10 +23,13 @@ import {
   type HistoryOutage,
   type HistoryPage,
   type HistoryQuery,
+  type LogPage,
+  type LogQuery,
   type OpenReport,
   type Restored,
   type RetentionPolicy,
   type RetentionReport,
+  type TaskFilter,
   type TaskHistory,
 } from './history'
 import { deferred, oneLine, type Deferred } from './deferred'
@@ -127,7 +130,24 @@ export class BufferedHistory implements TaskHistory {
 
   async list(query: HistoryQuery): Promise<HistoryPage> {
     await this.settle()
-    return this.read(() => this.backend.list(query))
+    const [total, page] = await this.read(() => Promise.all([this.backend.count(query), this.backend.page(query)]))
+    return { ...page, total }
+  }
+
+  async *scan(filter: TaskFilter, pageSize = 500): AsyncGenerator<Task[], void, undefined> {
+    await this.settle()
+    // Page by page, each its own short query: nothing is held open between pages, and memory stays one page.
+    let cursor: string | undefined
+    do {
+      const page = await this.read(() => this.backend.page({ ...filter, limit: pageSize, cursor }))
+      if (page.tasks.length > 0) yield page.tasks
+      cursor = page.next ?? undefined
+    } while (cursor !== undefined)
+  }
+
+  async logs(query: LogQuery): Promise<LogPage> {
+    await this.settle()
+    return this.read(() => this.backend.logs(query))
   }
 
   async prune(): Promise<number> {

@@ -11,7 +11,8 @@
  * only after it resolved.
  */
 import type { Task, TaskDetail, TaskStatus } from '../../../shared/domain'
-import type { SwarmChange } from '../../../shared/events'
+import type { LogLevel, SwarmChange } from '../../../shared/events'
+import type { SearchTerm } from '../../../shared/search'
 
 export interface RetentionPolicy {
   /** Finished tasks kept; the oldest go first. */
@@ -28,10 +29,22 @@ export interface RetentionReport {
   lastPrunedAt: number | null
 }
 
-/** A filter and a page over the stored tasks, newest first. */
-export interface HistoryQuery {
-  status?: TaskStatus
+/** Which stored tasks: every field given must hold (AND). */
+export interface TaskFilter {
+  /** Full text (`src/shared/search.ts`): the task's id, name, kind, error, result or payload, or one of its log lines, holds every term. */
+  search?: readonly SearchTerm[]
+  /** One status, or any of several. */
+  status?: TaskStatus | readonly TaskStatus[]
+  kind?: string
   agentId?: string
+  /** Created at or after (epoch ms). */
+  since?: number
+  /** Created before (epoch ms). */
+  until?: number
+}
+
+/** A filter and a page over the stored tasks, newest first. */
+export interface HistoryQuery extends TaskFilter {
   /** At most this many tasks (1 to 1000). */
   limit: number
   /** The `next` of the previous page; absent: the first page. */
@@ -43,6 +56,42 @@ export interface HistoryPage {
   /** Tasks matching the filter, over all pages. */
   total: number
   /** Hand back as `cursor` for the next page; null on the last one. */
+  next: string | null
+}
+
+/** A page without its total: what an export reads, page after page. */
+export type TaskPage = Omit<HistoryPage, 'total'>
+
+/** Which stored log lines, newest first. */
+export interface LogQuery {
+  search?: readonly SearchTerm[]
+  taskId?: string
+  agentId?: string
+  /** Any of these levels; absent: all. */
+  levels?: readonly LogLevel[]
+  /** At or after (epoch ms). */
+  since?: number
+  /** Before (epoch ms). */
+  until?: number
+  /** At most this many lines (1 to 1000). */
+  limit: number
+  cursor?: string
+}
+
+/** A log line as the history keeps it. */
+export interface StoredLogLine {
+  /** Its place in the history: larger is later. */
+  id: number
+  taskId: string
+  /** The agent that sent it; for lines stored before schema version 3, the task's last agent. */
+  agentId: string | null
+  at: number
+  level: LogLevel
+  message: string
+}
+
+export interface LogPage {
+  lines: StoredLogLine[]
   next: string | null
 }
 
@@ -83,8 +132,12 @@ export interface TaskHistory {
   outage(): HistoryOutage | null
   /** The task with its transitions and log lines, or undefined when it is not stored. */
   detail(taskId: string): Promise<TaskDetail | undefined>
-  /** Stored tasks, newest first, filtered and paged. */
+  /** Stored tasks, newest first, filtered and paged; throws `HistoryQueryError` for a cursor no page handed out. */
   list(query: HistoryQuery): Promise<HistoryPage>
+  /** Every stored task the filter matches, newest first, read `pageSize` at a time (an export). */
+  scan(filter: TaskFilter, pageSize?: number): AsyncGenerator<Task[], void, undefined>
+  /** Stored log lines, newest first, filtered and paged. */
+  logs(query: LogQuery): Promise<LogPage>
   /** Deletes finished tasks past the retention policy; resolves with how many went. */
   prune(): Promise<number>
   retention(): RetentionReport

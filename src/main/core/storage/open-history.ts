@@ -18,12 +18,16 @@ export interface BackendOptions {
   targetVersion?: number
 }
 
-export function historyBackend(target: DatabaseTarget, options: BackendOptions = {}): HistoryBackend {
+export function historyBackend(
+  target: DatabaseTarget,
+  options: BackendOptions & Pick<HistoryOptions, 'logger'> = {},
+): HistoryBackend {
   return target.kind === 'sqlite'
     ? new SqliteBackend({
         file: target.file,
         nativeBinding: options.sqliteBinding,
         targetVersion: options.targetVersion,
+        warn: (message) => options.logger?.warn({ database: `sqlite:${target.file}` }, message),
       })
     : new PostgresBackend({ url: target.url, targetVersion: options.targetVersion })
 }

@@ -1,9 +1,8 @@
 /**
  * The operator's tables (operator-store.ts): the audit trail, saved views
  * and metric samples, one migration on each backend. Its number is
- * `OPERATOR_SCHEMA_VERSION`: renumbering it, when migrations of another
- * branch land first, is this one constant (and the reserved step before it
- * in each list, sqlite-backend.ts and postgres-schema.ts).
+ * `OPERATOR_SCHEMA_VERSION`, after the full-text search's 3 (sqlite-schema.ts
+ * and postgres-schema.ts list them all).
  */
 export const OPERATOR_SCHEMA_VERSION = 4
 
@@ -73,15 +72,4 @@ CREATE TABLE metric_samples (
   data text NOT NULL,
   PRIMARY KEY (step_ms, at)
 );`,
-} as const
-
-/**
- * Versions below ours that another branch has claimed and not yet brought:
- * a step that changes nothing holds each place, so the list stays numbered
- * 1, 2, …. The merge that brings the real step deletes its stand-in.
- */
-export const RESERVED_STEP = {
-  summary: 'reserved (full-text search, issue 16 §1): nothing yet',
-  sqlite: 'SELECT 1;',
-  postgres: 'SELECT 1;',
 } as const

@@ -8,18 +8,30 @@
 import { Client, Pool, type PoolClient } from 'pg'
 import type { TaskDetail } from '../../../shared/domain'
 import type { HistoryBackend, StoredRow } from './backend'
-import { HistoryOpenError, HistoryQueryError, type HistoryPage, type HistoryQuery, type OpenReport } from './history'
+import {
+  HistoryOpenError,
+  type HistoryQuery,
+  type LogPage,
+  type LogQuery,
+  type OpenReport,
+  type TaskFilter,
+  type TaskPage,
+} from './history'
 import { latestVersion } from './migrations'
 import type { OperatorStore } from './operator-store'
 import { PostgresOperatorStore } from './postgres-operator'
 import { migratePostgres, POSTGRES_MIGRATIONS } from './postgres-schema'
+import { countTasks, pageLogs, pageTasks } from './postgres-search'
+import { searchableText } from '../../../shared/search'
 import {
   CountRowSchema,
-  decodeCursor,
   DetailRowSchema,
   droppedOf,
   LogRowSchema,
   logCounts,
+  logPageOf,
+  StoredLogRowSchema,
+  taskSearchText,
   MetaRowSchema,
   pageOf,
   PageRowSchema,
@@ -143,20 +155,22 @@ export class PostgresBackend implements HistoryBackend {
       const { tasks, transitions, logs } = batch
       if (tasks.length > 0) {
         await client.query(
-          `INSERT INTO tasks (id, status, created_at, finished_at, agent_id, data)
-           SELECT id, status, created_at, finished_at, agent_id, data
-           FROM unnest($1::text[], $2::text[], $3::bigint[], $4::bigint[], $5::text[], $6::text[])
-             WITH ORDINALITY AS u (id, status, created_at, finished_at, agent_id, data, n)
+          `INSERT INTO tasks (id, status, kind, created_at, finished_at, agent_id, data, search)
+           SELECT id, status, kind, created_at, finished_at, agent_id, data, to_tsvector('simple', words)
+           FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[], $5::bigint[], $6::text[], $7::text[], $8::text[])
+             WITH ORDINALITY AS u (id, status, kind, created_at, finished_at, agent_id, data, words, n)
            ORDER BY n
            ON CONFLICT (id) DO UPDATE SET status = excluded.status, finished_at = excluded.finished_at,
-             agent_id = excluded.agent_id, data = excluded.data`,
+             agent_id = excluded.agent_id, data = excluded.data, search = excluded.search`,
           [
             tasks.map((t) => t.id),
             tasks.map((t) => t.status),
+            tasks.map((t) => text(t.kind)),
             tasks.map((t) => t.createdAt),
             tasks.map((t) => t.finishedAt),
             tasks.map((t) => text(t.agentId)),
             tasks.map((t) => JSON.stringify(t)),
+            tasks.map((t) => searchableText(taskSearchText(t))),
           ],
         )
       }
@@ -179,15 +193,18 @@ export class PostgresBackend implements HistoryBackend {
       }
       if (logs.length > 0) {
         await client.query(
-          `INSERT INTO task_logs (task_id, at, level, message)
-           SELECT task_id, at, level, message
-           FROM unnest($1::text[], $2::bigint[], $3::text[], $4::text[]) WITH ORDINALITY AS u (task_id, at, level, message, n)
+          `INSERT INTO task_logs (task_id, agent_id, at, level, message, search)
+           SELECT task_id, agent_id, at, level, message, to_tsvector('simple', words)
+           FROM unnest($1::text[], $2::text[], $3::bigint[], $4::text[], $5::text[], $6::text[])
+             WITH ORDINALITY AS u (task_id, agent_id, at, level, message, words, n)
            ORDER BY n`,
           [
             logs.map((l) => l.taskId),
+            logs.map((l) => text(l.agentId)),
             logs.map((l) => l.at),
             logs.map((l) => l.level),
             logs.map((l) => text(l.message)),
+            logs.map((l) => searchableText(l.message)),
           ],
         )
       }
@@ -222,26 +239,20 @@ export class PostgresBackend implements HistoryBackend {
     }
   }
 
-  async list(query: HistoryQuery): Promise<HistoryPage> {
-    const where: string[] = []
-    const params: (string | number)[] = []
-    const param = (value: string | number) => `$${params.push(value)}`
-    if (query.status) where.push(`status = ${param(query.status)}`)
-    if (query.agentId) where.push(`agent_id = ${param(query.agentId)}`)
-    const filter = where.length > 0 ? `WHERE ${where.join(' AND ')}` : ''
-    const counted = await this.pool.query(`SELECT count(*) AS total FROM tasks ${filter}`, params)
-    const total = rowsOf(CountRowSchema, counted.rows, 'tasks')[0]!.total
-    if (query.cursor !== undefined) {
-      const after = decodeCursor(query.cursor)
-      if (!after) throw new HistoryQueryError(`cursor ${query.cursor.slice(0, 40)} is not one a page handed out`)
-      where.push(`(created_at, ord) < (${param(after.createdAt)}, ${param(after.ord)})`)
-    }
-    const page = await this.pool.query(
-      `SELECT id, data, created_at, ord FROM tasks ${where.length > 0 ? `WHERE ${where.join(' AND ')}` : ''}
-       ORDER BY created_at DESC, ord DESC LIMIT ${param(query.limit + 1)}`,
-      params,
-    )
-    return pageOf(rowsOf(PageRowSchema, page.rows, 'tasks'), query.limit, total)
+  async count(filter: TaskFilter): Promise<number> {
+    const sql = countTasks(filter)
+    return rowsOf(CountRowSchema, (await this.pool.query(sql.text, sql.values)).rows, 'tasks')[0]!.total
+  }
+
+  async page(query: HistoryQuery): Promise<TaskPage> {
+    const sql = pageTasks(query)
+    return pageOf(rowsOf(PageRowSchema, (await this.pool.query(sql.text, sql.values)).rows, 'tasks'), query.limit)
+  }
+
+  async logs(query: LogQuery): Promise<LogPage> {
+    const sql = pageLogs(query)
+    const { rows } = await this.pool.query(sql.text, sql.values)
+    return logPageOf(rowsOf(StoredLogRowSchema, rows, 'task_logs'), query.limit)
   }
 
   async prune(cutoff: number, maxTasks: number): Promise<{ dropped: number; total: number }> {

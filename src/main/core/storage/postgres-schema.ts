@@ -10,7 +10,8 @@ import type { ClientBase } from 'pg'
 import { z } from 'zod'
 import { HistoryOpenError } from './history'
 import { latestVersion, pendingMigrations, type Migration } from './migrations'
-import { OPERATOR_MIGRATION, OPERATOR_SCHEMA_VERSION, RESERVED_STEP } from './operator-schema'
+import { OPERATOR_MIGRATION, OPERATOR_SCHEMA_VERSION } from './operator-schema'
+import { POSTGRES_SEARCH_MIGRATION } from './postgres-search'
 import { rowsOf, VersionRowSchema } from './rows'
 
 const PresentRowSchema = z.object({ present: z.boolean() })
@@ -62,7 +63,12 @@ CREATE INDEX tasks_created ON tasks (created_at, ord);
 CREATE INDEX tasks_status_created ON tasks (status, created_at, ord);
 CREATE INDEX tasks_agent_created ON tasks (agent_id, created_at, ord);`,
   },
-  { version: 3, summary: RESERVED_STEP.summary, up: RESERVED_STEP.postgres },
+  {
+    version: 3,
+    summary:
+      'full-text search over tasks and their log lines (tsvector, GIN), a kind column, the agent of each log line',
+    up: POSTGRES_SEARCH_MIGRATION,
+  },
   { version: OPERATOR_SCHEMA_VERSION, summary: OPERATOR_MIGRATION.summary, up: OPERATOR_MIGRATION.postgres },
 ]
 

@@ -72,12 +72,12 @@ export class Recorder {
     return isNew ? 'now' : 'soon'
   }
 
-  private takeLog(taskId: string, line: TaskLogLine): Urgency {
+  private takeLog(taskId: string, line: TaskLogLine & { agentId: string | null }): Urgency {
     if (this.skipped.has(taskId)) return null
     const count = (this.logCounts.get(taskId) ?? 0) + 1
     this.logCounts.set(taskId, count)
     if (count <= this.options.maxLogLines) {
-      this.pending.logs.push({ taskId, at: line.at, level: line.level, message: line.message })
+      this.pending.logs.push({ taskId, agentId: line.agentId, at: line.at, level: line.level, message: line.message })
     } else {
       this.pending.dropped.set(taskId, (this.pending.dropped.get(taskId) ?? 0) + 1)
     }

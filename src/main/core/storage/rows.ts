@@ -5,14 +5,14 @@
  */
 import { z } from 'zod'
 import { TaskStatusSchema, type Task, type TaskLogLine, type TaskTransition } from '../../../shared/domain'
-import type { HistoryPage } from './history'
+import { HistoryQueryError, type StoredLogLine, type TaskPage } from './history'
 
 /** One commit's worth of changes. */
 export interface Batch {
   /** The latest state of each task changed since the last commit. */
   tasks: Task[]
   transitions: (TaskTransition & { taskId: string })[]
-  logs: (TaskLogLine & { taskId: string })[]
+  logs: (TaskLogLine & { taskId: string; agentId: string | null })[]
   /** Log lines beyond the per-task bound, counted per task, not kept. */
   dropped: Map<string, number>
 }
@@ -128,13 +128,24 @@ export function encodeCursor(createdAt: number, ord: number): string {
   return `${createdAt}.${ord}`
 }
 
-export function decodeCursor(cursor: string): { createdAt: number; ord: number } | null {
+export function decodeCursor(cursor: string): { createdAt: number; ord: number } {
   const match = /^(\d{1,16})\.(\d{1,16})$/.exec(cursor)
-  return match ? { createdAt: Number(match[1]), ord: Number(match[2]) } : null
+  if (!match) throw badCursor(cursor)
+  return { createdAt: Number(match[1]), ord: Number(match[2]) }
+}
+
+/** Log cursors: the id of the last line handed out. */
+export function decodeLogCursor(cursor: string): number {
+  if (!/^\d{1,16}$/.test(cursor)) throw badCursor(cursor)
+  return Number(cursor)
+}
+
+function badCursor(cursor: string): HistoryQueryError {
+  return new HistoryQueryError(`cursor ${cursor.slice(0, 40)} is not one a page handed out`)
 }
 
 /** A page from `limit + 1` rows: the extra one says there is a next page. */
-export function pageOf(rows: readonly z.output<typeof PageRowSchema>[], limit: number, total: number): HistoryPage {
+export function pageOf(rows: readonly z.output<typeof PageRowSchema>[], limit: number): TaskPage {
   const shown = rows.slice(0, limit)
   const tasks = shown.map((row) => {
     const parsed = parseTask(row.data)
@@ -142,5 +153,45 @@ export function pageOf(rows: readonly z.output<typeof PageRowSchema>[], limit: n
     return parsed.task
   })
   const last = shown.at(-1)
-  return { tasks, total, next: rows.length > limit && last ? encodeCursor(last.created_at, last.ord) : null }
+  return { tasks, next: rows.length > limit && last ? encodeCursor(last.created_at, last.ord) : null }
+}
+
+export const StoredLogRowSchema = z.object({
+  id: integer,
+  task_id: z.string(),
+  agent_id: z.string().nullable(),
+  at: integer,
+  level: z.enum(['debug', 'info', 'warn', 'error']),
+  message: z.string(),
+})
+
+/** A page of log lines from `limit + 1` rows, newest first. */
+export function logPageOf(
+  rows: readonly z.output<typeof StoredLogRowSchema>[],
+  limit: number,
+): { lines: StoredLogLine[]; next: string | null } {
+  const lines = rows.slice(0, limit).map((row) => ({
+    id: row.id,
+    taskId: row.task_id,
+    agentId: row.agent_id,
+    at: row.at,
+    level: row.level,
+    message: row.message,
+  }))
+  return { lines, next: rows.length > limit && lines.length > 0 ? String(lines.at(-1)!.id) : null }
+}
+
+/** What full-text search looks in for a task: its id, name, kind, error, and its result and payload as JSON. */
+export function taskSearchText(task: Task): string {
+  const parts = [task.id, task.name, task.kind, task.error ?? '']
+  for (const value of [task.result, task.payload]) if (value !== null && value !== undefined) parts.push(json(value))
+  return parts.join(' ')
+}
+
+function json(value: unknown): string {
+  try {
+    return JSON.stringify(value) ?? ''
+  } catch {
+    return ''
+  }
 }

@@ -9,19 +9,31 @@ import { dirname } from 'node:path'
 import Database from 'better-sqlite3'
 import type { TaskDetail } from '../../../shared/domain'
 import type { HistoryBackend, StoredRow } from './backend'
-import { HistoryOpenError, HistoryQueryError, type HistoryPage, type HistoryQuery, type OpenReport } from './history'
-import { latestVersion, pendingMigrations, type Migration } from './migrations'
+import {
+  HistoryOpenError,
+  type HistoryQuery,
+  type LogPage,
+  type LogQuery,
+  type OpenReport,
+  type TaskFilter,
+  type TaskPage,
+} from './history'
+import { latestVersion, pendingMigrations } from './migrations'
 import { ensurePrivateFile, tightenFile } from '../private-file'
-import { OPERATOR_MIGRATION, OPERATOR_SCHEMA_VERSION, RESERVED_STEP } from './operator-schema'
 import type { OperatorStore } from './operator-store'
 import { SqliteOperatorStore } from './sqlite-operator'
+import { SqliteReader } from './sqlite-reader'
+import { SQLITE_MIGRATIONS } from './sqlite-schema'
+import { countTasks, pageLogs, pageTasks } from './sqlite-search'
 import {
   CountRowSchema,
-  decodeCursor,
   DetailRowSchema,
   IdRowSchema,
   LogRowSchema,
   logCounts,
+  logPageOf,
+  StoredLogRowSchema,
+  taskSearchText,
   MetaRowSchema,
   droppedOf,
   pageOf,
@@ -34,53 +46,7 @@ import {
   type Batch,
 } from './rows'
 
-/** Version 1 is the schema of the versions before schema versions: it applies to their files as they are. */
-export const SQLITE_MIGRATIONS: readonly Migration<string>[] = [
-  {
-    version: 1,
-    summary: 'tasks, transitions, task logs, meta',
-    up: `
-CREATE TABLE IF NOT EXISTS tasks (
-  id TEXT PRIMARY KEY,
-  status TEXT NOT NULL,
-  created_at INTEGER NOT NULL,
-  finished_at INTEGER,
-  data TEXT NOT NULL,
-  log_count INTEGER NOT NULL DEFAULT 0,
-  logs_dropped INTEGER NOT NULL DEFAULT 0
-);
-CREATE INDEX IF NOT EXISTS tasks_finished_at ON tasks (finished_at) WHERE finished_at IS NOT NULL;
-CREATE TABLE IF NOT EXISTS transitions (
-  task_id TEXT NOT NULL,
-  at INTEGER NOT NULL,
-  status TEXT NOT NULL,
-  agent_id TEXT,
-  attempt INTEGER NOT NULL,
-  error TEXT
-);
-CREATE INDEX IF NOT EXISTS transitions_task ON transitions (task_id);
-CREATE TABLE IF NOT EXISTS task_logs (
-  task_id TEXT NOT NULL,
-  at INTEGER NOT NULL,
-  level TEXT NOT NULL,
-  message TEXT NOT NULL
-);
-CREATE INDEX IF NOT EXISTS task_logs_task ON task_logs (task_id);
-CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);`,
-  },
-  {
-    version: 2,
-    summary: 'an agent column and indexes for listing by status and agent, newest first',
-    up: `
-ALTER TABLE tasks ADD COLUMN agent_id TEXT;
-UPDATE tasks SET agent_id = json_extract(data, '$.agentId') WHERE json_valid(data);
-CREATE INDEX tasks_created ON tasks (created_at);
-CREATE INDEX tasks_status_created ON tasks (status, created_at);
-CREATE INDEX tasks_agent_created ON tasks (agent_id, created_at);`,
-  },
-  { version: 3, summary: RESERVED_STEP.summary, up: RESERVED_STEP.sqlite },
-  { version: OPERATOR_SCHEMA_VERSION, summary: OPERATOR_MIGRATION.summary, up: OPERATOR_MIGRATION.sqlite },
-]
+export { SQLITE_MIGRATIONS } from './sqlite-schema'
 
 export interface SqliteOptions {
   file: string
@@ -92,6 +58,8 @@ export interface SqliteOptions {
   nativeBinding?: string
   /** The schema version to stop at (tests of migrations); default the latest. */
   targetVersion?: number
+  /** Told when searches cannot run on worker threads here (they then run on the server's). */
+  warn?: (message: string) => void
 }
 
 const DROPPED_TOTAL = 'retention_dropped_total'
@@ -99,8 +67,11 @@ const DROPPED_TOTAL = 'retention_dropped_total'
 export class SqliteBackend implements HistoryBackend {
   readonly database: string
   private db: Database.Database | null = null
+  /** Searches and pages, off the server's thread. */
+  private reader: SqliteReader | null = null
   /** The write statements, prepared at the first write. */
-  private writes: Record<'upsert' | 'transition' | 'log' | 'count', Database.Statement> | null = null
+  private writes: Record<'upsert' | 'index' | 'transition' | 'log' | 'indexLog' | 'count', Database.Statement> | null =
+    null
 
   constructor(private readonly options: SqliteOptions) {
     this.database = `sqlite:${options.file}`
@@ -132,7 +103,18 @@ export class SqliteBackend implements HistoryBackend {
         1,
       )
     }
-    return this.migrate()
+    const report = this.migrate()
+    this.reader = new SqliteReader(
+      { file, nativeBinding },
+      (sql, params) => this.handle.prepare(sql).all(...params),
+      this.options.warn,
+    )
+    return report
+  }
+
+  private read(sql: string, params: readonly unknown[]): Promise<unknown[]> {
+    if (!this.reader) return Promise.reject(new Error('the history database is closed'))
+    return this.reader.all(sql, params)
   }
 
   private migrate(): OpenReport {
@@ -174,23 +156,38 @@ export class SqliteBackend implements HistoryBackend {
     const db = this.handle
     this.writes ??= {
       upsert: db.prepare(
-        `INSERT INTO tasks (id, status, created_at, finished_at, agent_id, data) VALUES (?, ?, ?, ?, ?, ?)
+        `INSERT INTO tasks (id, status, kind, created_at, finished_at, agent_id, data) VALUES (?, ?, ?, ?, ?, ?, ?)
          ON CONFLICT (id) DO UPDATE SET status = excluded.status, finished_at = excluded.finished_at,
-           agent_id = excluded.agent_id, data = excluded.data`,
+           agent_id = excluded.agent_id, data = excluded.data
+         RETURNING ord`,
       ),
+      index: db.prepare('INSERT OR REPLACE INTO tasks_fts (rowid, body) VALUES (?, ?)'),
       transition: db.prepare(
         'INSERT INTO transitions (task_id, at, status, agent_id, attempt, error) VALUES (?, ?, ?, ?, ?, ?)',
       ),
-      log: db.prepare('INSERT INTO task_logs (task_id, at, level, message) VALUES (?, ?, ?, ?)'),
+      log: db.prepare('INSERT INTO task_logs (task_id, agent_id, at, level, message) VALUES (?, ?, ?, ?, ?)'),
+      indexLog: db.prepare('INSERT INTO task_logs_fts (rowid, message) VALUES (?, ?)'),
       count: db.prepare('UPDATE tasks SET log_count = log_count + ?, logs_dropped = logs_dropped + ? WHERE id = ?'),
     }
-    const { upsert, transition, log, count } = this.writes
+    const { upsert, index, transition, log, indexLog, count } = this.writes
     db.transaction(() => {
       for (const task of batch.tasks) {
-        upsert.run(task.id, task.status, task.createdAt, task.finishedAt, task.agentId, JSON.stringify(task))
+        const row = upsert.get(
+          task.id,
+          task.status,
+          task.kind,
+          task.createdAt,
+          task.finishedAt,
+          task.agentId,
+          JSON.stringify(task),
+        ) as { ord: number }
+        index.run(row.ord, taskSearchText(task))
       }
       for (const t of batch.transitions) transition.run(t.taskId, t.at, t.status, t.agentId, t.attempt, t.error)
-      for (const line of batch.logs) log.run(line.taskId, line.at, line.level, line.message)
+      for (const line of batch.logs) {
+        const { lastInsertRowid } = log.run(line.taskId, line.agentId, line.at, line.level, line.message)
+        indexLog.run(lastInsertRowid, line.message)
+      }
       for (const [taskId, counts] of logCounts(batch)) count.run(counts.kept, counts.dropped, taskId)
     })()
   }
@@ -217,43 +214,19 @@ export class SqliteBackend implements HistoryBackend {
     }
   }
 
-  async list(query: HistoryQuery): Promise<HistoryPage> {
-    const where: string[] = []
-    const params: (string | number)[] = []
-    if (query.status) {
-      where.push('status = ?')
-      params.push(query.status)
-    }
-    if (query.agentId) {
-      where.push('agent_id = ?')
-      params.push(query.agentId)
-    }
-    const filter = where.length > 0 ? `WHERE ${where.join(' AND ')}` : ''
-    const db = this.handle
-    const total = rowsOf(
-      CountRowSchema,
-      db.prepare(`SELECT count(*) AS total FROM tasks ${filter}`).all(params),
-      'tasks',
-    )[0]!.total
-    const page = [...where]
-    const pageParams = [...params]
-    if (query.cursor !== undefined) {
-      const after = decodeCursor(query.cursor)
-      if (!after) throw new HistoryQueryError(`cursor ${query.cursor.slice(0, 40)} is not one a page handed out`)
-      page.push('(created_at < ? OR (created_at = ? AND rowid < ?))')
-      pageParams.push(after.createdAt, after.createdAt, after.ord)
-    }
-    const rows = rowsOf(
-      PageRowSchema,
-      db
-        .prepare(
-          `SELECT id, data, created_at, rowid AS ord FROM tasks ${page.length > 0 ? `WHERE ${page.join(' AND ')}` : ''}
-           ORDER BY created_at DESC, rowid DESC LIMIT ?`,
-        )
-        .all(...pageParams, query.limit + 1),
-      'tasks',
-    )
-    return pageOf(rows, query.limit, total)
+  async count(filter: TaskFilter): Promise<number> {
+    const { sql, params } = countTasks(filter)
+    return rowsOf(CountRowSchema, await this.read(sql, params), 'tasks')[0]!.total
+  }
+
+  async page(query: HistoryQuery): Promise<TaskPage> {
+    const { sql, params } = pageTasks(query)
+    return pageOf(rowsOf(PageRowSchema, await this.read(sql, params), 'tasks'), query.limit)
+  }
+
+  async logs(query: LogQuery): Promise<LogPage> {
+    const { sql, params } = pageLogs(query)
+    return logPageOf(rowsOf(StoredLogRowSchema, await this.read(sql, params), 'task_logs'), query.limit)
   }
 
   async prune(cutoff: number, maxTasks: number): Promise<{ dropped: number; total: number }> {
@@ -269,10 +242,20 @@ export class SqliteBackend implements HistoryBackend {
           .all(cutoff, maxTasks),
         'tasks',
       ).map((row) => row.id)
-      const remove = ['tasks WHERE id', 'transitions WHERE task_id', 'task_logs WHERE task_id'].map((target) =>
-        db.prepare(`DELETE FROM ${target} = ?`),
+      // The index rows first, while the rows they index can still be read (external content needs the old text).
+      const unindex = db.prepare(
+        `INSERT INTO task_logs_fts (task_logs_fts, rowid, message) SELECT 'delete', id, message FROM task_logs WHERE task_id = ?`,
       )
-      for (const id of old) for (const statement of remove) statement.run(id)
+      const remove = [
+        'tasks_fts WHERE rowid = (SELECT ord FROM tasks WHERE id = ?)',
+        'tasks WHERE id = ?',
+        'transitions WHERE task_id = ?',
+        'task_logs WHERE task_id = ?',
+      ].map((target) => db.prepare(`DELETE FROM ${target}`))
+      for (const id of old) {
+        unindex.run(id)
+        for (const statement of remove) statement.run(id)
+      }
       const total = this.readDropped() + old.length
       db.prepare(
         'INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value',
@@ -303,6 +286,8 @@ export class SqliteBackend implements HistoryBackend {
   }
 
   async close(): Promise<void> {
+    await this.reader?.close()
+    this.reader = null
     this.db?.close()
     this.db = null
     this.writes = null

@@ -28,7 +28,7 @@ import type {
   Transition,
   Transport,
 } from './connection.model'
-import { getTaskDetail } from './dashboard-api'
+import { getFile, getJson, getTaskDetail } from './dashboard-api'
 import { useSwarmStore } from './swarm'
 
 export const useConnectionStore = defineStore('connection', () => {
@@ -186,6 +186,18 @@ export const useConnectionStore = defineStore('connection', () => {
     return getTaskDetail(url.value, token, taskId)
   }
 
+  /** An authorized `GET` of the API (the history's searches): the answer checked by `parse`, or why not. */
+  async function readApi<T>(path: string, parse: (body: unknown) => T | null): Promise<Result<T>> {
+    if (!url.value || !token) return { ok: false, error: { code: 'unavailable', message: 'not connected' } }
+    return getJson(url.value, token, path, parse)
+  }
+
+  /** An authorized download from the API (an export), whole. */
+  async function downloadApi(path: string): Promise<Result<{ blob: Blob; filename: string }>> {
+    if (!url.value || !token) return { ok: false, error: { code: 'unavailable', message: 'not connected' } }
+    return getFile(url.value, token, path)
+  }
+
   return {
     state,
     transport,
@@ -218,6 +230,8 @@ export const useConnectionStore = defineStore('connection', () => {
     command,
     fetchTaskDetail,
     restAccess,
+    readApi,
+    downloadApi,
   }
 })
 

@@ -1,7 +1,8 @@
 /**
- * The REST reads besides the socket (task details; the snapshot poller of
- * the REST fallback is in src/shared/client), answering `Result`s. Operator
- * commands go over the socket, through the client's command queue.
+ * The REST reads besides the socket (task details, the history's searches
+ * and exports; the snapshot poller of the REST fallback is in
+ * src/shared/client), answering `Result`s. Operator commands go over the
+ * socket, through the client's command queue.
  */
 import type { TaskDetail } from '../../../shared/domain'
 import type { ErrorBody, ErrorCode, Result } from '../../../shared/result'
@@ -47,6 +48,28 @@ export async function getJson<T>(
   const data = parse(body)
   if (data === null) return { ok: false, error: { code: 'internal', message: `GET ${path}: unexpected answer` } }
   return { ok: true, data }
+}
+
+/** A file the API sends (an export), whole, with the name the server gave it. */
+export async function getFile(
+  baseUrl: string,
+  token: string,
+  path: string,
+  timeoutMs = 300_000,
+): Promise<Result<{ blob: Blob; filename: string }>> {
+  try {
+    const response = await fetch(`${baseUrl}${path}`, {
+      headers: { Authorization: `Bearer ${token}` },
+      cache: 'no-store',
+      signal: AbortSignal.timeout(timeoutMs),
+    })
+    if (!response.ok) return { ok: false, error: errorOf(await response.json().catch(() => null), response.status) }
+    const named = /filename="([^"]+)"/.exec(response.headers.get('content-disposition') ?? '')
+    return { ok: true, data: { blob: await response.blob(), filename: named?.[1] ?? 'export' } }
+  } catch (error) {
+    const message = error instanceof Error && error.name === 'TimeoutError' ? 'no answer in time' : String(error)
+    return { ok: false, error: { code: 'unavailable', message: `GET ${path.split('?')[0]} failed: ${message}` } }
+  }
 }
 
 /** The server's `{ error: { code, message } }` (or a bare ErrorBody), else one made from the status. */

@@ -44,6 +44,10 @@ export interface LogFilter {
   text: string
   levels: LogLevel[]
   agentId: string
+  taskId: string
+  /** `datetime-local` values (local time), empty for no bound. */
+  since: string
+  until: string
 }
 
 /** Everything of one view that a link carries. */
@@ -56,7 +60,7 @@ export interface ViewState {
 export const defaultViewState = (): ViewState => ({
   tasks: { filter: { text: '', status: 'all', agentId: '' } },
   agents: { filter: { text: '', status: 'all', capability: '' }, sort: { key: 'name', descending: false } },
-  logs: { filter: { text: '', levels: [...LOG_LEVELS], agentId: '' } },
+  logs: { filter: { text: '', levels: [...LOG_LEVELS], agentId: '', taskId: '', since: '', until: '' } },
 })
 
 /** One parameter: its key after the view's prefix, how to write a value, and how to read one back into the state. */
@@ -158,6 +162,21 @@ export const VIEW_FIELDS: Fields = {
       'agent',
       (s) => s.filter.agentId,
       (s, v) => (s.filter.agentId = v),
+    ),
+    text(
+      'task',
+      (s) => s.filter.taskId,
+      (s, v) => (s.filter.taskId = v),
+    ),
+    text(
+      'since',
+      (s) => s.filter.since,
+      (s, v) => (s.filter.since = v),
+    ),
+    text(
+      'until',
+      (s) => s.filter.until,
+      (s, v) => (s.filter.until = v),
     ),
   ],
 }
