@@ -26,6 +26,7 @@ import type { Limits } from './limits'
 import { COMMANDS, type CommandContext } from './operator-commands'
 import { buildSnapshot, type SwarmState } from '../pipeline/snapshot'
 import type { ViewerConnection } from '../pipeline/viewers'
+import { chooseEncoding, type ViewerEncoder } from './viewer-encoding'
 import { viewerConnection, type DashboardNamespace, type DashboardSocket } from './viewer-transport'
 
 /** How many viewers may be connected (`--max-viewers`, `--max-viewers-per-token`). */
@@ -52,6 +53,8 @@ export interface DashboardDeps {
   lagMs?: () => number
   /** Which agents may run which tasks beyond their kinds and capabilities; told to viewers in `welcome`. */
   routing: RoutingPolicy
+  /** Compresses what goes to `deflate-raw` viewers one by one (a replay of missed events). */
+  encoder: ViewerEncoder
 }
 
 /** One viewer's connection, as its handlers see it. */
@@ -141,6 +144,12 @@ export function registerDashboard(namespace: DashboardNamespace, deps: Dashboard
       next(new Error(admission.code))
       return
     }
+    const encoding = chooseEncoding(socket.handshake.auth)
+    if (!encoding.ok) {
+      logger.warn({ address: socket.handshake.address, reason: encoding.message }, 'connection refused')
+      next(Object.assign(new Error('bad_request'), { data: { message: encoding.message } }))
+      return
+    }
     const cap =
       connected >= caps.total
         ? `the server has ${caps.total} viewers connected, its limit (--max-viewers)`
@@ -154,6 +163,7 @@ export function registerDashboard(namespace: DashboardNamespace, deps: Dashboard
       return
     }
     socket.data.role = admission.role
+    socket.data.encoding = encoding.encoding
     next()
   })
 
@@ -170,7 +180,7 @@ export function registerDashboard(namespace: DashboardNamespace, deps: Dashboard
     connected++
     perToken.set(role, (perToken.get(role) ?? 0) + 1)
     logger.info({ id: socket.id, role, address: socket.handshake.address }, 'viewer connected')
-    const connection = viewerConnection(socket)
+    const connection = viewerConnection(socket, deps.encoder)
     socket.on('disconnect', (reason) => {
       connected--
       perToken.set(role, (perToken.get(role) ?? 1) - 1)
@@ -185,6 +195,7 @@ export function registerDashboard(namespace: DashboardNamespace, deps: Dashboard
     const missed = resumeFrom(socket.handshake.auth, deps.instance, state.log, limits.replayBytes)
     socket.emit('welcome', {
       role,
+      encoding: connection.encoding,
       version: VERSION,
       serverTime: Date.now(),
       resumed: missed !== null,

@@ -3,15 +3,30 @@
  * (pipeline/viewers.ts) on them — the namespace's rooms, and one viewer's
  * socket with the bytes waiting for it read from its Engine.IO connection
  * (outbox.ts).
+ *
+ * Encodings (viewer-encoding.ts): a `json` room gets `events` and
+ * `snapshot`, which Socket.IO encodes once per emit; a `deflate-raw` room
+ * gets the same JSON deflated once per emit, as a binary attachment
+ * (`events:deflate-raw`, `snapshot:deflate-raw`), which Engine.IO carries
+ * over WebSocket and long-polling alike — or plain when it is small.
  */
 import type { Namespace, Socket } from 'socket.io'
 import type { Role } from '../../../shared/domain'
-import type { DashboardClientToServer, DashboardServerToClient } from '../../../shared/protocol'
+import type { DomainEvent } from '../../../shared/events'
+import type {
+  DashboardClientToServer,
+  DashboardServerToClient,
+  Snapshot,
+  ViewerEncoding,
+} from '../../../shared/protocol'
 import type { ViewerConnection, ViewerRooms } from '../pipeline/viewers'
-import { queuedBytes, terminateTransport } from './outbox'
+import { queuedBytes, sendBinaryUncompressed, terminateTransport } from './outbox'
+import type { ViewerEncoder } from './viewer-encoding'
 
 export interface DashboardSocketData {
   role: Role
+  /** From `auth.encoding` (viewer-encoding.ts). */
+  encoding: ViewerEncoding
 }
 
 export type DashboardNamespace = Namespace<
@@ -27,18 +42,42 @@ export type DashboardSocket = Socket<
   DashboardSocketData
 >
 
-export function viewerRooms(namespace: DashboardNamespace): ViewerRooms {
+/** Where an emit goes: a room of the namespace, or one socket. */
+interface Target {
+  emit(event: 'events', events: DomainEvent[]): unknown
+  emit(event: 'snapshot', snapshot: Snapshot): unknown
+  compress(compress: false): { emit(event: 'events:deflate-raw' | 'snapshot:deflate-raw', bytes: Buffer): unknown }
+}
+
+function emitEvents(target: Target, events: DomainEvent[], encoding: ViewerEncoding, encoder: ViewerEncoder): void {
+  const bytes = encoding === 'deflate-raw' ? encoder.deflated(events) : null
+  // Already compressed: neither permessage-deflate nor the long-polling transport's gzip should try again.
+  if (bytes) target.compress(false).emit('events:deflate-raw', bytes)
+  else target.emit('events', events)
+}
+
+function emitSnapshot(target: Target, snapshot: Snapshot, encoding: ViewerEncoding, encoder: ViewerEncoder): void {
+  const bytes = encoding === 'deflate-raw' ? encoder.deflated(snapshot) : null
+  if (bytes) target.compress(false).emit('snapshot:deflate-raw', bytes)
+  else target.emit('snapshot', snapshot)
+}
+
+export function viewerRooms(namespace: DashboardNamespace, encoder: ViewerEncoder): ViewerRooms {
   return {
-    sendEvents: (room, except, events) => void namespace.to(room).except(except).emit('events', events),
-    sendSnapshot: (room, snapshot) => void namespace.to(room).emit('snapshot', snapshot),
+    sendEvents: (room, except, events, encoding) =>
+      emitEvents(namespace.to(room).except(except), events, encoding, encoder),
+    sendSnapshot: (room, snapshot, encoding) => emitSnapshot(namespace.to(room), snapshot, encoding, encoder),
   }
 }
 
-export function viewerConnection(socket: DashboardSocket): ViewerConnection {
+export function viewerConnection(socket: DashboardSocket, encoder: ViewerEncoder): ViewerConnection {
+  const encoding = socket.data.encoding ?? 'json'
+  if (encoding !== 'json') sendBinaryUncompressed(socket.conn)
   return {
     id: socket.id,
     address: socket.handshake.address,
-    send: (events) => void socket.emit('events', events),
+    encoding,
+    send: (events) => emitEvents(socket, events, encoding, encoder),
     // Joining and leaving are synchronous with the in-memory adapter; a promise would only come from a cluster adapter.
     join: (room) => void socket.join(room),
     leave: (room) => void socket.leave(room),
