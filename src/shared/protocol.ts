@@ -58,7 +58,7 @@ export interface Welcome {
 /**
  * How a viewer may have its `events` and `snapshot` messages encoded. `deflate-raw`: the JSON compressed once per
  * batch on the server (raw DEFLATE, RFC 1951: what `DecompressionStream('deflate-raw')` and Python's
- * `zlib.decompress(data, -15)` inflate), the same bytes for every viewer that asked for it.
+ * `zlib.decompress(data, -15)` inflate), sent in base64, the same text for every viewer that asked for it.
  */
 export type ViewerEncoding = 'json' | 'deflate-raw'
 export const VIEWER_ENCODINGS: readonly ViewerEncoding[] = ['json', 'deflate-raw']
@@ -84,10 +84,10 @@ export interface DashboardServerToClient {
   welcome: (welcome: Welcome) => void
   snapshot: (snapshot: Snapshot) => void
   events: (events: DomainEvent[]) => void
-  /** `events`, its JSON compressed (`encoding: 'deflate-raw'` only): a Buffer in Node, an ArrayBuffer in a browser. */
-  'events:deflate-raw': (deflated: ArrayBuffer | Uint8Array) => void
+  /** `events`, its JSON compressed (`encoding: 'deflate-raw'` only): the base64 of the raw DEFLATE bytes. */
+  'events:deflate-raw': (deflated: string) => void
   /** `snapshot`, its JSON compressed, likewise. */
-  'snapshot:deflate-raw': (deflated: ArrayBuffer | Uint8Array) => void
+  'snapshot:deflate-raw': (deflated: string) => void
 }
 
 /**

@@ -91,7 +91,9 @@ describe('a viewer that stops reading', () => {
     reader.on('events', (events) => (readerSeen.seq = events.at(-1)!.seq))
     reader.on('events:deflate-raw', (data) => {
       readerSeen.compressed++
-      readerSeen.seq = (JSON.parse(inflateRawSync(data as Uint8Array).toString()) as { seq: number }[]).at(-1)!.seq
+      readerSeen.seq = (JSON.parse(inflateRawSync(Buffer.from(data, 'base64')).toString()) as { seq: number }[]).at(
+        -1,
+      )!.seq
     })
     await new Promise((resolve) => reader.once('welcome', resolve))
     await silentViewer(server.url, TEST_TOKENS.viewer, { encoding: 'deflate-raw' })

@@ -40,7 +40,7 @@ import { CommandQueue, type CommandQueueOptions } from './command-queue'
 import { ResilientConnection, type ConnectionStatus } from './connection'
 import { Emitter } from './emitter'
 import type { HeartbeatOptions } from './heartbeat'
-import { Inbox, bytesOf, nativeInflate, type Inflate } from './inbox'
+import { Inbox, fromBase64, nativeInflate, type Inflate } from './inbox'
 import { startSnapshotPoller, type FetchLike, type SnapshotPoller } from './snapshot-poller'
 import type { ClientLog, Transition } from './states'
 
@@ -313,9 +313,9 @@ export class DashboardClient {
     this.events.emit('events', events)
   }
 
-  private async decode<T>(data: ArrayBuffer | Uint8Array): Promise<T> {
+  private async decode<T>(base64: string): Promise<T> {
     if (!this.inflate) throw new Error('compressed message received, but this client cannot inflate')
-    return JSON.parse(await this.inflate(bytesOf(data))) as T
+    return JSON.parse(await this.inflate(fromBase64(base64))) as T
   }
 
   private startPolling(): void {

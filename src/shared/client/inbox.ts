@@ -81,7 +81,10 @@ export function nativeInflate(): Inflate | null {
   }
 }
 
-/** Socket.IO hands binary over as an ArrayBuffer in a browser, a Buffer (a Uint8Array) in Node. */
-export function bytesOf(data: ArrayBuffer | Uint8Array): Uint8Array {
-  return data instanceof Uint8Array ? data : new Uint8Array(data)
+/** The bytes of a base64 text (`atob`: in browsers and Node alike). */
+export function fromBase64(text: string): Uint8Array {
+  const binary = atob(text)
+  const bytes = new Uint8Array(binary.length)
+  for (let i = 0; i < binary.length; i++) bytes[i] = binary.charCodeAt(i)
+  return bytes
 }

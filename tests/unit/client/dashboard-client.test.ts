@@ -136,7 +136,7 @@ describe('DashboardClient', () => {
 })
 
 describe('DashboardClient with compressed messages', () => {
-  const deflate = (value: unknown) => new Uint8Array(deflateRawSync(JSON.stringify(value)))
+  const deflate = (value: unknown) => deflateRawSync(JSON.stringify(value)).toString('base64')
   const welcome = {
     role: 'viewer',
     version: '1',
@@ -219,7 +219,7 @@ describe('DashboardClient with compressed messages', () => {
     socket.accept()
     socket.fire('welcome', welcome)
     socket.fire('snapshot', snapshot(10))
-    socket.fire('events:deflate-raw', new Uint8Array([1, 2, 3, 4]))
+    socket.fire('events:deflate-raw', 'AQIDBA==')
     socket.fire('events', [{ seq: 13 }] as DomainEvent[])
     await vi.advanceTimersByTimeAsync(0)
     expect(seen).toEqual([])

@@ -10,8 +10,8 @@
  * engine.io 6 and ws 8 (tests/security/slow-viewers.test.ts and
  * tests/integration/pipeline.test.ts stall real connections, so an upgrade
  * that moves them fails there). viewer-transport.ts is the only user. It
- * also turns permessage-deflate off for binary frames that are compressed
- * already (`sendBinaryUncompressed`).
+ * also turns permessage-deflate off for messages that are compressed
+ * already (`sendUncompressed`).
  */
 
 interface EnginePacket {
@@ -76,18 +76,18 @@ export function terminateTransport(conn: object): void {
   ws?.terminate?.()
 }
 
-/** The WebSockets whose binary frames already go out uncompressed. */
+/** The WebSockets whose compressed messages already go out without permessage-deflate. */
 const uncompressed = new WeakSet<RawWebSocket>()
 
 /**
- * Sends this connection's binary messages (compressed already: the
- * `deflate-raw` encoding) without permessage-deflate, now and after an
- * upgrade from long-polling. Engine.IO 6.6 does not pass a message's
- * `compress: false` on to ws, which would deflate every such frame a second
- * time, for each viewer (tests/integration/ws-compression.test.ts reads the
- * frames' RSV1 bit). Text frames keep whatever `--ws-compression` says.
+ * Sends this connection's messages that start with one of `prefixes` (ours,
+ * compressed already: the `deflate-raw` encoding) without permessage-deflate,
+ * now and after an upgrade from long-polling. Engine.IO 6.6 does not pass a
+ * message's `compress: false` on to ws, which would deflate every such frame
+ * a second time, for each viewer (tests/integration/ws-compression.test.ts
+ * reads the frames' RSV1 bit). Other frames keep what `--ws-compression` says.
  */
-export function sendBinaryUncompressed(conn: object): void {
+export function sendUncompressed(conn: object, prefixes: readonly string[]): void {
   const engine = conn as EngineConnection
   const patch = (transport: EngineTransport | undefined) => {
     const ws = webSocketOfTransport(transport)
@@ -96,8 +96,8 @@ export function sendBinaryUncompressed(conn: object): void {
     uncompressed.add(ws)
     ws.send = (data, options, callback) => {
       if (typeof options === 'function') [callback, options] = [options as SendCallback, {}]
-      const binary = typeof data !== 'string'
-      send.call(ws, data, binary ? { ...options, compress: false } : options, callback)
+      const ours = typeof data === 'string' && prefixes.some((prefix) => data.startsWith(prefix))
+      send.call(ws, data, ours ? { ...options, compress: false } : options, callback)
     }
   }
   patch(engine.transport)

@@ -5,6 +5,14 @@
  * viewer of the room that asked for it — where permessage-deflate
  * (`--ws-compression`) deflates every frame once per connection.
  *
+ * The compressed bytes travel as base64 text, not as a binary attachment: a
+ * text message is one Engine.IO packet, which Socket.IO frames once for the
+ * whole room (`wsPreEncodedFrame`), so a compressed batch costs each viewer
+ * what a plain one does; a binary attachment is two packets framed per
+ * viewer, ~1.6 times the CPU per viewer in a broadcast to 100 (measured
+ * 2026-12-02, docs/performance.md). Base64 adds a third to the compressed
+ * size, which is a third to a tenth of the JSON's.
+ *
  * Synchronous on purpose: a batch must leave before anything sent after it
  * (an acknowledgement, the next batch, a snapshot round), and zlib's
  * thread-pool calls would let those overtake it. A batch of 100 events costs
@@ -37,16 +45,16 @@ export function chooseEncoding(auth: unknown): EncodingChoice {
   return { ok: true, encoding: known ?? 'json' }
 }
 
-/** Compresses messages for `deflate-raw` viewers, and tells `observe` what each cost (for `/metrics`). */
+/** Compresses messages for `deflate-raw` viewers, and tells `observe` their sizes before and after (for `/metrics`). */
 export class ViewerEncoder {
   constructor(private readonly observe?: (jsonBytes: number, deflatedBytes: number) => void) {}
 
-  /** A message's JSON deflated, or null when it is too small to be worth it (send it plain). */
-  deflated(message: unknown): Buffer | null {
+  /** A message's JSON deflated, in base64, or null when it is too small to be worth it (send it plain). */
+  deflated(message: unknown): string | null {
     const json = JSON.stringify(message)
     if (json.length < COMPRESS_MIN_BYTES) return null
-    const bytes = deflateRawSync(json)
-    this.observe?.(json.length, bytes.length)
-    return bytes
+    const text = deflateRawSync(json).toString('base64')
+    this.observe?.(json.length, text.length)
+    return text
   }
 }

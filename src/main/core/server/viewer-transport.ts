@@ -6,21 +6,22 @@
  *
  * Encodings (viewer-encoding.ts): a `json` room gets `events` and
  * `snapshot`, which Socket.IO encodes once per emit; a `deflate-raw` room
- * gets the same JSON deflated once per emit, as a binary attachment
- * (`events:deflate-raw`, `snapshot:deflate-raw`), which Engine.IO carries
- * over WebSocket and long-polling alike — or plain when it is small.
+ * gets the same JSON deflated once per emit, in base64
+ * (`events:deflate-raw`, `snapshot:deflate-raw`), over WebSocket and
+ * long-polling alike — or plain when it is small.
  */
 import type { Namespace, Socket } from 'socket.io'
 import type { Role } from '../../../shared/domain'
 import type { DomainEvent } from '../../../shared/events'
-import type {
-  DashboardClientToServer,
-  DashboardServerToClient,
-  Snapshot,
-  ViewerEncoding,
+import {
+  DASHBOARD_NAMESPACE,
+  type DashboardClientToServer,
+  type DashboardServerToClient,
+  type Snapshot,
+  type ViewerEncoding,
 } from '../../../shared/protocol'
 import type { ViewerConnection, ViewerRooms } from '../pipeline/viewers'
-import { queuedBytes, sendBinaryUncompressed, terminateTransport } from './outbox'
+import { queuedBytes, sendUncompressed, terminateTransport } from './outbox'
 import type { ViewerEncoder } from './viewer-encoding'
 
 export interface DashboardSocketData {
@@ -42,11 +43,16 @@ export type DashboardSocket = Socket<
   DashboardSocketData
 >
 
+/** How our compressed messages start on the wire (Engine.IO message, Socket.IO event, namespace, name). */
+const DEFLATED_PREFIXES = ['events:deflate-raw', 'snapshot:deflate-raw'].map(
+  (name) => `42${DASHBOARD_NAMESPACE},["${name}",`,
+)
+
 /** Where an emit goes: a room of the namespace, or one socket. */
 interface Target {
   emit(event: 'events', events: DomainEvent[]): unknown
   emit(event: 'snapshot', snapshot: Snapshot): unknown
-  compress(compress: false): { emit(event: 'events:deflate-raw' | 'snapshot:deflate-raw', bytes: Buffer): unknown }
+  compress(compress: false): { emit(event: 'events:deflate-raw' | 'snapshot:deflate-raw', base64: string): unknown }
 }
 
 function emitEvents(target: Target, events: DomainEvent[], encoding: ViewerEncoding, encoder: ViewerEncoder): void {
@@ -72,7 +78,7 @@ export function viewerRooms(namespace: DashboardNamespace, encoder: ViewerEncode
 
 export function viewerConnection(socket: DashboardSocket, encoder: ViewerEncoder): ViewerConnection {
   const encoding = socket.data.encoding ?? 'json'
-  if (encoding !== 'json') sendBinaryUncompressed(socket.conn)
+  if (encoding !== 'json') sendUncompressed(socket.conn, DEFLATED_PREFIXES)
   return {
     id: socket.id,
     address: socket.handshake.address,
