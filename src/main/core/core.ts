@@ -197,6 +197,7 @@ function assembleCore(config: Config, options: CoreOptions, swarm: SwarmFile | n
     lagMs,
     routing,
     encoder,
+    wsCompression: config.wsCompression,
   })
   const remote = new RemoteAgents(coordinator, {
     logger,

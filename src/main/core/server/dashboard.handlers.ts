@@ -16,12 +16,12 @@ import type { Tokens } from '../auth/tokens'
 import type { Batcher } from '../pipeline/batcher'
 import type { EventLog } from '../pipeline/event-log'
 import type { Fanout } from '../pipeline/fanout'
-import { covers, matches, subscription, type Subscription } from '../pipeline/subscription'
+import { EVERYTHING, covers, matches, subscription, type Subscription } from '../pipeline/subscription'
 import { VERSION } from '../version'
 import { admit, isLocalClient } from './auth'
 import type { RoutingPolicy } from '../../../shared/routing'
 import { guardSocket, type GuardCounters } from './guard'
-import { eventsOf, mount, type HandlerTable } from './handler-table'
+import { eventsOf, mounter, type HandlerTable } from './handler-table'
 import type { Limits } from './limits'
 import { COMMANDS, type CommandContext } from './operator-commands'
 import { buildSnapshot, type SwarmState } from '../pipeline/snapshot'
@@ -55,6 +55,8 @@ export interface DashboardDeps {
   routing: RoutingPolicy
   /** Compresses what goes to `deflate-raw` viewers one by one (a replay of missed events). */
   encoder: ViewerEncoder
+  /** The server negotiates permessage-deflate (`--ws-compression`). */
+  wsCompression?: boolean
 }
 
 /** One viewer's connection, as its handlers see it. */
@@ -130,6 +132,12 @@ export function registerDashboard(namespace: DashboardNamespace, deps: Dashboard
   const { state, batcher, fanout, tokens, logger, limits, caps } = deps
   const handlers = viewerHandlers(deps)
   const events = eventsOf(handlers)
+  const mountOn = mounter(handlers, {
+    logger,
+    answered: (event, result, viewer: Viewer) => {
+      if (result.ok && event in COMMANDS) logger.info({ command: event, id: viewer.socket.id }, 'operator command')
+    },
+  })
   /** Viewers connected per token (the roles' tokens are the tokens there are). */
   const perToken = new Map<Role, number>()
   let connected = 0
@@ -180,7 +188,7 @@ export function registerDashboard(namespace: DashboardNamespace, deps: Dashboard
     connected++
     perToken.set(role, (perToken.get(role) ?? 0) + 1)
     logger.info({ id: socket.id, role, address: socket.handshake.address }, 'viewer connected')
-    const connection = viewerConnection(socket, deps.encoder)
+    const connection = viewerConnection(socket, deps.encoder, deps.wsCompression)
     socket.on('disconnect', (reason) => {
       connected--
       perToken.set(role, (perToken.get(role) ?? 1) - 1)
@@ -206,7 +214,8 @@ export function registerDashboard(namespace: DashboardNamespace, deps: Dashboard
     const viewer: Viewer = {
       socket,
       connection,
-      subscription: subscription(['agents', 'tasks', 'metrics', 'logs', 'alerts']),
+      // Shared by every viewer until it subscribes (subscriptions are replaced, never changed).
+      subscription: EVERYTHING,
       coordinator: state.coordinator,
       role,
       loopback: isLocalClient(socket.handshake.address, socket.handshake.headers),
@@ -214,11 +223,6 @@ export function registerDashboard(namespace: DashboardNamespace, deps: Dashboard
       alerts: state.alerts,
       history: state.history,
     }
-    mount(socket, handlers, viewer, {
-      logger,
-      answered: (event, result) => {
-        if (result.ok && event in COMMANDS) logger.info({ command: event, id: socket.id }, 'operator command')
-      },
-    })
+    mountOn(socket, viewer)
   })
 }

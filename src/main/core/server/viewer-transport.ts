@@ -76,21 +76,59 @@ export function viewerRooms(namespace: DashboardNamespace, encoder: ViewerEncode
   }
 }
 
-export function viewerConnection(socket: DashboardSocket, encoder: ViewerEncoder): ViewerConnection {
-  const encoding = socket.data.encoding ?? 'json'
-  if (encoding !== 'json') sendUncompressed(socket.conn, DEFLATED_PREFIXES)
-  return {
-    id: socket.id,
-    address: socket.handshake.address,
-    encoding,
-    send: (events) => emitEvents(socket, events, encoding, encoder),
-    // Joining and leaving are synchronous with the in-memory adapter; a promise would only come from a cluster adapter.
-    join: (room) => void socket.join(room),
-    leave: (room) => void socket.leave(room),
-    queuedBytes: () => queuedBytes(socket.conn),
-    drop: () => {
-      socket.disconnect(true)
-      terminateTransport(socket.conn)
-    },
+/**
+ * One viewer's socket as the fanout sees it. A class, so that its methods
+ * are shared by every viewer rather than closures made for each.
+ * `wsCompression`: the server negotiates permessage-deflate, which must not
+ * deflate a `deflate-raw` viewer's compressed messages again.
+ */
+class ViewerSocket implements ViewerConnection {
+  readonly encoding: ViewerEncoding
+
+  constructor(
+    private readonly socket: DashboardSocket,
+    private readonly encoder: ViewerEncoder,
+    wsCompression: boolean,
+  ) {
+    this.encoding = socket.data.encoding ?? 'json'
+    if (this.encoding !== 'json' && wsCompression) sendUncompressed(socket.conn, DEFLATED_PREFIXES)
   }
+
+  get id(): string {
+    return this.socket.id
+  }
+
+  get address(): string {
+    return this.socket.handshake.address
+  }
+
+  send(events: DomainEvent[]): void {
+    emitEvents(this.socket, events, this.encoding, this.encoder)
+  }
+
+  // Joining and leaving are synchronous with the in-memory adapter; a promise would only come from a cluster adapter.
+  join(room: string): void {
+    void this.socket.join(room)
+  }
+
+  leave(room: string): void {
+    void this.socket.leave(room)
+  }
+
+  queuedBytes(): number {
+    return queuedBytes(this.socket.conn)
+  }
+
+  drop(): void {
+    this.socket.disconnect(true)
+    terminateTransport(this.socket.conn)
+  }
+}
+
+export function viewerConnection(
+  socket: DashboardSocket,
+  encoder: ViewerEncoder,
+  wsCompression = false,
+): ViewerConnection {
+  return new ViewerSocket(socket, encoder, wsCompression)
 }
