@@ -17,7 +17,7 @@ export const BENCH_TOKEN_ENV = {
 }
 
 export interface ServerSetup {
-  /** A bare Socket.IO server instead of the core: the floor of the latency figures. */
+  /** A bare Socket.IO server instead of the core: the floor of the latency and capacity figures. */
   baseline?: boolean
   /** Run the demo swarm (simulated agents and tasks at real pace). */
   demo: boolean
@@ -32,6 +32,10 @@ export interface ServerSetup {
   rendererDir?: string
   /** `--database` (the history backend); default SQLite in the temporary data dir. */
   database?: string
+  /** More command-line flags for the core, e.g. raised viewer caps; scenarios print the ones they set. */
+  flags?: string[]
+  /** The core as built in out/main (bench/built-core.ts), not the sources under tsx: for memory figures. */
+  built?: boolean
 }
 
 export interface ServerReady {
@@ -82,12 +86,17 @@ export interface ProcessSample {
 
 export interface ServerApi {
   start: [ServerSetup, ServerReady]
+  /** The seq of the last event (the core's, or the bare server's). */
+  seq: [null, number]
   runLoad: [LoadSpec, LoadReport]
   /** Finishes `tasks` quick tasks on the injector's agents, then removes those agents: a server with its task history full. */
   prefill: [{ tasks: number }, LoadReport]
   sample: [{ gc: boolean }, ProcessSample]
   stop: [null, null]
 }
+
+/** What a viewer offers in its handshake (`auth.encoding`); `json`: nothing, as old clients. */
+export type BenchEncoding = 'json' | 'deflate-raw'
 
 export interface ConnectRequest {
   url: string
@@ -96,6 +105,8 @@ export interface ConnectRequest {
   /** Connections opened at once. */
   wave: number
   timeoutMs: number
+  /** Default `json`. */
+  encoding?: BenchEncoding
 }
 
 export interface ConnectReport {
@@ -104,7 +115,37 @@ export interface ConnectReport {
   ms: number
   /** Whether the WebSocket negotiated permessage-deflate. */
   deflate: boolean
+  /** Whether every viewer's server said it would send deflate-raw (`welcome.encoding`). */
+  deflateRaw: boolean
   errors: string[]
+}
+
+/** Delivery of the events between two seqs, for the capacity scenario. */
+export interface WindowRequest {
+  /** The server's seq when the step began (its events are not counted) … */
+  from: number
+  /** … and when it ended. */
+  to: number
+  /** Wait up to this long for every viewer to reach `to`. */
+  timeoutMs: number
+}
+
+/** Sparse latency histogram: [bin, count] pairs of 0.1 ms bins (Histogram.toSparse). */
+export type SparseHistogram = [number, number][]
+
+export interface WindowReport {
+  clients: number
+  connected: number
+  disconnects: number
+  resyncs: number
+  outOfOrder: number
+  /** Events of the window that reached a viewer as events, summed over viewers. */
+  delivered: number
+  /** Viewers whose last seq reached `to` within the timeout. */
+  reached: number
+  waitedMs: number
+  /** Arrival − `at` of every event received since the reset, all channels. */
+  delays: SparseHistogram
 }
 
 export interface Distribution {
@@ -245,6 +286,7 @@ export interface SubmitRunReport {
 
 export interface ClientsApi {
   connect: [ConnectRequest, ConnectReport]
+  window: [WindowRequest, WindowReport]
   reset: [null, null]
   stats: [null, ClientStats]
   converge: [ConvergeRequest, ConvergeReport]

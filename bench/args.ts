@@ -17,7 +17,8 @@ export const USAGE = `Usage: npm run bench -- [options]
                      use under a quarter of a core (the machine may be shared)
   --help             this text
 
-Scenarios: latency, batched, throughput, memory, bytes, renderer, soak, compression, agent-rate, hostile
+Scenarios: latency, batched, throughput, memory, bytes, renderer, soak, compression, capacity, viewers,
+           agent-rate, submit, hostile
 Results: a table per scenario on the console, and bench/results/<date>.json`
 
 export function parseArgs(argv: readonly string[], names: readonly string[]): BenchArgs {

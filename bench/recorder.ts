@@ -5,6 +5,8 @@ import { Histogram } from './histogram'
 
 export class Recorder {
   readonly immediate = new Histogram()
+  /** Every event, whatever its channel (the capacity scenario). */
+  readonly all = new Histogram()
   readonly channels = Object.fromEntries(CHANNELS.map((channel) => [channel, new Histogram()])) as Record<
     Channel,
     Histogram
@@ -20,6 +22,7 @@ export class Recorder {
 
   reset(): void {
     this.immediate.reset()
+    this.all.reset()
     for (const histogram of Object.values(this.channels)) histogram.reset()
     this.messages = 0
     this.events = 0

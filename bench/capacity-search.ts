@@ -1,0 +1,178 @@
+/**
+ * Capacity: the highest rate of log lines into a server at which every
+ * viewer gets ≥ 99.9 % of the events as events — not skipped by a snapshot
+ * resync, and arrived within 1 s of the end of the step (2 s for the 1 s
+ * logs window): a backlog that takes longer to drain is not keeping up. One step: reset the clients, note the server's seq, run the
+ * load, note the seq again, and count per viewer the events of that range
+ * it received as events (bench/viewer.ts `deliveredIn`). The search doubles
+ * the rate until a step fails, then bisects three times between the last
+ * pass and the first failure (a resolution of ~9 %).
+ *
+ * The machine is shared: each step records the CPU other programs took, and
+ * a step that fails while they took ≥ 30 % of a core is run once more after
+ * waiting up to 30 s for quiet; both runs are kept.
+ */
+import type { LoadSpec } from './api'
+import { sleep } from './child'
+import type { ClientPool } from './client-pool'
+import { CpuWatch, descendantPids, waitQuiet } from './cpu-watch'
+import type { ServerHandle } from './harness'
+
+export type CapacityKind = 'immediate' | 'batched'
+
+const DELIVERED = 0.999
+const NOISY_PCT = 30
+
+export interface CapacityStep {
+  targetPerS: number
+  inPerS: number
+  /** Share of the window's events that reached the viewers as events. */
+  delivered: number
+  resyncs: number
+  disconnects: number
+  outOfOrder: number
+  /** Viewers at the last seq within the wait. */
+  reached: number
+  p50: number
+  p99: number
+  serverCpuPct: number
+  clientsCpuPct: number[]
+  clientLimit: string | null
+  otherPct: number | null
+  /** A re-run of a noisy failed step. */
+  rerun: boolean
+  pass: boolean
+  why: string
+}
+
+export interface CapacityResult {
+  kind: CapacityKind
+  /** The highest passing rate (0: not even the first step passed). */
+  capacity: number
+  steps: CapacityStep[]
+}
+
+export function capacityLoad(kind: CapacityKind, rate: number, durationMs: number): LoadSpec {
+  return {
+    logsPerS: rate,
+    logLevel: kind === 'immediate' ? 'error' : 'info',
+    heartbeatsPerS: 0,
+    tasksPerS: 0,
+    taskMs: 0,
+    durationMs,
+  }
+}
+
+async function step(
+  server: ServerHandle,
+  pool: ClientPool,
+  kind: CapacityKind,
+  rate: number,
+  durationMs: number,
+  clients: number,
+): Promise<CapacityStep> {
+  const watch = new CpuWatch(() => descendantPids())
+  watch.start()
+  watch.lap()
+  await pool.reset()
+  const from = await server.child.caller.call('seq', null)
+  const serverBefore = await server.child.caller.call('sample', { gc: false })
+  const clientsMeter = await pool.meter()
+  const load = await server.child.caller.call('runLoad', capacityLoad(kind, rate, durationMs), durationMs + 60_000)
+  const to = await server.child.caller.call('seq', null)
+  const serverAfter = await server.child.caller.call('sample', { gc: false })
+  const clientLoad = await clientsMeter()
+  const window = await pool.window({ from, to, timeoutMs: kind === 'batched' ? 2000 : 1000 })
+  const noise = watch.lap()
+  watch.stop()
+  const delivered = to > from ? window.delivered / (clients * (to - from)) : 0
+  const inPerS = Math.round((to - from) / (load.durationMs / 1000))
+  const why =
+    window.disconnects > 0
+      ? `${window.disconnects} viewers disconnected`
+      : window.outOfOrder > 0
+        ? `${window.outOfOrder} events out of order`
+        : inPerS < rate * 0.95
+          ? `the server took ${inPerS} events/s of ${rate}`
+          : delivered < DELIVERED
+            ? `${(delivered * 100).toFixed(2)} % delivered as events (${window.resyncs} resyncs, ${window.reached}/${clients} at the last seq)`
+            : ''
+  return {
+    targetPerS: rate,
+    inPerS,
+    delivered: Math.round(delivered * 100_000) / 100_000,
+    resyncs: window.resyncs,
+    disconnects: window.disconnects,
+    outOfOrder: window.outOfOrder,
+    reached: window.reached,
+    p50: round(window.delayHistogram.quantile(0.5)),
+    p99: round(window.delayHistogram.quantile(0.99)),
+    serverCpuPct: Math.round(((serverAfter.cpuMs - serverBefore.cpuMs) / (serverAfter.at - serverBefore.at)) * 100),
+    clientsCpuPct: clientLoad.cpuPct,
+    clientLimit: clientLoad.limit,
+    otherPct: noise?.otherPct ?? null,
+    rerun: false,
+    pass: why === '',
+    why,
+  }
+}
+
+/** After a failed step: every viewer back at the server's seq (resynced if need be), then a breath. */
+async function settle(server: ServerHandle, pool: ClientPool): Promise<void> {
+  const seq = await server.child.caller.call('seq', null)
+  await pool.window({ from: seq, to: seq, timeoutMs: 20_000 })
+  await sleep(1000)
+}
+
+export async function searchCapacity(
+  server: ServerHandle,
+  pool: ClientPool,
+  kind: CapacityKind,
+  options: { start: number; max: number; durationMs: number; bisections: number; clients: number },
+  log: (line: string) => void = () => {},
+): Promise<CapacityResult> {
+  const steps: CapacityStep[] = []
+  const run = async (rate: number): Promise<boolean> => {
+    let result = await step(server, pool, kind, rate, options.durationMs, options.clients)
+    steps.push(result)
+    log(describe(kind, result))
+    if (!result.pass && (result.otherPct ?? 0) >= NOISY_PCT) {
+      await settle(server, pool)
+      await waitQuiet(30)
+      result = { ...(await step(server, pool, kind, rate, options.durationMs, options.clients)), rerun: true }
+      steps.push(result)
+      log(describe(kind, result))
+    }
+    if (!result.pass) await settle(server, pool)
+    return result.pass
+  }
+  let pass = 0
+  let fail = 0
+  for (let rate = options.start; rate <= options.max; rate *= 2) {
+    if (await run(rate)) pass = rate
+    else {
+      fail = rate
+      break
+    }
+  }
+  for (let i = 0; i < options.bisections && pass > 0 && fail > 0; i++) {
+    const middle = Math.round(Math.sqrt(pass * fail) / 10) * 10
+    if (middle <= pass || middle >= fail) break
+    if (await run(middle)) pass = middle
+    else fail = middle
+  }
+  return { kind, capacity: pass, steps }
+}
+
+function describe(kind: CapacityKind, step: CapacityStep): string {
+  return (
+    `    ${kind} ${step.targetPerS}/s${step.rerun ? ' (re-run)' : ''}: ${step.pass ? 'pass' : `fail — ${step.why}`}; ` +
+    `in ${step.inPerS}/s, delivered ${(step.delivered * 100).toFixed(2)} %, p50/p99 ${step.p50}/${step.p99} ms, ` +
+    `server ${step.serverCpuPct} %, clients ${step.clientsCpuPct.join('+')} %, others ${step.otherPct ?? '?'} %` +
+    (step.clientLimit ? ` — client-limited: ${step.clientLimit}` : '')
+  )
+}
+
+function round(ms: number): number {
+  return Math.round(ms * 10) / 10
+}
