@@ -284,9 +284,19 @@ export interface SubmitRunReport {
   latency: Distribution
 }
 
+/** Terminal task events' delays, to merge over client processes (client-pool.ts). */
+export interface ImmediateDetail {
+  disconnects: number
+  /** Every arrival at every viewer. */
+  delays: SparseHistogram
+  /** Per seq, the delay at the first viewer of this process it reached. */
+  first: [number, number][]
+}
+
 export interface ClientsApi {
   connect: [ConnectRequest, ConnectReport]
   window: [WindowRequest, WindowReport]
+  immediate: [null, ImmediateDetail]
   reset: [null, null]
   stats: [null, ClientStats]
   converge: [ConvergeRequest, ConvergeReport]

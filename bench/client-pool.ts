@@ -13,6 +13,7 @@ import type {
   ConnectRequest,
   ConvergeReport,
   ConvergeRequest,
+  Distribution,
   ProcessSample,
   WindowReport,
   WindowRequest,
@@ -93,6 +94,20 @@ export class ClientPool {
       delays: [],
       delayHistogram,
     }
+  }
+
+  /** Terminal task events' delays over every process; "first" is per event the earliest of any process. */
+  async immediate(): Promise<{ disconnects: number; all: Distribution; first: Distribution }> {
+    const details = await Promise.all(this.children.map((child) => child.caller.call('immediate', null)))
+    const all = new Histogram()
+    const earliest = new Map<number, number>()
+    for (const detail of details) {
+      all.addSparse(detail.delays)
+      for (const [seq, delay] of detail.first) earliest.set(seq, Math.min(delay, earliest.get(seq) ?? Infinity))
+    }
+    const first = new Histogram()
+    for (const delay of earliest.values()) first.record(delay)
+    return { disconnects: sum(details.map((detail) => detail.disconnects)), all: all.summary(), first: first.summary() }
   }
 
   async converge(request: ConvergeRequest): Promise<ConvergeReport> {

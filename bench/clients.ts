@@ -81,6 +81,14 @@ serve<ClientsApi>({
     }
   },
 
+  async immediate() {
+    return {
+      disconnects: recorder.disconnects,
+      delays: recorder.immediate.toSparse(),
+      first: recorder.firstOf('immediate'),
+    }
+  },
+
   async stats() {
     return recorder.stats(viewers.length, viewers.filter((viewer) => viewer.connected).length)
   },

@@ -38,6 +38,13 @@ export class Recorder {
     if (this.first.size < 200_000 && !this.first.has(seq)) this.first.set(seq, { channel, delay })
   }
 
+  /** The first arrivals of one channel, per seq. */
+  firstOf(channel: Channel | 'immediate'): [number, number][] {
+    const pairs: [number, number][] = []
+    for (const [seq, entry] of this.first) if (entry.channel === channel) pairs.push([seq, entry.delay])
+    return pairs
+  }
+
   private firstSummary(channel: Channel | 'immediate'): Distribution {
     const histogram = new Histogram()
     for (const entry of this.first.values()) if (entry.channel === channel) histogram.record(entry.delay)
