@@ -66,6 +66,14 @@ export class Histogram {
     return this.max
   }
 
+  /** How many samples were at most `ms` (to the bin). */
+  countUpTo(ms: number): number {
+    let seen = 0
+    const last = Math.min(BINS, Math.floor(ms / BIN_MS))
+    for (let i = 0; i <= last; i++) seen += this.bins[i]!
+    return seen
+  }
+
   summary(): Distribution {
     return {
       count: this.count,

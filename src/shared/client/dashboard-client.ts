@@ -40,7 +40,7 @@ import { CommandQueue, type CommandQueueOptions } from './command-queue'
 import { ResilientConnection, type ConnectionStatus } from './connection'
 import { Emitter } from './emitter'
 import type { HeartbeatOptions } from './heartbeat'
-import { Inbox, fromBase64, nativeInflate, type Inflate } from './inbox'
+import { Inbox, nativeInflate, type Inflate } from './inbox'
 import { startSnapshotPoller, type FetchLike, type SnapshotPoller } from './snapshot-poller'
 import type { ClientLog, Transition } from './states'
 
@@ -137,7 +137,6 @@ export class DashboardClient {
   private resumed: boolean | null = null
   private encoding: ViewerEncoding | null = null
   private lastPollAt: number | null = null
-  private readonly inflate: Inflate | null
   private readonly inbox: Inbox
 
   constructor(private readonly options: DashboardClientOptions) {
@@ -151,8 +150,7 @@ export class DashboardClient {
       heartbeat: { ...DASHBOARD_TUNING.heartbeat, ...t.heartbeat },
       commands: { ...DASHBOARD_TUNING.commands, ...t.commands },
     }
-    this.inflate = options.inflate === undefined ? nativeInflate() : options.inflate
-    this.inbox = new Inbox((error) => {
+    this.inbox = new Inbox(options.inflate === undefined ? nativeInflate() : options.inflate, (error) => {
       this.log('error', `a compressed message could not be decoded: ${String(error)}`)
       this.connection.restart('a message from the server could not be decoded; resuming from the last seq applied')
     })
@@ -203,16 +201,10 @@ export class DashboardClient {
     socket.on('snapshot', (snapshot) => this.inbox.plain(() => this.applySnapshot(snapshot)))
     socket.on('events', (events) => this.inbox.plain(() => this.applyEvents(events)))
     socket.on('snapshot:deflate-raw', (data) =>
-      this.inbox.decoded(
-        () => this.decode<Snapshot>(data),
-        (snapshot) => this.applySnapshot(snapshot),
-      ),
+      this.inbox.compressed(data, (snapshot: Snapshot) => this.applySnapshot(snapshot)),
     )
     socket.on('events:deflate-raw', (data) =>
-      this.inbox.decoded(
-        () => this.decode<DomainEvent[]>(data),
-        (events) => this.applyEvents(events),
-      ),
+      this.inbox.compressed(data, (events: DomainEvent[]) => this.applyEvents(events)),
     )
 
     this.connection.on('state', (transition) => {
@@ -284,7 +276,7 @@ export class DashboardClient {
 
   private auth(): DashboardAuth {
     const { token } = this.options
-    const offer: DashboardAuth = this.inflate ? { token, encoding: 'deflate-raw' } : { token }
+    const offer: DashboardAuth = this.inbox.inflate ? { token, encoding: 'deflate-raw' } : { token }
     return this.seq !== null && this.instance !== null
       ? { ...offer, sinceSeq: this.seq, instance: this.instance }
       : offer
@@ -311,11 +303,6 @@ export class DashboardClient {
     const last = events.at(-1)
     if (last && (this.seq === null || last.seq > this.seq)) this.seq = last.seq
     this.events.emit('events', events)
-  }
-
-  private async decode<T>(base64: string): Promise<T> {
-    if (!this.inflate) throw new Error('compressed message received, but this client cannot inflate')
-    return JSON.parse(await this.inflate(fromBase64(base64))) as T
   }
 
   private startPolling(): void {

@@ -16,8 +16,14 @@ export class Inbox {
   private waiting = 0
   private broken = false
 
-  /** `failed`: a message could not be decoded (the sequence is broken until `resume`). */
-  constructor(private readonly failed: (error: unknown) => void) {}
+  /**
+   * `inflate`: raw DEFLATE, or null when this client cannot (it then offers no compression).
+   * `failed`: a message could not be decoded (the sequence is broken until `resume`).
+   */
+  constructor(
+    readonly inflate: Inflate | null,
+    private readonly failed: (error: unknown) => void,
+  ) {}
 
   /** Whether messages wait to be decoded or applied. */
   get busy(): boolean {
@@ -39,6 +45,14 @@ export class Inbox {
     const value = decode()
     value.catch(() => {})
     this.enqueue(async () => apply(await value))
+  }
+
+  /** A `*:deflate-raw` message (base64 of raw DEFLATE of JSON): inflated, parsed, then applied in turn. */
+  compressed<T>(base64: string, apply: (value: T) => void): void {
+    this.decoded(async () => {
+      if (!this.inflate) throw new Error('compressed message received, but this client cannot inflate')
+      return JSON.parse(await this.inflate(fromBase64(base64))) as T
+    }, apply)
   }
 
   /** Resolves once every message received so far is applied (or dropped). */

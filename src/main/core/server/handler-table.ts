@@ -49,7 +49,7 @@ const ignore: Ack<unknown> = () => {}
  * event shared by every connection, which finds its context by the socket
  * it is called on — so a connection costs its context, not a handful of
  * closures per event (~3 KB of heap per viewer; docs/performance.md,
- * scenario 12).
+ * scenario 13).
  */
 export function mounter<M, C>(
   table: HandlerTable<M, C>,
