@@ -201,6 +201,8 @@ export interface BytesRequest {
   token: string
   durationMs: number
   pollIntervalMs: number
+  /** What the push viewer offers (default `json`). */
+  encoding?: BenchEncoding
 }
 
 export interface TrafficCount {

@@ -136,49 +136,70 @@ async function settle(server: ServerHandle, pool: ClientPool): Promise<void> {
   await sleep(1000)
 }
 
-export async function searchCapacity(
-  server: ServerHandle,
-  pool: ClientPool,
+/** One server and its viewers, searched beside others (`searchTogether`). */
+export interface CapacitySubject {
+  label: string
+  server: ServerHandle
+  pool: ClientPool
+}
+
+export interface SearchOptions {
+  start: number
+  max: number
+  durationMs: number
+  bisections: number
+  clients: number
+}
+
+/**
+ * Searches the capacity of several subjects at once, cell by cell: at each
+ * rate every subject still searching runs its step, one after the other, so
+ * that what the rest of the machine does weighs on all of them alike (the
+ * others stay connected and idle meanwhile). Doubling first, then bisection
+ * rounds, each subject on its own interval.
+ */
+export async function searchTogether(
+  subjects: readonly CapacitySubject[],
   kind: CapacityKind,
-  options: { start: number; max: number; durationMs: number; bisections: number; clients: number },
+  options: SearchOptions,
   log: (line: string) => void = () => {},
-): Promise<CapacityResult> {
-  const steps: CapacityStep[] = []
-  const run = async (rate: number): Promise<boolean> => {
+): Promise<CapacityResult[]> {
+  const state = subjects.map(() => ({ pass: 0, fail: 0, steps: [] as CapacityStep[] }))
+  const run = async (i: number, rate: number): Promise<boolean> => {
+    const { server, pool, label } = subjects[i]!
     let result = await step(server, pool, kind, rate, options.durationMs, options.clients)
-    steps.push(result)
-    log(describe(kind, result))
+    state[i]!.steps.push(result)
+    log(describe(label, kind, result))
     if (!result.pass && (result.otherPct ?? 0) >= NOISY_PCT) {
       await settle(server, pool)
       await waitQuiet(30)
       result = { ...(await step(server, pool, kind, rate, options.durationMs, options.clients)), rerun: true }
-      steps.push(result)
-      log(describe(kind, result))
+      state[i]!.steps.push(result)
+      log(describe(label, kind, result))
     }
     if (!result.pass) await settle(server, pool)
+    if (result.pass) state[i]!.pass = Math.max(state[i]!.pass, rate)
+    else state[i]!.fail = state[i]!.fail === 0 ? rate : Math.min(state[i]!.fail, rate)
     return result.pass
   }
-  let pass = 0
-  let fail = 0
   for (let rate = options.start; rate <= options.max; rate *= 2) {
-    if (await run(rate)) pass = rate
-    else {
-      fail = rate
-      break
+    const searching = state.flatMap((entry, i) => (entry.fail === 0 ? [i] : []))
+    if (searching.length === 0) break
+    for (const i of searching) await run(i, rate)
+  }
+  for (let round = 0; round < options.bisections; round++) {
+    for (const [i, entry] of state.entries()) {
+      if (entry.pass === 0 || entry.fail === 0) continue
+      const middle = Math.round(Math.sqrt(entry.pass * entry.fail) / 10) * 10
+      if (middle > entry.pass && middle < entry.fail) await run(i, middle)
     }
   }
-  for (let i = 0; i < options.bisections && pass > 0 && fail > 0; i++) {
-    const middle = Math.round(Math.sqrt(pass * fail) / 10) * 10
-    if (middle <= pass || middle >= fail) break
-    if (await run(middle)) pass = middle
-    else fail = middle
-  }
-  return { kind, capacity: pass, steps }
+  return state.map((entry) => ({ kind, capacity: entry.pass, steps: entry.steps }))
 }
 
-function describe(kind: CapacityKind, step: CapacityStep): string {
+function describe(label: string, kind: CapacityKind, step: CapacityStep): string {
   return (
-    `    ${kind} ${step.targetPerS}/s${step.rerun ? ' (re-run)' : ''}: ${step.pass ? 'pass' : `fail — ${step.why}`}; ` +
+    `    ${label}, ${kind} ${step.targetPerS}/s${step.rerun ? ' (re-run)' : ''}: ${step.pass ? 'pass' : `fail — ${step.why}`}; ` +
     `in ${step.inPerS}/s, delivered ${(step.delivered * 100).toFixed(2)} %, p50/p99 ${step.p50}/${step.p99} ms, ` +
     `server ${step.serverCpuPct} %, clients ${step.clientsCpuPct.join('+')} %, others ${step.otherPct ?? '?'} %` +
     (step.clientLimit ? ` — client-limited: ${step.clientLimit}` : '')

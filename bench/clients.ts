@@ -149,13 +149,13 @@ serve<ClientsApi>({
     }
   },
 
-  async bytes({ url, token, durationMs, pollIntervalMs }): Promise<BytesReport> {
+  async bytes({ url, token, durationMs, pollIntervalMs, encoding }): Promise<BytesReport> {
     const pushProxy = ByteProxy.forUrl(url)
     const pollProxy = ByteProxy.forUrl(url)
     const pushUrl = await pushProxy.listen()
     const pollUrl = await pollProxy.listen()
     const own = new Recorder()
-    const push = new Viewer(pushUrl, token, own)
+    const push = new Viewer(pushUrl, token, own, encoding)
     const poller = new Poller(pollUrl, token)
     try {
       await push.ready(10_000)

@@ -6,7 +6,7 @@
  * small) and with the finished-task history at its bound (500 tasks), as on
  * any server that has run the demo for a few minutes.
  */
-import { BENCH_TOKENS, type BytesReport } from '../api'
+import { BENCH_TOKENS, type BenchEncoding, type BytesReport } from '../api'
 import { sleep } from '../child'
 import { NO_DEMO, withProcesses } from '../harness'
 import type { Scenario, ScenarioOutcome } from '../scenario'
@@ -39,6 +39,7 @@ export async function measureBytes(
   freshMs: number,
   fullMs: number,
   compression: boolean,
+  encoding: BenchEncoding = 'json',
 ): Promise<{ fresh: BytesPhase | null; full: BytesPhase }> {
   return withProcesses(
     { ...NO_DEMO, demo: true, demoAgents: AGENTS, demoRate: DEMO_RATE, injectorAgents: 20, compression },
@@ -47,7 +48,7 @@ export async function measureBytes(
         summarize(
           await clients.caller.call(
             'bytes',
-            { url: server.url, token: BENCH_TOKENS.viewer, durationMs, pollIntervalMs: 1000 },
+            { url: server.url, token: BENCH_TOKENS.viewer, durationMs, pollIntervalMs: 1000, encoding },
             durationMs + 60_000,
           ),
         )

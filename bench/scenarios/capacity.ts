@@ -3,17 +3,20 @@
  * server on the same clients: the highest rate of immediate events (error
  * log lines, which leave at the end of the turn) and of batched events (info
  * log lines, 1 s window, 100 a batch) at which ≥ 99.9 % reach every viewer
- * as events within 1 s (2 s) of being emitted (capacity-search.ts). Modes: plain JSON; `deflate-raw`
- * negotiated by every viewer (compressed once per batch); per-socket
- * permessage-deflate (`--ws-compression`, or the bare server's
- * `perMessageDeflate`) with plain-JSON viewers. The clients run in two
- * processes (client-pool.ts), so that one process parsing for all 100 is
- * not what is measured; each step says when they were the limit anyway.
+ * as events within 1 s (2 s) of being emitted (capacity-search.ts). Modes:
+ * plain JSON; `deflate-raw` negotiated by every viewer (compressed once per
+ * batch); per-socket permessage-deflate (`--ws-compression`, or the bare
+ * server's `perMessageDeflate`) with plain-JSON viewers. Every mode has its
+ * server and its 100 viewers connected throughout, and the search runs them
+ * cell by cell (each rate for each mode in turn), so that other programs on
+ * the machine weigh on all alike. The clients of a mode run in two processes
+ * (client-pool.ts), so that one process parsing for all 100 is not what is
+ * measured; each step says when they were the limit anyway.
  */
 import { BENCH_TOKENS, type BenchEncoding, type ServerSetup } from '../api'
 import { sleep } from '../child'
 import { ClientPool } from '../client-pool'
-import { searchCapacity, type CapacityKind, type CapacityResult } from '../capacity-search'
+import { searchTogether, type CapacityKind, type CapacityResult, type CapacitySubject } from '../capacity-search'
 import { NO_DEMO, startServer, type RunSettings } from '../harness'
 import type { Scenario, ScenarioOutcome, Verdict } from '../scenario'
 import { table } from '../table'
@@ -67,48 +70,64 @@ export interface ModeResult {
   results: CapacityResult[]
 }
 
-export async function measureMode(
+/**
+ * The modes of one group side by side: a server and a client pool each, all
+ * connected, searched cell by cell (capacity-search.ts `searchTogether`).
+ */
+export async function measureGroup(
   settings: RunSettings,
-  mode: Mode,
+  modes: readonly Mode[],
   kinds: readonly CapacityKind[],
   log: (line: string) => void,
-): Promise<ModeResult> {
-  const server = await startServer(mode.setup)
-  const pool = new ClientPool(PROCESSES)
+): Promise<ModeResult[]> {
+  const subjects: (CapacitySubject & { mode: Mode; negotiated: boolean })[] = []
   try {
-    const connect = await pool.connect({
-      url: server.url,
-      token: BENCH_TOKENS.viewer,
-      count: CLIENTS,
-      wave: 50,
-      timeoutMs: 20_000,
-      encoding: mode.encoding,
-    })
-    if (connect.failed > 0) throw new Error(`${connect.failed} clients failed to connect: ${connect.errors.join('; ')}`)
-    const negotiated = mode.setup.compression ? connect.deflate : mode.encoding === 'json' || connect.deflateRaw
-    await sleep(1000)
-    const results: CapacityResult[] = []
-    for (const kind of kinds) {
-      log(`  ${mode.label}, ${kind}:`)
-      results.push(
-        await searchCapacity(
-          server,
-          pool,
-          kind,
-          {
-            ...SEARCH[kind],
-            durationMs: settings.quick ? 2000 : 5000,
-            bisections: settings.quick ? 1 : 3,
-            clients: CLIENTS,
-          },
-          log,
-        ),
-      )
+    for (const mode of modes) {
+      const server = await startServer(mode.setup)
+      const pool = new ClientPool(PROCESSES)
+      subjects.push({ label: mode.label, server, pool, mode, negotiated: false })
+      const connect = await pool.connect({
+        url: server.url,
+        token: BENCH_TOKENS.viewer,
+        count: CLIENTS,
+        wave: 50,
+        timeoutMs: 20_000,
+        encoding: mode.encoding,
+      })
+      if (connect.failed > 0)
+        throw new Error(`${mode.label}: ${connect.failed} clients failed: ${connect.errors.join('; ')}`)
+      subjects.at(-1)!.negotiated = mode.setup.compression
+        ? connect.deflate
+        : mode.encoding === 'json' || connect.deflateRaw
     }
-    return { mode: mode.name, label: mode.label, negotiated, results }
+    await sleep(1000)
+    const results = new Map<string, CapacityResult[]>()
+    for (const kind of kinds) {
+      log(`  ${kind}: ${modes.map((mode) => mode.label).join(' | ')}`)
+      const found = await searchTogether(
+        subjects,
+        kind,
+        {
+          ...SEARCH[kind],
+          durationMs: settings.quick ? 2000 : 5000,
+          bisections: settings.quick ? 1 : 3,
+          clients: CLIENTS,
+        },
+        log,
+      )
+      found.forEach((result, i) => results.set(modes[i]!.name, [...(results.get(modes[i]!.name) ?? []), result]))
+    }
+    return subjects.map(({ mode, negotiated }) => ({
+      mode: mode.name,
+      label: mode.label,
+      negotiated,
+      results: results.get(mode.name) ?? [],
+    }))
   } finally {
-    await pool.stop()
-    await server.child.stop('stop')
+    for (const { pool, server } of subjects) {
+      await pool.stop()
+      await server.child.stop('stop')
+    }
   }
 }
 
@@ -119,14 +138,14 @@ function capacityOf(rows: ModeResult[], mode: string, kind: CapacityKind): numbe
 export const capacity: Scenario = {
   name: 'capacity',
   summary:
-    'immediate and batched capacity at 100 clients (≥ 99.9 % as events), compression off and on, vs bare Socket.IO',
+    'immediate and batched capacity at 100 clients (≥ 99.9 % as events, in time), compression off and on, vs bare Socket.IO',
   async run(settings): Promise<ScenarioOutcome> {
+    // Every mode side by side, cell by cell (a quick run: the core's plain and deflate-raw only).
     const modes = settings.quick
-      ? MODES.filter((mode) => mode.name.startsWith('core-') && !mode.name.endsWith('ws-deflate'))
+      ? MODES.filter((mode) => mode.name === 'core-json' || mode.name === 'core-deflate-raw')
       : MODES
     const kinds: CapacityKind[] = ['immediate', 'batched']
-    const rows: ModeResult[] = []
-    for (const mode of modes) rows.push(await measureMode(settings, mode, kinds, (line) => console.log(line)))
+    const rows = await measureGroup(settings, modes, kinds, (line) => console.log(line))
 
     const verdicts: Verdict[] = kinds.map((kind) => {
       const off = capacityOf(rows, 'core-json', kind) ?? 0
