@@ -17,7 +17,7 @@ export const BENCH_TOKEN_ENV = {
 }
 
 export interface ServerSetup {
-  /** A bare Socket.IO server instead of the core: the floor of the latency figures. */
+  /** A bare Socket.IO server instead of the core: the floor of the latency and capacity figures. */
   baseline?: boolean
   /** Run the demo swarm (simulated agents and tasks at real pace). */
   demo: boolean
@@ -32,8 +32,10 @@ export interface ServerSetup {
   rendererDir?: string
   /** `--database` (the history backend); default SQLite in the temporary data dir. */
   database?: string
-  /** More flags for the core (e.g. `--retention-tasks`). */
-  args?: string[]
+  /** More command-line flags for the core, e.g. raised viewer caps; scenarios print the ones they set. */
+  flags?: string[]
+  /** The core as built in out/main (bench/built-core.ts), not the sources under tsx: for memory figures. */
+  built?: boolean
 }
 
 export interface ServerReady {
@@ -84,12 +86,17 @@ export interface ProcessSample {
 
 export interface ServerApi {
   start: [ServerSetup, ServerReady]
+  /** The seq of the last event (the core's, or the bare server's). */
+  seq: [null, number]
   runLoad: [LoadSpec, LoadReport]
   /** Finishes `tasks` quick tasks on the injector's agents, then removes those agents: a server with its task history full. */
   prefill: [{ tasks: number }, LoadReport]
   sample: [{ gc: boolean }, ProcessSample]
   stop: [null, null]
 }
+
+/** What a viewer offers in its handshake (`auth.encoding`); `json`: nothing, as old clients. */
+export type BenchEncoding = 'json' | 'deflate-raw'
 
 export interface ConnectRequest {
   url: string
@@ -98,6 +105,8 @@ export interface ConnectRequest {
   /** Connections opened at once. */
   wave: number
   timeoutMs: number
+  /** Default `json`. */
+  encoding?: BenchEncoding
 }
 
 export interface ConnectReport {
@@ -106,7 +115,37 @@ export interface ConnectReport {
   ms: number
   /** Whether the WebSocket negotiated permessage-deflate. */
   deflate: boolean
+  /** Whether every viewer's server said it would send deflate-raw (`welcome.encoding`). */
+  deflateRaw: boolean
   errors: string[]
+}
+
+/** Delivery of the events between two seqs, for the capacity scenario. */
+export interface WindowRequest {
+  /** The server's seq when the step began (its events are not counted) … */
+  from: number
+  /** … and when it ended. */
+  to: number
+  /** Wait up to this long for every viewer to reach `to`. */
+  timeoutMs: number
+}
+
+/** Sparse latency histogram: [bin, count] pairs of 0.1 ms bins (Histogram.toSparse). */
+export type SparseHistogram = [number, number][]
+
+export interface WindowReport {
+  clients: number
+  connected: number
+  disconnects: number
+  resyncs: number
+  outOfOrder: number
+  /** Events of the window that reached a viewer as events, summed over viewers. */
+  delivered: number
+  /** Viewers whose last seq reached `to` within the timeout. */
+  reached: number
+  waitedMs: number
+  /** Arrival − `at` of every event received since the reset, all channels. */
+  delays: SparseHistogram
 }
 
 export interface Distribution {
@@ -162,6 +201,8 @@ export interface BytesRequest {
   token: string
   durationMs: number
   pollIntervalMs: number
+  /** What the push viewer offers (default `json`). */
+  encoding?: BenchEncoding
 }
 
 export interface TrafficCount {
@@ -262,8 +303,19 @@ export interface SubmitRunReport {
   latency: Distribution
 }
 
+/** Terminal task events' delays, to merge over client processes (client-pool.ts). */
+export interface ImmediateDetail {
+  disconnects: number
+  /** Every arrival at every viewer. */
+  delays: SparseHistogram
+  /** Per seq, the delay at the first viewer of this process it reached. */
+  first: [number, number][]
+}
+
 export interface ClientsApi {
   connect: [ConnectRequest, ConnectReport]
+  window: [WindowRequest, WindowReport]
+  immediate: [null, ImmediateDetail]
   reset: [null, null]
   stats: [null, ClientStats]
   converge: [ConvergeRequest, ConvergeReport]

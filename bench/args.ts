@@ -17,7 +17,8 @@ export const USAGE = `Usage: npm run bench -- [options]
                      use under a quarter of a core (the machine may be shared)
   --help             this text
 
-Scenarios: latency, batched, throughput, memory, bytes, renderer, soak, compression, agent-rate, submit, hostile
+Scenarios: latency, batched, throughput, memory, bytes, renderer, soak, compression, capacity, viewers,
+           agent-rate, submit, hostile
 Only when named (long): search (fills 1,000,000 tasks per backend first, ~20 minutes; --quick: 100,000)
 Results: a table per scenario on the console, and bench/results/<date>.json`
 

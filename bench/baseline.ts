@@ -1,21 +1,30 @@
 /**
- * The floor under the latency figures: a bare Socket.IO server (same
- * transport settings as the core, no coordinator, no pipeline) broadcasting
- * batches shaped like the core's under the latency load — one task's life
- * (queued, assigned, agent busy, running, agent idle, succeeded) per batch,
- * flushed when the task ends, slimmed and merged by the core's own `Slimmer`
- * and `Batcher` so the bytes are the core's — to the same clients. What it measures is what this
- * machine, Socket.IO and the client process cost by themselves.
+ * The floor under the latency and capacity figures: a bare Socket.IO server
+ * (same transport settings as the core, no coordinator, no pipeline, no
+ * bounds) broadcasting batches shaped like the core's to the same clients.
+ * Under the latency load, one task's life (queued, assigned, agent busy,
+ * running, agent idle, succeeded) per batch, flushed when the task ends;
+ * under a log-line load, the lines batched by the core's own Batcher (error
+ * lines at the end of the turn, the others by the 1 s window or 100 at a
+ * time). A viewer that offers `auth.encoding: 'deflate-raw'` gets each batch
+ * deflated once for all such viewers, in base64, as from the core; `compression` turns
+ * on permessage-deflate, as `--ws-compression` does. Task changes are slimmed
+ * by the core's own `Slimmer`, so the bytes are the core's. What it measures is
+ * what this machine, Socket.IO and the client processes cost by themselves.
  */
 import { createServer } from 'node:http'
 import type { AddressInfo } from 'node:net'
-import { Server } from 'socket.io'
+import { deflateRawSync } from 'node:zlib'
+import { Server, type Socket } from 'socket.io'
 import { Batcher } from '../src/main/core/pipeline/batcher'
 import { Slimmer } from '../src/main/core/pipeline/slim'
 import type { Agent, MetricsSample, Task } from '../src/shared/domain'
 import type { DomainEvent, SwarmChange } from '../src/shared/events'
 import { DASHBOARD_NAMESPACE, type Snapshot } from '../src/shared/protocol'
 import type { LoadReport, LoadSpec } from './api'
+import { logLine, pace } from './pacing'
+
+const COMPRESS_MIN_BYTES = 512
 
 const SAMPLE: MetricsSample = {
   at: 0,
@@ -29,15 +38,23 @@ const SAMPLE: MetricsSample = {
 
 export class Baseline {
   private readonly http = createServer()
-  private readonly io = new Server(this.http, { serveClient: false, perMessageDeflate: false })
-  private seq = 0
+  private readonly io: Server
+  private readonly batcher = new Batcher({ send: (events) => this.emit(events) })
   private readonly slim = new Slimmer()
   private readonly agent = benchAgent(Date.now())
+  seq = 0
 
-  constructor() {
+  constructor(compression = false) {
+    this.io = new Server(this.http, {
+      serveClient: false,
+      perMessageDeflate: compression ? { threshold: 1024 } : false,
+    })
     // Announced once, so the batches carry the agent's changes only, as the core's do.
     this.slim.project({ type: 'agent:status', at: this.agent.joinedAt, agent: this.agent })
-    this.io.of(DASHBOARD_NAMESPACE).on('connection', (socket) => {
+    this.io.of(DASHBOARD_NAMESPACE).on('connection', (socket: Socket) => {
+      const deflate = (socket.handshake.auth as { encoding?: unknown }).encoding === 'deflate-raw'
+      void socket.join(deflate ? 'deflate-raw' : 'json')
+      socket.emit('welcome', { encoding: deflate ? 'deflate-raw' : 'json' })
       const snapshot: Snapshot = {
         seq: this.seq,
         agents: [this.agent],
@@ -54,14 +71,24 @@ export class Baseline {
     return `http://127.0.0.1:${(this.http.address() as AddressInfo).port}`
   }
 
-  /** Emits `tasksPerS` immediate batches per second for `durationMs`. */
+  /** Tasks: `tasksPerS` immediate batches per second. Log lines: batched as the core batches them. */
   async run(spec: LoadSpec): Promise<LoadReport> {
+    if (spec.heartbeatsPerS > 0) throw new Error('the baseline sends tasks or log lines, not heartbeats')
+    if (spec.logsPerS > 0) {
+      const paced = await pace(spec, {
+        log: (n) => this.batcher.push(this.logEvent(spec, n)),
+        heartbeat: () => {},
+        task: (n) => this.emit(this.batch(n)),
+      })
+      this.batcher.flush()
+      return { ...paced, completed: paced.tasks, undrained: 0 }
+    }
     const started = performance.now()
     let tasks = 0
     await new Promise<void>((resolve) => {
       const timer = setInterval(
         () => {
-          this.io.of(DASHBOARD_NAMESPACE).emit('events', this.batch(tasks++))
+          this.emit(this.batch(tasks++))
           if (performance.now() - started >= spec.durationMs) {
             clearInterval(timer)
             resolve()
@@ -74,7 +101,33 @@ export class Baseline {
     return { durationMs, logs: 0, heartbeats: 0, tasks, completed: tasks, maxTickLateMs: 0, undrained: 0 }
   }
 
+  /** One batch to every viewer: plain JSON, and deflated once for the viewers that asked for it. */
+  private emit(events: DomainEvent[]): void {
+    const namespace = this.io.of(DASHBOARD_NAMESPACE)
+    namespace.to('json').emit('events', events)
+    if (namespace.adapter.rooms.get('deflate-raw')?.size) {
+      const json = JSON.stringify(events)
+      if (json.length < COMPRESS_MIN_BYTES) namespace.to('deflate-raw').emit('events', events)
+      else
+        namespace.to('deflate-raw').compress(false).emit('events:deflate-raw', deflateRawSync(json).toString('base64'))
+    }
+  }
+
+  private logEvent(spec: LoadSpec, n: number): DomainEvent {
+    const agentId = `bench-${String((n % 20) + 1).padStart(3, '0')}`
+    return {
+      seq: ++this.seq,
+      type: 'task:log',
+      at: Date.now(),
+      taskId: '',
+      agentId,
+      level: spec.logLevel ?? 'info',
+      message: logLine(spec, n, agentId),
+    }
+  }
+
   async stop(): Promise<void> {
+    this.batcher.stop()
     this.io.disconnectSockets(true)
     await new Promise<void>((resolve) => this.io.close(() => resolve()))
   }

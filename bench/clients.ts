@@ -5,7 +5,7 @@
  * its top task rate, and task submissions at the top accepted rate. Driven over IPC.
  */
 import type { Snapshot } from '../src/shared/protocol'
-import type { BytesReport, ClientsApi, ConnectReport, ConvergeReport } from './api'
+import type { BytesReport, ClientsApi, ConnectReport, ConvergeReport, WindowReport } from './api'
 import { ByteProxy } from './byte-proxy'
 import { deflateEstimate } from './deflate-estimate'
 import { eventSizes } from './event-sizes'
@@ -32,11 +32,14 @@ async function fetchSnapshot(url: string, token: string): Promise<Snapshot> {
 }
 
 serve<ClientsApi>({
-  async connect({ url, token, count, wave, timeoutMs }) {
+  async connect({ url, token, count, wave, timeoutMs, encoding }) {
     const started = performance.now()
-    const report: ConnectReport = { connected: 0, failed: 0, ms: 0, deflate: false, errors: [] }
+    const report: ConnectReport = { connected: 0, failed: 0, ms: 0, deflate: false, deflateRaw: false, errors: [] }
     for (let first = 0; first < count; first += wave) {
-      const batch = Array.from({ length: Math.min(wave, count - first) }, () => new Viewer(url, token, recorder))
+      const batch = Array.from(
+        { length: Math.min(wave, count - first) },
+        () => new Viewer(url, token, recorder, encoding),
+      )
       const results = await Promise.allSettled(batch.map((viewer) => viewer.ready(timeoutMs)))
       results.forEach((result, i) => {
         if (result.status === 'fulfilled') {
@@ -52,12 +55,39 @@ serve<ClientsApi>({
     }
     report.ms = Math.round(performance.now() - started)
     report.deflate = viewers.length > 0 && viewers.every((viewer) => viewer.deflate())
+    report.deflateRaw = viewers.length > 0 && viewers.every((viewer) => viewer.encoding === 'deflate-raw')
     return report
   },
 
   async reset() {
     recorder.reset()
+    for (const viewer of viewers) viewer.gaps = []
     return null
+  },
+
+  async window({ from, to, timeoutMs }): Promise<WindowReport> {
+    const started = performance.now()
+    const behind = () => viewers.some((viewer) => viewer.connected && viewer.lastSeq < to)
+    while (behind() && performance.now() - started < timeoutMs) await sleep(20)
+    return {
+      clients: viewers.length,
+      connected: viewers.filter((viewer) => viewer.connected).length,
+      disconnects: recorder.disconnects,
+      resyncs: recorder.resyncs,
+      outOfOrder: recorder.outOfOrder,
+      delivered: viewers.reduce((sum, viewer) => sum + viewer.deliveredIn(from, to), 0),
+      reached: viewers.filter((viewer) => viewer.lastSeq >= to).length,
+      waitedMs: Math.round(performance.now() - started),
+      delays: recorder.all.toSparse(),
+    }
+  },
+
+  async immediate() {
+    return {
+      disconnects: recorder.disconnects,
+      delays: recorder.immediate.toSparse(),
+      first: recorder.firstOf('immediate'),
+    }
   },
 
   async stats() {
@@ -120,13 +150,13 @@ serve<ClientsApi>({
     }
   },
 
-  async bytes({ url, token, durationMs, pollIntervalMs }): Promise<BytesReport> {
+  async bytes({ url, token, durationMs, pollIntervalMs, encoding }): Promise<BytesReport> {
     const pushProxy = ByteProxy.forUrl(url)
     const pollProxy = ByteProxy.forUrl(url)
     const pushUrl = await pushProxy.listen()
     const pollUrl = await pollProxy.listen()
     const own = new Recorder()
-    const push = new Viewer(pushUrl, token, own)
+    const push = new Viewer(pushUrl, token, own, encoding)
     const poller = new Poller(pollUrl, token)
     try {
       await push.ready(10_000)

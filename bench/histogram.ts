@@ -29,6 +29,24 @@ export class Histogram {
     this.max = Math.max(this.max, other.max)
   }
 
+  /** The non-empty bins, to merge histograms of several processes (`addSparse`). */
+  toSparse(): [number, number][] {
+    const bins: [number, number][] = []
+    for (let i = 0; i <= BINS; i++) if (this.bins[i]! > 0) bins.push([i, this.bins[i]!])
+    return bins
+  }
+
+  /** Adds another process's bins (their mean and maximum are taken as the bins' upper edges). */
+  addSparse(bins: readonly [number, number][]): void {
+    for (const [bin, count] of bins) {
+      this.bins[bin]! += count
+      this.count += count
+      const value = Math.min(bin + 1, BINS) * BIN_MS
+      this.sum += value * count
+      if (value > this.max) this.max = value
+    }
+  }
+
   reset(): void {
     this.bins.fill(0)
     this.count = 0
@@ -46,6 +64,14 @@ export class Histogram {
       if (seen >= rank) return i === BINS ? this.max : Math.min(this.max, (i + 1) * BIN_MS)
     }
     return this.max
+  }
+
+  /** How many samples were at most `ms` (to the bin). */
+  countUpTo(ms: number): number {
+    let seen = 0
+    const last = Math.min(BINS, Math.floor(ms / BIN_MS))
+    for (let i = 0; i <= last; i++) seen += this.bins[i]!
+    return seen
   }
 
   summary(): Distribution {

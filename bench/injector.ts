@@ -1,15 +1,12 @@
 /**
  * Puts a measured load on the coordinator from inside the server process:
  * log lines, agent heartbeats and short tasks at given rates, through the
- * same public methods remote agents end up calling. Runs for a bounded time
- * and catches up at most 100 ms of lag, so a saturated server shows as a
- * lower achieved rate rather than as an ever-growing burst.
+ * same public methods remote agents end up calling, paced by pacing.ts.
  */
 import type { Coordinator } from '../src/main/core/coordinator/coordinator'
 import type { LoadReport, LoadSpec } from './api'
+import { logLine, pace } from './pacing'
 
-const TICK_MS = 5
-const MAX_CATCH_UP_S = 0.1
 const DRAIN_TIMEOUT_MS = 10_000
 const CAPABILITY = 'bench'
 
@@ -40,61 +37,24 @@ export class Injector {
     if (this.agentIds.length === 0 && spec.heartbeatsPerS + spec.tasksPerS > 0) throw new Error('no injector agents')
     this.running = true
     this.taskMs = spec.taskMs
-    const done = { logs: 0, heartbeats: 0, tasks: 0 }
-    const skipped = { logs: 0, heartbeats: 0, tasks: 0 }
     const completedBefore = this.completed
-    const started = performance.now()
-    let last = started
-    let maxTickLateMs = 0
     let agent = 0
-    const owed = (kind: keyof typeof done, perS: number, elapsedS: number) => {
-      const due = Math.floor(perS * elapsedS) - done[kind] - skipped[kind]
-      const cap = Math.ceil(perS * MAX_CATCH_UP_S)
-      if (due > cap) skipped[kind] += due - cap
-      return Math.min(due, cap)
-    }
     const nextAgent = () => this.agentIds[agent++ % this.agentIds.length]!
-
-    await new Promise<void>((resolve) => {
-      const timer = setInterval(() => {
-        const now = performance.now()
-        maxTickLateMs = Math.max(maxTickLateMs, now - last - TICK_MS)
-        last = now
-        const elapsedS = Math.min(now - started, spec.durationMs) / 1000
-        for (let n = owed('logs', spec.logsPerS, elapsedS); n > 0; n--) {
-          const id = nextAgent()
-          const line = `bench step ${done.logs}: processed a batch of records on ${id}`
-          const text = spec.logBytes ? line.padEnd(spec.logBytes, '.') : line
-          this.coordinator.reportLog(id, null, spec.logLevel ?? 'info', text)
-          done.logs++
-        }
-        for (let n = owed('heartbeats', spec.heartbeatsPerS, elapsedS); n > 0; n--) {
-          this.coordinator.heartbeat(nextAgent(), {
-            cpu: Math.round(Math.random() * 1000) / 10,
-            memoryMb: 200 + Math.round(Math.random() * 300),
-          })
-          done.heartbeats++
-        }
-        for (let n = owed('tasks', spec.tasksPerS, elapsedS); n > 0; n--) {
-          this.submit(done.tasks)
-          done.tasks++
-        }
-        if (now - started >= spec.durationMs) {
-          clearInterval(timer)
-          resolve()
-        }
-      }, TICK_MS)
+    const paced = await pace(spec, {
+      log: (n) => {
+        const id = nextAgent()
+        this.coordinator.reportLog(id, null, spec.logLevel ?? 'info', logLine(spec, n, id))
+      },
+      heartbeat: () =>
+        this.coordinator.heartbeat(nextAgent(), {
+          cpu: Math.round(Math.random() * 1000) / 10,
+          memoryMb: 200 + Math.round(Math.random() * 300),
+        }),
+      task: (n) => this.submit(n),
     })
-    const durationMs = performance.now() - started
     const undrained = await this.drain()
     this.running = false
-    return {
-      durationMs,
-      ...done,
-      completed: this.completed - completedBefore,
-      maxTickLateMs: Math.round(maxTickLateMs),
-      undrained,
-    }
+    return { ...paced, completed: this.completed - completedBefore, undrained }
   }
 
   /** Takes the injector's agents out of the swarm (their finished tasks stay in the history). */

@@ -5,6 +5,8 @@ import { Histogram } from './histogram'
 
 export class Recorder {
   readonly immediate = new Histogram()
+  /** Every event, whatever its channel (the capacity scenario). */
+  readonly all = new Histogram()
   readonly channels = Object.fromEntries(CHANNELS.map((channel) => [channel, new Histogram()])) as Record<
     Channel,
     Histogram
@@ -20,6 +22,7 @@ export class Recorder {
 
   reset(): void {
     this.immediate.reset()
+    this.all.reset()
     for (const histogram of Object.values(this.channels)) histogram.reset()
     this.messages = 0
     this.events = 0
@@ -33,6 +36,13 @@ export class Recorder {
   /** Notes the first arrival of an event (bounded: heavy runs stop noting after 200,000 events). */
   firstArrival(seq: number, channel: Channel | 'immediate', delay: number): void {
     if (this.first.size < 200_000 && !this.first.has(seq)) this.first.set(seq, { channel, delay })
+  }
+
+  /** The first arrivals of one channel, per seq. */
+  firstOf(channel: Channel | 'immediate'): [number, number][] {
+    const pairs: [number, number][] = []
+    for (const [seq, entry] of this.first) if (entry.channel === channel) pairs.push([seq, entry.delay])
+    return pairs
   }
 
   private firstSummary(channel: Channel | 'immediate'): Distribution {

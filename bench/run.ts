@@ -15,6 +15,7 @@ import type { Scenario, Verdict } from './scenario'
 import { agentRate } from './scenarios/agent-rate'
 import { batched } from './scenarios/batched'
 import { bytes } from './scenarios/bytes'
+import { capacity } from './scenarios/capacity'
 import { compression } from './scenarios/compression'
 import { hostile } from './scenarios/hostile'
 import { latency } from './scenarios/latency'
@@ -24,6 +25,7 @@ import { search } from './scenarios/search'
 import { soak } from './scenarios/soak'
 import { submit } from './scenarios/submit'
 import { throughput } from './scenarios/throughput'
+import { viewers } from './scenarios/viewers'
 import { table } from './table'
 
 const SCENARIOS: Scenario[] = [
@@ -35,6 +37,8 @@ const SCENARIOS: Scenario[] = [
   renderer,
   soak,
   compression,
+  capacity,
+  viewers,
   agentRate,
   submit,
   hostile,

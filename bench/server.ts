@@ -6,9 +6,11 @@
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { createCore, loadConfig, type Core } from '../src/main/core'
-import { BENCH_TOKEN_ENV, type ServerApi, type ServerSetup } from './api'
+import * as sourceCore from '../src/main/core'
+import type { Core } from '../src/main/core'
+import { BENCH_TOKEN_ENV, BENCH_TOKENS, type ServerApi, type ServerSetup } from './api'
 import { Baseline } from './baseline'
+import { loadBuiltCore } from './built-core'
 import { Injector } from './injector'
 import { collectGarbage, sampleProcess } from './process-sample'
 import { serve } from './rpc'
@@ -25,7 +27,7 @@ function argvFor(setup: ServerSetup, dir: string): string[] {
     ...(setup.demo ? [] : ['--no-demo']),
     ...(setup.compression ? ['--ws-compression'] : []),
     ...(setup.database ? ['--database', setup.database] : []),
-    ...(setup.args ?? []),
+    ...(setup.flags ?? []),
   ]
 }
 
@@ -33,15 +35,27 @@ serve<ServerApi>({
   async start(setup) {
     if (core || baseline) throw new Error('already started')
     if (setup.baseline) {
-      baseline = new Baseline()
+      baseline = new Baseline(setup.compression)
       return { url: await baseline.start(), pid: process.pid }
     }
     dataDir = mkdtempSync(join(tmpdir(), 'sm-bench-'))
+    const { createCore, loadConfig } = setup.built ? loadBuiltCore() : sourceCore
     const config = loadConfig(argvFor(setup, dataDir), {}, setup.rendererDir ?? null)
     core = createCore(config, { console: false, env: BENCH_TOKEN_ENV })
     await core.start()
     injector = new Injector(core.coordinator, setup.injectorAgents)
     return { url: core.url, pid: process.pid }
+  },
+
+  async seq() {
+    if (baseline) return baseline.seq
+    if (!core) throw new Error('not started')
+    const response = await fetch(`${core.url}/api/snapshot`, {
+      headers: { authorization: `Bearer ${BENCH_TOKENS.viewer}` },
+      signal: AbortSignal.timeout(10_000),
+    })
+    if (!response.ok) throw new Error(`GET /api/snapshot answered ${response.status}`)
+    return ((await response.json()) as { seq: number }).seq
   },
 
   async runLoad(spec) {

@@ -2,14 +2,20 @@
  * One dashboard viewer, as the renderer is one: a real socket.io-client on
  * /dashboard (WebSocket only) that builds the swarm state from the snapshot
  * and the event batches with the renderer's reducer (src/shared/reducer.ts),
- * and records each event's delay (arrival − `at`).
+ * and records each event's delay (arrival − `at`). With `deflate-raw` it
+ * offers the compressed encoding, as the renderer does, and inflates with
+ * node:zlib (synchronously: the renderer's DecompressionStream is native
+ * code too, and the order of messages stays the socket's), each distinct
+ * message once per process (`inflate`).
  */
+import { inflateRawSync } from 'node:zlib'
 import { io, type Socket } from 'socket.io-client'
 import { isImmediate } from '../src/main/core/pipeline/batcher'
 import { isTerminal } from '../src/shared/statuses'
 import { EVENT_CHANNEL, type DomainEvent } from '../src/shared/events'
-import type { DashboardClientToServer, DashboardServerToClient, Snapshot } from '../src/shared/protocol'
+import type { DashboardClientToServer, DashboardServerToClient, Snapshot, ViewerEncoding } from '../src/shared/protocol'
 import { applyEvent, applySnapshot, createSwarmState, type SwarmLimits } from '../src/shared/reducer'
+import type { BenchEncoding } from './api'
 import { epochNow, type Recorder } from './recorder'
 
 export type ViewerSocket = Socket<DashboardServerToClient, DashboardClientToServer>
@@ -25,22 +31,30 @@ export class Viewer {
   readonly socket: ViewerSocket
   connected = false
   readonly state = createSwarmState(LIMITS)
+  /** What the server said it sends (`welcome.encoding`). */
+  encoding: ViewerEncoding = 'json'
+  /** Seq ranges (from, to] a resync snapshot covered instead of events, since the recorder's reset. */
+  gaps: [number, number][] = []
   private snapshots = 0
 
   constructor(
     url: string,
     token: string,
     private readonly recorder: Recorder,
+    offer: BenchEncoding = 'json',
   ) {
     this.socket = io(`${url}/dashboard`, {
-      auth: { token },
+      auth: offer === 'json' ? { token } : { token, encoding: offer },
       transports: ['websocket'],
       reconnection: false,
       forceNew: true,
       timeout: 20_000,
     })
+    this.socket.on('welcome', (welcome) => (this.encoding = welcome.encoding ?? 'json'))
     this.socket.on('snapshot', (snapshot) => this.applySnapshot(snapshot))
     this.socket.on('events', (events) => this.applyEvents(events))
+    this.socket.on('snapshot:deflate-raw', (data) => this.applySnapshot(inflate(data) as Snapshot))
+    this.socket.on('events:deflate-raw', (data) => this.applyEvents(inflate(data) as DomainEvent[]))
     this.socket.on('disconnect', () => {
       if (this.connected) recorder.disconnects++
       this.connected = false
@@ -51,11 +65,13 @@ export class Viewer {
   ready(timeoutMs: number): Promise<void> {
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error('no snapshot in time')), timeoutMs)
-      this.socket.once('snapshot', () => {
+      const first = () => {
         clearTimeout(timer)
         this.connected = true
         resolve()
-      })
+      }
+      this.socket.once('snapshot', first)
+      this.socket.once('snapshot:deflate-raw', first)
       this.socket.once('connect_error', (error) => {
         clearTimeout(timer)
         reject(error)
@@ -102,8 +118,18 @@ export class Viewer {
     return null
   }
 
+  /** Events of (from, to] this viewer received as events: all but those a resync skipped or not arrived yet. */
+  deliveredIn(from: number, to: number): number {
+    let missing = Math.max(0, to - Math.max(from, this.lastSeq))
+    for (const [lo, hi] of this.gaps) missing += Math.max(0, Math.min(hi, to) - Math.max(lo, from))
+    return Math.max(0, to - from - missing)
+  }
+
   private applySnapshot(snapshot: Snapshot): void {
-    if (this.snapshots++ > 0) this.recorder.resyncs++
+    if (this.snapshots++ > 0) {
+      this.recorder.resyncs++
+      if (snapshot.seq > this.state.seq) this.gaps.push([this.state.seq, snapshot.seq])
+    }
     applySnapshot(this.state, snapshot)
   }
 
@@ -119,12 +145,31 @@ export class Viewer {
         continue
       }
       const delay = now - event.at
+      recorder.all.record(delay)
       const channel = isImmediate(event) ? 'immediate' : EVENT_CHANNEL[event.type]
       if (channel === 'immediate') recorder.immediate.record(delay)
       else recorder.channels[channel].record(delay)
       recorder.firstArrival(event.seq, channel, delay)
     }
   }
+}
+
+/**
+ * The viewers of one process receive the same compressed text for a batch;
+ * each inflates it once per process (100 browsers would each inflate their
+ * own copy on their own machine, in native code). Parsing and applying stay
+ * per viewer, as with plain JSON.
+ */
+const inflated = new Map<string, string>()
+
+function inflate(base64: string): unknown {
+  let json = inflated.get(base64)
+  if (json === undefined) {
+    json = inflateRawSync(Buffer.from(base64, 'base64')).toString()
+    if (inflated.size >= 64) inflated.clear()
+    inflated.set(base64, json)
+  }
+  return JSON.parse(json)
 }
 
 /** JSON with sorted keys, so equal states compare equal whatever the key order. */

@@ -8,7 +8,7 @@
  * event costs in the push stream (bench/event-sizes.ts), against the
  * target of at most 300 bytes per task status change, uncompressed.
  */
-import { BENCH_TOKENS, type BytesReport } from '../api'
+import { BENCH_TOKENS, type BenchEncoding, type BytesReport } from '../api'
 import { sleep } from '../child'
 import { NO_DEMO, withProcesses } from '../harness'
 import { statusChanges } from '../event-sizes'
@@ -62,6 +62,7 @@ export async function measureBytes(
   freshMs: number,
   fullMs: number,
   compression: boolean,
+  encoding: BenchEncoding = 'json',
 ): Promise<{ fresh: BytesPhase | null; full: BytesPhase }> {
   return withProcesses(
     { ...NO_DEMO, demo: true, demoAgents: AGENTS, demoRate: DEMO_RATE, injectorAgents: 20, compression },
@@ -70,7 +71,7 @@ export async function measureBytes(
         summarize(
           await clients.caller.call(
             'bytes',
-            { url: server.url, token: BENCH_TOKENS.viewer, durationMs, pollIntervalMs: 1000 },
+            { url: server.url, token: BENCH_TOKENS.viewer, durationMs, pollIntervalMs: 1000, encoding },
             durationMs + 60_000,
           ),
         )

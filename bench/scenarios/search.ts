@@ -108,7 +108,7 @@ export const search: Scenario = {
             ...NO_DEMO,
             injectorAgents: 0,
             database: prepared.url,
-            args: ['--retention-tasks', String(tasks * 2), '--retention-days', '3650'],
+            flags: ['--retention-tasks', String(tasks * 2), '--retention-days', '3650'],
           },
           600_000,
         )

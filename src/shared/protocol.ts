@@ -39,6 +39,12 @@ export interface Snapshot {
 
 export interface Welcome {
   role: Role
+  /**
+   * How `events` and `snapshot` reach this connection: `json` (plain), or `deflate-raw` when the viewer offered it
+   * (`auth.encoding`): batches and snapshots of 512 bytes of JSON or more then come as `events:deflate-raw` and
+   * `snapshot:deflate-raw`, smaller ones still as `events` and `snapshot`. Absent from servers older than it.
+   */
+  encoding?: ViewerEncoding
   version: string
   serverTime: number
   /**
@@ -52,9 +58,22 @@ export interface Welcome {
   routing: RoutingPolicy
 }
 
+/**
+ * How a viewer may have its `events` and `snapshot` messages encoded. `deflate-raw`: the JSON compressed once per
+ * batch on the server (raw DEFLATE, RFC 1951: what `DecompressionStream('deflate-raw')` and Python's
+ * `zlib.decompress(data, -15)` inflate), sent in base64, the same text for every viewer that asked for it.
+ */
+export type ViewerEncoding = 'json' | 'deflate-raw'
+export const VIEWER_ENCODINGS: readonly ViewerEncoding[] = ['json', 'deflate-raw']
+
 /** Handshake `auth` for `/dashboard`. */
 export interface DashboardAuth {
   token: string
+  /**
+   * The encoding this viewer can decode (default `json`). A name the server does not know is ignored (plain JSON,
+   * and `welcome.encoding` says so); anything but a string is refused (`bad_request`).
+   */
+  encoding?: string
   /** The last seq this viewer applied, to resume without a snapshot. */
   sinceSeq?: number
   /** `welcome.instance` of the server those events came from; required with `sinceSeq`. */
@@ -68,6 +87,10 @@ export interface DashboardServerToClient {
   welcome: (welcome: Welcome) => void
   snapshot: (snapshot: Snapshot) => void
   events: (events: DomainEvent[]) => void
+  /** `events`, its JSON compressed (`encoding: 'deflate-raw'` only): the base64 of the raw DEFLATE bytes. */
+  'events:deflate-raw': (deflated: string) => void
+  /** `snapshot`, its JSON compressed, likewise. */
+  'snapshot:deflate-raw': (deflated: string) => void
 }
 
 /**

@@ -12,6 +12,24 @@ test('the demo swarm is live: agent rows change status, tasks finish, no console
   app,
   consoleErrors,
 }) => {
+  // What the page offers in its handshake (long-polling carries it, before the upgrade), and the compressed
+  // batches it gets over the WebSocket.
+  const offers: string[] = []
+  const compressed: string[] = []
+  page.on('request', (request) => {
+    const body = request.postData()
+    if (body?.includes('40/dashboard,')) offers.push(body)
+  })
+  page.on('websocket', (socket) => {
+    socket.on('framesent', ({ payload }) => {
+      if (typeof payload === 'string' && payload.startsWith('40/dashboard,')) offers.push(payload)
+    })
+    socket.on('framereceived', ({ payload }) => {
+      if (typeof payload === 'string' && /^42\/dashboard,\["(events|snapshot):deflate-raw"/.test(payload)) {
+        compressed.push(payload)
+      }
+    })
+  })
   await page.emulateMedia({ colorScheme: 'dark' })
   await app.open(page, TEST_TOKENS.operator)
   await expect(page.locator(indicator)).toHaveAttribute('data-state', 'connected')
@@ -45,6 +63,9 @@ test('the demo swarm is live: agent rows change status, tasks finish, no console
     .toMatch(/^[3-9]|\d\d/)
   await snap(page, `${SHOTS}/dashboard-dark.png`)
   expect(consoleErrors).toEqual([])
+  // Chromium inflates with DecompressionStream: the page asked for deflate-raw and drew what came compressed.
+  expect(offers.join('\n')).toContain('"encoding":"deflate-raw"')
+  await expect.poll(() => compressed.length, { timeout: 10_000 }).toBeGreaterThan(0)
 })
 
 test('the light theme follows the system', async ({ page, app }) => {

@@ -98,8 +98,11 @@ describe('the server stops and comes back', () => {
       core = await startCore(['--no-demo', '--port', String(port)])
       await submit(core.url, 'after the restart')
       await until(() => stateOf(client) === 'connected', 10_000, 'connected again')
-      // Another server process: a fresh snapshot, not a resume from seqs that mean nothing here.
+      // Another server process: a fresh snapshot, not a resume from seqs that mean nothing here. (Its seq may be
+      // lower than the old server's, so wait for it by content: a compressed snapshot is applied once inflated.)
       expect(client.status.resumed).toBe(false)
+      const restarted = () => [...swarm.tasks.values()].some((task) => task.name === 'after the restart')
+      await until(restarted, 5000, 'the restarted server’s snapshot')
       await converged(core.url, swarm)
       expect([...swarm.tasks.values()].map((t) => t.name)).toEqual(['after the restart'])
       expect(states).toEqual(['connecting', 'connected', 'reconnecting', 'connected'])

@@ -5,6 +5,8 @@
  * are bounded in bytes and rationed, connections are capped — and the other
  * viewers and the server carry on.
  */
+import { randomBytes } from 'node:crypto'
+import { inflateRawSync } from 'node:zlib'
 import { afterEach, describe, expect, it } from 'vitest'
 import type { Snapshot, SyncResponse } from '../../src/shared/protocol'
 import type { Result } from '../../src/shared/result'
@@ -77,6 +79,48 @@ describe('a viewer that stops reading', () => {
     await server.stop()
     cores.splice(0)
     expect(readLogs(server.dataDir)).toMatch(/viewer disconnected: \d+ bytes waiting for it did not shrink in time/)
+  })
+
+  it('negotiated deflate-raw: its compressed batches count the same, and it is held back and dropped the same way', async () => {
+    const server = await core([], { limits: { viewerQueueBytes: 64 * 1024, viewerStallMs: 1000 } })
+    const reader = dashboardClient(server.url, TEST_TOKENS.viewer, {
+      auth: { token: TEST_TOKENS.viewer, encoding: 'deflate-raw' },
+    })
+    sockets.push(reader)
+    const readerSeen = { seq: 0, compressed: 0 }
+    reader.on('events', (events) => (readerSeen.seq = events.at(-1)!.seq))
+    reader.on('events:deflate-raw', (data) => {
+      readerSeen.compressed++
+      readerSeen.seq = (JSON.parse(inflateRawSync(Buffer.from(data, 'base64')).toString()) as { seq: number }[]).at(
+        -1,
+      )!.seq
+    })
+    await new Promise((resolve) => reader.once('welcome', resolve))
+    await silentViewer(server.url, TEST_TOKENS.viewer, { encoding: 'deflate-raw' })
+
+    // Random text: compressed to about half, so 300 lines of 4,000 characters still make ~600 KB for it.
+    const line = (i: number) => `${i} ${randomBytes(2000).toString('hex')}`
+    const burst = async (from: number) => {
+      for (let i = from; i < from + 300; i++) {
+        server.coordinator.reportLog(null, null, 'info', line(i))
+        if (i % 100 === 99) await new Promise((resolve) => setImmediate(resolve))
+      }
+    }
+    await burst(0)
+    await until(() => readerSeen.seq >= 300, 5000, 'the reader to get every line')
+    expect(readerSeen.compressed).toBeGreaterThan(0)
+    await untilAsync(async () => (await metric(server.url, 'swarm_clients_lagging')) === 1, 5000, 'held back')
+    const held = await metric(server.url, 'swarm_client_queued_bytes_max')
+    expect(held).toBeGreaterThan(64 * 1024)
+    await burst(300)
+    expect(await metric(server.url, 'swarm_client_queued_bytes_max')).toBeLessThanOrEqual(held + 1000)
+    await untilAsync(
+      async () => (await metric(server.url, 'swarm_viewers_dropped_total', { reason: 'stalled' })) === 1,
+      5000,
+      'the silent viewer disconnected',
+    )
+    expect(await metric(server.url, 'swarm_clients_connected')).toBe(1)
+    await until(() => readerSeen.seq >= 600, 5000, 'the reader to get every line of the second burst')
   })
 
   it('gets a fresh snapshot instead of its backlog once it reads again', async () => {

@@ -36,6 +36,7 @@ import { enqueueSwarmTasks, planSwarmTasks } from './agents/swarm-tasks'
 import { LoopLag } from './server/loop-lag'
 import { closeServer, trackConnections } from './server/shutdown'
 import { createSocketServer } from './server/socket-server'
+import { ViewerEncoder } from './server/viewer-encoding'
 import { viewerRooms, type DashboardNamespace } from './server/viewer-transport'
 import { ConfigError, StartError } from './start-error'
 
@@ -126,6 +127,11 @@ function assembleCore(config: Config, options: CoreOptions, swarm: SwarmFile | n
   })
   // One server, one typed event map per namespace (socket.io types the Server with a single map).
   const dashboard = sockets.io.of(DASHBOARD_NAMESPACE) as unknown as DashboardNamespace
+  const encoder = new ViewerEncoder((json, deflated) => {
+    metrics.deflated.inc()
+    metrics.deflatedBytes.inc({ form: 'json' }, json)
+    metrics.deflatedBytes.inc({ form: 'deflate-raw' }, deflated)
+  })
   const pipeline = createPipeline({
     logger,
     routing,
@@ -144,7 +150,7 @@ function assembleCore(config: Config, options: CoreOptions, swarm: SwarmFile | n
       backlogMinGrowth: config.alertBacklogGrowth,
       stuckAfterMs: config.alertStuckAfter * 60_000,
     },
-    viewers: viewerRooms(dashboard),
+    viewers: viewerRooms(dashboard, encoder),
     limits,
     windows: options.windows,
     replayBuffer: options.replayBuffer,
@@ -203,6 +209,8 @@ function assembleCore(config: Config, options: CoreOptions, swarm: SwarmFile | n
     refused: (cap) => metrics.viewersRefused.inc({ cap }),
     lagMs,
     routing,
+    encoder,
+    wsCompression: config.wsCompression,
   })
   const remote = new RemoteAgents(coordinator, {
     logger,

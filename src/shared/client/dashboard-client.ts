@@ -11,6 +11,12 @@
  * (`welcome.instance`), and asks for a resume from there on every
  * (re)connect. The same server replays exactly the events after that seq;
  * a restarted one (another instance), or a gap too old, sends a snapshot.
+ *
+ * Compression: where the platform can inflate raw DEFLATE
+ * (`DecompressionStream`, in browsers and Node ≥ 20), the client offers
+ * `auth.encoding: 'deflate-raw'`, and the server then sends large batches
+ * and snapshots compressed once for all such viewers. Every message goes
+ * through one ordered inbox (`inbox.ts`), so decoding never reorders them.
  */
 import type { ManagerOptions, Socket, SocketOptions } from 'socket.io-client'
 import type { Role } from '../domain'
@@ -25,6 +31,7 @@ import type {
   DashboardCommands,
   DashboardServerToClient,
   Snapshot,
+  ViewerEncoding,
   Welcome,
 } from '../protocol'
 import type { Result } from '../result'
@@ -33,6 +40,7 @@ import { CommandQueue, type CommandQueueOptions } from './command-queue'
 import { ResilientConnection, type ConnectionStatus } from './connection'
 import { Emitter } from './emitter'
 import type { HeartbeatOptions } from './heartbeat'
+import { Inbox, nativeInflate, type Inflate } from './inbox'
 import { startSnapshotPoller, type FetchLike, type SnapshotPoller } from './snapshot-poller'
 import type { ClientLog, Transition } from './states'
 
@@ -79,6 +87,11 @@ export interface DashboardClientOptions {
   tuning?: Partial<DashboardTuning>
   /** Extra socket.io-client options, e.g. `transports`. */
   socketOptions?: Partial<ManagerOptions & SocketOptions>
+  /**
+   * Inflates raw DEFLATE, to be offered compressed batches (`auth.encoding: 'deflate-raw'`). Default: the
+   * platform's `DecompressionStream` where it has one; null: plain JSON only.
+   */
+  inflate?: Inflate | null
   log?: ClientLog
 }
 
@@ -91,6 +104,8 @@ export interface DashboardStatus extends ConnectionStatus {
   seq: number | null
   /** Whether the last connect resumed from `seq` (events only) rather than starting from a snapshot. */
   resumed: boolean | null
+  /** How the server encodes events for this connection (its `welcome`); null before the first one. */
+  encoding: ViewerEncoding | null
   queuedCommands: number
   pendingCommands: number
   lastPollAt: number | null
@@ -120,7 +135,9 @@ export class DashboardClient {
   private instance: string | null = null
   private seq: number | null = null
   private resumed: boolean | null = null
+  private encoding: ViewerEncoding | null = null
   private lastPollAt: number | null = null
+  private readonly inbox: Inbox
 
   constructor(private readonly options: DashboardClientOptions) {
     this.log = options.log ?? (() => {})
@@ -133,13 +150,26 @@ export class DashboardClient {
       heartbeat: { ...DASHBOARD_TUNING.heartbeat, ...t.heartbeat },
       commands: { ...DASHBOARD_TUNING.commands, ...t.commands },
     }
+    this.inbox = new Inbox(options.inflate === undefined ? nativeInflate() : options.inflate, (error) => {
+      this.log('error', `a compressed message could not be decoded: ${String(error)}`)
+      this.connection.restart('a message from the server could not be decoded; resuming from the last seq applied')
+    })
     const socket = options.createSocket(`${options.url}/dashboard`, {
       ...options.socketOptions,
       autoConnect: false,
       reconnection: false,
       forceNew: true,
-      // Asked again on every (re)connect: resume after the last seq handed out, on the same server process.
-      auth: (callback) => callback(this.auth()),
+      // Asked again on every (re)connect: resume after the last seq handed out, on the same server process —
+      // once every message of the previous connection is applied, so that seq is exact.
+      auth: (callback) => {
+        const send = () => {
+          // A message of the last connection that could not be decoded stopped the rest; this one starts afresh.
+          this.inbox.resume()
+          callback(this.auth())
+        }
+        if (!this.inbox.busy) return send()
+        void this.inbox.drained().then(send)
+      },
     })
     this.socket = socket
     this.connection = new ResilientConnection({
@@ -167,25 +197,15 @@ export class DashboardClient {
       },
     })
 
-    socket.on('welcome', (welcome) => {
-      this.role = welcome.role
-      this.serverVersion = welcome.version
-      this.routing = welcome.routing
-      this.instance = welcome.instance
-      this.resumed = welcome.resumed
-      this.events.emit('welcome', welcome)
-      this.changed()
-    })
-    socket.on('snapshot', (snapshot) => {
-      this.seq = snapshot.seq
-      this.events.emit('snapshot', snapshot)
-      this.changed()
-    })
-    socket.on('events', (events) => {
-      const last = events.at(-1)
-      if (last && (this.seq === null || last.seq > this.seq)) this.seq = last.seq
-      this.events.emit('events', events)
-    })
+    socket.on('welcome', (welcome) => this.inbox.plain(() => this.welcomed(welcome)))
+    socket.on('snapshot', (snapshot) => this.inbox.plain(() => this.applySnapshot(snapshot)))
+    socket.on('events', (events) => this.inbox.plain(() => this.applyEvents(events)))
+    socket.on('snapshot:deflate-raw', (data) =>
+      this.inbox.compressed(data, (snapshot: Snapshot) => this.applySnapshot(snapshot)),
+    )
+    socket.on('events:deflate-raw', (data) =>
+      this.inbox.compressed(data, (events: DomainEvent[]) => this.applyEvents(events)),
+    )
 
     this.connection.on('state', (transition) => {
       if (transition.to === 'polling') this.startPolling()
@@ -209,6 +229,7 @@ export class DashboardClient {
       routing: this.routing,
       seq: this.seq,
       resumed: this.resumed,
+      encoding: this.encoding,
       queuedCommands: this.queue.queued,
       pendingCommands: this.queue.pending,
       lastPollAt: this.lastPollAt,
@@ -249,15 +270,39 @@ export class DashboardClient {
     this.stopPolling()
     this.queue.dispose(message)
     this.connection.dispose()
-    this.socket.off('welcome').off('snapshot').off('events')
+    this.socket.off('welcome').off('snapshot').off('events').off('snapshot:deflate-raw').off('events:deflate-raw')
     this.events.clear()
   }
 
   private auth(): DashboardAuth {
     const { token } = this.options
+    const offer: DashboardAuth = this.inbox.inflate ? { token, encoding: 'deflate-raw' } : { token }
     return this.seq !== null && this.instance !== null
-      ? { token, sinceSeq: this.seq, instance: this.instance }
-      : { token }
+      ? { ...offer, sinceSeq: this.seq, instance: this.instance }
+      : offer
+  }
+
+  private welcomed(welcome: Welcome): void {
+    this.role = welcome.role
+    this.serverVersion = welcome.version
+    this.routing = welcome.routing
+    this.instance = welcome.instance
+    this.resumed = welcome.resumed
+    this.encoding = welcome.encoding ?? 'json'
+    this.events.emit('welcome', welcome)
+    this.changed()
+  }
+
+  private applySnapshot(snapshot: Snapshot): void {
+    this.seq = snapshot.seq
+    this.events.emit('snapshot', snapshot)
+    this.changed()
+  }
+
+  private applyEvents(events: DomainEvent[]): void {
+    const last = events.at(-1)
+    if (last && (this.seq === null || last.seq > this.seq)) this.seq = last.seq
+    this.events.emit('events', events)
   }
 
   private startPolling(): void {
@@ -270,8 +315,7 @@ export class DashboardClient {
       intervalMs: this.tuning.pollIntervalMs,
       onSnapshot: (snapshot) => {
         this.lastPollAt = Date.now()
-        this.seq = snapshot.seq
-        this.events.emit('snapshot', snapshot)
+        this.inbox.plain(() => this.applySnapshot(snapshot))
         // The server answers again: try the socket now rather than at the end
         // of a delay of up to 30 s. Once per recovery, so a proxy that passes
         // REST but not Socket.IO does not cause a storm of attempts.

@@ -7,7 +7,7 @@
  */
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import type { DomainEvent } from '../../../src/shared/events'
-import type { Snapshot } from '../../../src/shared/protocol'
+import type { Snapshot, ViewerEncoding } from '../../../src/shared/protocol'
 import { Fanout, type DropReason } from '../../../src/main/core/pipeline/fanout'
 import { subscription } from '../../../src/main/core/pipeline/subscription'
 import type { FanoutLimits, ViewerConnection, ViewerRooms } from '../../../src/main/core/pipeline/viewers'
@@ -18,18 +18,24 @@ type Received = { kind: 'events'; seqs: number[] } | { kind: 'snapshot'; seq: nu
 /** Rooms in memory; every message to a room is one encoding, counted in `messages`. */
 class FakeRooms implements ViewerRooms {
   readonly members = new Map<string, Set<FakeViewer>>()
-  readonly messages: { room: string; kind: Received['kind'] }[] = []
+  readonly messages: { room: string; kind: Received['kind']; encoding: ViewerEncoding }[] = []
 
-  sendEvents(room: string, except: string, events: DomainEvent[]): void {
-    this.messages.push({ room, kind: 'events' })
+  sendEvents(room: string, except: string, events: DomainEvent[], encoding: ViewerEncoding): void {
+    this.messages.push({ room, kind: 'events', encoding })
+    for (const viewer of this.members.get(room) ?? []) {
+      if (viewer.encoding !== encoding) throw new Error(`a ${viewer.encoding} viewer in a ${encoding} room`)
+    }
     const skip = this.members.get(except) ?? new Set()
     for (const viewer of this.members.get(room) ?? []) {
       if (!skip.has(viewer)) viewer.received.push({ kind: 'events', seqs: events.map((event) => event.seq) })
     }
   }
 
-  sendSnapshot(room: string, snapshot: Snapshot): void {
-    this.messages.push({ room, kind: 'snapshot' })
+  sendSnapshot(room: string, snapshot: Snapshot, encoding: ViewerEncoding): void {
+    this.messages.push({ room, kind: 'snapshot', encoding })
+    for (const viewer of this.members.get(room) ?? []) {
+      if (viewer.encoding !== encoding) throw new Error(`a ${viewer.encoding} viewer in a ${encoding} room`)
+    }
     for (const viewer of this.members.get(room) ?? []) viewer.received.push({ kind: 'snapshot', seq: snapshot.seq })
   }
 }
@@ -44,6 +50,7 @@ class FakeViewer implements ViewerConnection {
   constructor(
     readonly id: string,
     private readonly rooms: FakeRooms,
+    readonly encoding: ViewerEncoding = 'json',
   ) {}
 
   send(events: DomainEvent[]): void {
@@ -116,8 +123,8 @@ let dropped: [string, DropReason, number][]
 let resynced: number[]
 let delivered: number
 
-function viewer(id: string): FakeViewer {
-  return new FakeViewer(id, rooms)
+function viewer(id: string, encoding: ViewerEncoding = 'json'): FakeViewer {
+  return new FakeViewer(id, rooms, encoding)
 }
 /** Lets the snapshots scheduled for this turn go (Fanout sends them on setImmediate). */
 function settle(): void {
@@ -198,6 +205,34 @@ describe('Fanout: delivery', () => {
     fanout.send([logLine()])
     expect(rooms.messages).toHaveLength(3)
     for (const v of tasksOnly) expect(v.seen).toEqual([2])
+  })
+
+  it('keeps encodings apart: one message per subscription and encoding, one snapshot per round and encoding', () => {
+    const plain = [viewer('p1'), viewer('p2')]
+    const deflate = [viewer('d1', 'deflate-raw'), viewer('d2', 'deflate-raw'), viewer('d3', 'deflate-raw')]
+    for (const v of [...plain, ...deflate]) fanout.add(v, null)
+    settle()
+    expect(snapshots).toBe(1)
+    expect(rooms.messages.map(({ kind, encoding }) => `${kind} ${encoding}`)).toEqual([
+      'snapshot json',
+      'snapshot deflate-raw',
+    ])
+    fanout.send([logLine(), taskChange()])
+    expect(rooms.messages.slice(2).map(({ kind, encoding }) => `${kind} ${encoding}`)).toEqual([
+      'events json',
+      'events deflate-raw',
+    ])
+    for (const v of [...plain, ...deflate]) expect(v.seen).toEqual(['S0', 1, 2])
+    // A narrower subscription is a room of its own, in its encoding.
+    fanout.subscribe(deflate[0]!, subscription(['tasks']), false)
+    fanout.send([logLine(), taskChange()])
+    expect(rooms.messages.slice(4).map(({ kind, encoding }) => `${kind} ${encoding}`)).toEqual([
+      'events json',
+      'events deflate-raw',
+      'events deflate-raw',
+    ])
+    expect(deflate[0]!.seen).toEqual(['S0', 1, 2, 4])
+    expect(deflate[1]!.seen).toEqual(['S0', 1, 2, 3, 4])
   })
 
   it('sends nothing more to a viewer once it is removed, and forgets its room', () => {

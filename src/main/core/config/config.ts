@@ -154,7 +154,7 @@ function buildProgram(): Command {
     .addOption(
       new Option(
         '--ws-compression',
-        'compress WebSocket messages (permessage-deflate): fewer bytes on slow links, more CPU per viewer (default: off)',
+        'compress WebSocket messages (permessage-deflate), once per viewer: for plain-JSON clients on slow links; the dashboard compresses without it (default: off)',
       ),
     )
     .addOption(

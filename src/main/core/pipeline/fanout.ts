@@ -1,10 +1,11 @@
 /**
  * Hands events to viewers and keeps what waits for each of them bounded.
  *
- * Delivery: one filtered, encoded emit per distinct subscription (a room)
- * per batch. Snapshots go out through a room too, so the viewers that need
- * one at the same moment (a connect storm, a wave of resyncs) share one
- * encoding and one snapshot. The viewers are reached through a port
+ * Delivery: one filtered, encoded emit per distinct subscription and
+ * encoding (a room) per batch — so a batch is compressed once for all the
+ * viewers that asked for `deflate-raw`. Snapshots go out through a room too,
+ * so the viewers that need one at the same moment (a connect storm, a wave
+ * of resyncs) share one snapshot, encoded once per encoding. The viewers are reached through a port
  * (viewers.ts), which the server implements with Socket.IO.
  *
  * Bounds (`FanoutLimits`, viewers.ts; docs/security.md): a viewer with more
@@ -19,7 +20,7 @@
  * stays bounded however many stop reading.
  */
 import type { DomainEvent } from '../../../shared/events'
-import type { Snapshot } from '../../../shared/protocol'
+import type { Snapshot, ViewerEncoding } from '../../../shared/protocol'
 import { Allowance } from './allowance'
 import type { LagStats } from './pipeline-metrics'
 import { EVERYTHING, matches, subscriptionKey, type Subscription } from './subscription'
@@ -51,6 +52,7 @@ interface Viewer {
 interface Group {
   room: string
   subscription: Subscription
+  encoding: ViewerEncoding
   members: Set<Viewer>
 }
 
@@ -104,7 +106,7 @@ export class Fanout {
     const now = this.now()
     const viewer: Viewer = {
       connection,
-      group: this.groupFor(EVERYTHING),
+      group: this.groupFor(EVERYTHING, connection.encoding),
       live: false,
       heldSince: null,
       lastQueued: 0,
@@ -124,7 +126,7 @@ export class Fanout {
     const viewer = this.viewers.get(connection.id)
     if (!viewer) return
     this.leaveGroup(viewer)
-    viewer.group = this.groupFor(subscription)
+    viewer.group = this.groupFor(subscription, connection.encoding)
     viewer.group.members.add(viewer)
     if (viewer.live) connection.join(viewer.group.room)
     if (widened && viewer.live) this.owe(viewer)
@@ -158,7 +160,7 @@ export class Fanout {
         recipients++
       }
       if (recipients === 0) continue
-      this.rooms.sendEvents(group.room, LAGGING_ROOM, events as DomainEvent[])
+      this.rooms.sendEvents(group.room, LAGGING_ROOM, events as DomainEvent[], group.encoding)
       this.options.delivered?.(events.length * recipients)
     }
   }
@@ -230,12 +232,18 @@ export class Fanout {
     if (ready.length === 0) return
     // Flushes the batcher first: its last batch goes to the live viewers, and the snapshot covers it for these.
     const snapshot = this.options.snapshot()
-    const room = `snapshot:${++this.round}`
-    for (const viewer of ready) viewer.connection.join(room)
-    this.rooms.sendSnapshot(room, snapshot)
+    const round = ++this.round
+    const rooms = new Map<ViewerEncoding, string>()
+    for (const viewer of ready) {
+      const { encoding } = viewer.connection
+      const room = rooms.get(encoding) ?? `snapshot:${round}:${encoding}`
+      rooms.set(encoding, room)
+      viewer.connection.join(room)
+    }
+    for (const [encoding, room] of rooms) this.rooms.sendSnapshot(room, snapshot, encoding)
     let resynced = 0
     for (const viewer of ready) {
-      viewer.connection.leave(room)
+      viewer.connection.leave(rooms.get(viewer.connection.encoding)!)
       this.owed.delete(viewer)
       if (!viewer.live) {
         this.goLive(viewer)
@@ -300,13 +308,14 @@ export class Fanout {
     viewer.connection.join(viewer.group.room)
   }
 
-  private groupFor(subscription: Subscription): Group {
-    const room = subscriptionKey(subscription)
+  private groupFor(subscription: Subscription, encoding: ViewerEncoding): Group {
+    const key = subscriptionKey(subscription)
+    const room = encoding === 'json' ? key : `${key}|${encoding}`
     let group = this.groups.get(room)
     if (!group) {
       // Equal subscriptions share the first one's object; EVERYTHING keeps its identity for the unfiltered fast path.
-      const canonical = room === subscriptionKey(EVERYTHING) ? EVERYTHING : subscription
-      group = { room, subscription: canonical, members: new Set() }
+      const canonical = key === subscriptionKey(EVERYTHING) ? EVERYTHING : subscription
+      group = { room, subscription: canonical, encoding, members: new Set() }
       this.groups.set(room, group)
     }
     return group

@@ -40,6 +40,17 @@ export class PipelineMetrics {
     help: 'Bytes of Socket.IO packets sent to viewers and agents',
     registers: [this.registry],
   })
+  readonly deflated = new Counter({
+    name: 'swarm_deflated_messages_total',
+    help: 'Batches and snapshots compressed for deflate-raw viewers: once per room, however many viewers are in it (and once per replay)',
+    registers: [this.registry],
+  })
+  readonly deflatedBytes = new Counter({
+    name: 'swarm_deflated_bytes_total',
+    help: 'Bytes of those messages: their JSON (form="json") and what it was compressed to (form="deflate-raw")',
+    labelNames: ['form'],
+    registers: [this.registry],
+  })
   readonly resyncs = new Counter({
     name: 'swarm_client_resyncs_total',
     help: 'Snapshots sent to viewers that fell too far behind or widened their subscription',

@@ -5,16 +5,20 @@
  * pipeline knows rooms and bytes, never a Socket.IO type.
  *
  * Rooms are in the port because they are what makes delivery cheap: one
- * message to a room is encoded once, however many viewers are in it.
+ * message to a room is encoded once, however many viewers are in it. A room
+ * holds viewers of one encoding (`ViewerEncoding`: plain JSON, or compressed
+ * once for all of them), so the fanout keeps them apart.
  */
 import type { DomainEvent } from '../../../shared/events'
-import type { Snapshot } from '../../../shared/protocol'
+import type { Snapshot, ViewerEncoding } from '../../../shared/protocol'
 
 /** One viewer's connection. */
 export interface ViewerConnection {
   readonly id: string
   /** Where it connects from, for the log line when it is dropped. */
   readonly address: string
+  /** How its events and snapshots are encoded, chosen in its handshake. */
+  readonly encoding: ViewerEncoding
   /** Events for this viewer alone (the ones it missed, when it resumes). */
   send(events: DomainEvent[]): void
   join(room: string): void
@@ -25,11 +29,11 @@ export interface ViewerConnection {
   drop(): void
 }
 
-/** Messages to every viewer in a room, each encoded once. */
+/** Messages to every viewer in a room, each encoded once in the room's `encoding` (all its viewers have it). */
 export interface ViewerRooms {
   /** To the viewers in `room` that are not also in `except`. */
-  sendEvents(room: string, except: string, events: DomainEvent[]): void
-  sendSnapshot(room: string, snapshot: Snapshot): void
+  sendEvents(room: string, except: string, events: DomainEvent[], encoding: ViewerEncoding): void
+  sendSnapshot(room: string, snapshot: Snapshot, encoding: ViewerEncoding): void
 }
 
 /** What may wait for viewers, and how often one may ask for a snapshot or replay (server/limits.ts has the defaults). */

@@ -19,17 +19,18 @@ import type { AuditSink } from '../storage/audit-trail'
 import type { Batcher } from '../pipeline/batcher'
 import type { EventLog } from '../pipeline/event-log'
 import type { Fanout } from '../pipeline/fanout'
-import { covers, matches, subscription, type Subscription } from '../pipeline/subscription'
+import { EVERYTHING, covers, matches, subscription, type Subscription } from '../pipeline/subscription'
 import { VERSION } from '../version'
 import { recordRefusal } from './audited'
 import { admit, clientAddress, isLocalClient } from './auth'
 import type { RoutingPolicy } from '../../../shared/routing'
 import { guardSocket, type GuardCounters } from './guard'
-import { eventsOf, mount, type HandlerTable } from './handler-table'
+import { eventsOf, mounter, type HandlerTable } from './handler-table'
 import type { Limits } from './limits'
 import { COMMANDS, type CommandContext } from './operator-commands'
 import { buildSnapshot, type SwarmState } from '../pipeline/snapshot'
 import type { ViewerConnection } from '../pipeline/viewers'
+import { chooseEncoding, type ViewerEncoder } from './viewer-encoding'
 import { viewerConnection, type DashboardNamespace, type DashboardSocket } from './viewer-transport'
 
 /** How many viewers may be connected (`--max-viewers`, `--max-viewers-per-token`). */
@@ -58,6 +59,10 @@ export interface DashboardDeps {
   lagMs?: () => number
   /** Which agents may run which tasks beyond their kinds and capabilities; told to viewers in `welcome`. */
   routing: RoutingPolicy
+  /** Compresses what goes to `deflate-raw` viewers one by one (a replay of missed events). */
+  encoder: ViewerEncoder
+  /** The server negotiates permessage-deflate (`--ws-compression`). */
+  wsCompression?: boolean
 }
 
 /** A token as a message names it: `the viewer token` (a generated one), `the token "alice"` (a named one). */
@@ -138,6 +143,7 @@ export function registerDashboard(namespace: DashboardNamespace, deps: Dashboard
   const { state, batcher, fanout, tokens, logger, limits, caps } = deps
   const handlers = viewerHandlers(deps)
   const events = eventsOf(handlers)
+  const mountOn = mounter(handlers, { logger })
   /** Viewers connected per token, by its name. */
   const perToken = new Map<string, number>()
   let connected = 0
@@ -152,6 +158,12 @@ export function registerDashboard(namespace: DashboardNamespace, deps: Dashboard
       return
     }
     const { identity } = admission
+    const encoding = chooseEncoding(socket.handshake.auth)
+    if (!encoding.ok) {
+      logger.warn({ address: socket.handshake.address, reason: encoding.message }, 'connection refused')
+      next(Object.assign(new Error('bad_request'), { data: { message: encoding.message } }))
+      return
+    }
     const cap =
       connected >= caps.total
         ? `the server has ${caps.total} viewers connected, its limit (--max-viewers)`
@@ -169,6 +181,7 @@ export function registerDashboard(namespace: DashboardNamespace, deps: Dashboard
     }
     socket.data.role = identity.role
     socket.data.actor = identity.name
+    socket.data.encoding = encoding.encoding
     next()
   })
 
@@ -196,7 +209,7 @@ export function registerDashboard(namespace: DashboardNamespace, deps: Dashboard
     connected++
     perToken.set(actor, (perToken.get(actor) ?? 0) + 1)
     logger.info({ id: socket.id, actor, role, address: socket.handshake.address }, 'viewer connected')
-    const connection = viewerConnection(socket)
+    const connection = viewerConnection(socket, deps.encoder, deps.wsCompression)
     socket.on('disconnect', (reason) => {
       connected--
       const left = (perToken.get(actor) ?? 1) - 1
@@ -213,6 +226,7 @@ export function registerDashboard(namespace: DashboardNamespace, deps: Dashboard
     const missed = resumeFrom(socket.handshake.auth, deps.instance, state.log, limits.replayBytes)
     socket.emit('welcome', {
       role,
+      encoding: connection.encoding,
       version: VERSION,
       serverTime: Date.now(),
       resumed: missed !== null,
@@ -223,7 +237,8 @@ export function registerDashboard(namespace: DashboardNamespace, deps: Dashboard
     const viewer: Viewer = {
       socket,
       connection,
-      subscription: subscription(['agents', 'tasks', 'metrics', 'logs', 'alerts']),
+      // Shared by every viewer until it subscribes (subscriptions are replaced, never changed).
+      subscription: EVERYTHING,
       coordinator: state.coordinator,
       role,
       loopback: isLocalClient(socket.handshake.address, socket.handshake.headers),
@@ -233,6 +248,6 @@ export function registerDashboard(namespace: DashboardNamespace, deps: Dashboard
       actor: { name: actor, role, address: addressOf(socket), via: 'socket' },
       audit: deps.audit,
     }
-    mount(socket, handlers, viewer, { logger })
+    mountOn(socket, viewer)
   })
 }

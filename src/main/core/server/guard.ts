@@ -34,30 +34,39 @@ export function guarded<T>(
   handler: (payload: unknown) => Answer<T>,
   noAck: Ack<T> = () => {},
 ): (...args: unknown[]) => void {
-  return (...args: unknown[]) => {
-    const last = args.at(-1)
-    const reply: Ack<T> = isAck<T>(last) ? last : noAck
-    const answer = (result: Result<T>): void => {
-      try {
-        reply(result)
-      } catch (error) {
-        logger.error({ err: error, event }, 'reply failed')
-      }
-    }
-    const failed = (error: unknown): void => {
-      logger.error({ err: error, event }, 'handler failed')
-      answer(fail('internal', 'the server failed to handle this message'))
-    }
-    let result: Answer<T>
+  return (...args: unknown[]) => callGuarded(logger, event, handler, noAck, args)
+}
+
+/** `guarded`'s listener body, for a caller that dispatches many events through one listener (handler-table.ts). */
+export function callGuarded<T>(
+  logger: Logger,
+  event: string,
+  handler: (payload: unknown) => Answer<T>,
+  noAck: Ack<T>,
+  args: readonly unknown[],
+): void {
+  const last = args.at(-1)
+  const reply: Ack<T> = isAck<T>(last) ? last : noAck
+  const answer = (result: Result<T>): void => {
     try {
-      result = handler(isAck(last) && args.length === 1 ? undefined : args[0])
+      reply(result)
     } catch (error) {
-      return failed(error)
+      logger.error({ err: error, event }, 'reply failed')
     }
-    // A synchronous answer leaves at once, before anything the handler set off can send.
-    if (result instanceof Promise) result.then(answer, failed)
-    else answer(result)
   }
+  const failed = (error: unknown): void => {
+    logger.error({ err: error, event }, 'handler failed')
+    answer(fail('internal', 'the server failed to handle this message'))
+  }
+  let result: Answer<T>
+  try {
+    result = handler(isAck(last) && args.length === 1 ? undefined : args[0])
+  } catch (error) {
+    return failed(error)
+  }
+  // A synchronous answer leaves at once, before anything the handler set off can send.
+  if (result instanceof Promise) result.then(answer, failed)
+  else answer(result)
 }
 
 export type BucketVerdict = 'ok' | 'limited' | 'abusive'

@@ -8,7 +8,7 @@
 import type { AckData } from '../../../shared/event-map'
 import type { Ack, Result } from '../../../shared/result'
 import type { Logger } from '../logger'
-import { guarded, type Answer } from './guard'
+import { callGuarded, type Answer } from './guard'
 
 /**
  * Handles event `E`. The payload is `unknown` whatever the map says: a client
@@ -24,39 +24,73 @@ export function eventsOf<M, C>(table: HandlerTable<M, C>): ReadonlySet<string> {
   return new Set(Object.keys(table))
 }
 
-/** What `mount` needs of a socket: a typed Socket.IO socket of the table's map is one. */
+/**
+ * What `mount` needs of a socket: a typed Socket.IO socket of the table's map is one. It calls its listeners with
+ * itself as `this`, as Node's EventEmitter does (Socket.IO's `socket.on` listeners run after its middleware, the
+ * guard; `onAny` listeners would run before it).
+ */
 export interface Listening<M> {
-  on(event: keyof M & string, listener: (...args: unknown[]) => void): unknown
+  on(event: keyof M & string, listener: (this: unknown, ...args: unknown[]) => void): unknown
 }
 
-export interface MountOptions<M> {
+export interface MountOptions<M, C = unknown> {
   logger: Logger
   /** Sees the answers a client sent no ack for. */
   noAck?: (event: keyof M & string) => Ack<unknown>
   /** Sees every answer a handler gave (not the guard's `internal`), as it leaves. */
-  answered?: (event: keyof M & string, result: Result<unknown>) => void
+  answered?: (event: keyof M & string, result: Result<unknown>, context: C) => void
 }
 
-/** Listens for every event of the table on `socket`, each handler guarded (guard.ts `guarded`). */
+const ignore: Ack<unknown> = () => {}
+
+/**
+ * The table made ready to mount on many connections: each handler guarded
+ * (guard.ts `callGuarded`) and wrapped once, here, and one listener per
+ * event shared by every connection, which finds its context by the socket
+ * it is called on — so a connection costs its context, not a handful of
+ * closures per event (~3 KB of heap per viewer; docs/performance.md,
+ * scenario 13).
+ */
+export function mounter<M, C>(
+  table: HandlerTable<M, C>,
+  options: MountOptions<M, C>,
+): (socket: Listening<M>, context: C) => void {
+  const { logger, answered } = options
+  const contexts = new WeakMap<object, C>()
+  const listeners: [keyof M & string, (this: unknown, ...args: unknown[]) => void][] = []
+  // The table's type has exactly the map's keys, and nothing adds others to it.
+  for (const event of Object.keys(table) as (keyof M & string)[]) {
+    const handler = table[event]
+    const run = (payload: unknown, context: C): Answer<unknown> => {
+      const answer = handler(payload, context, event)
+      if (!answered) return answer
+      const seen = <T>(result: Result<T>): Result<T> => {
+        answered(event, result, context)
+        return result
+      }
+      return answer instanceof Promise ? answer.then(seen) : seen(answer)
+    }
+    const noAck = options.noAck?.(event) ?? ignore
+    listeners.push([
+      event,
+      function (this: unknown, ...args: unknown[]) {
+        const context = contexts.get(this as object) as C
+        callGuarded(logger, event, (payload) => run(payload, context), noAck, args)
+      },
+    ])
+  }
+  return (socket, context) => {
+    contexts.set(socket, context)
+    for (const [event, listener] of listeners) socket.on(event, listener)
+  }
+}
+
+/** Listens for every event of the table on `socket` (`mounter`, for one connection). */
 export function mount<M, C>(
   socket: Listening<M>,
   table: HandlerTable<M, C>,
   context: C,
-  options: MountOptions<M>,
+  options: MountOptions<M, C>,
 ): void {
-  const { logger, answered } = options
-  // The table's type has exactly the map's keys, and nothing adds others to it.
-  for (const event of Object.keys(table) as (keyof M & string)[]) {
-    const handler = table[event]
-    const seen = <T>(result: Result<T>): Result<T> => {
-      answered?.(event, result)
-      return result
-    }
-    const run = (payload: unknown): Answer<AckData<M, typeof event>> => {
-      const answer = handler(payload, context, event)
-      if (!answered) return answer
-      return answer instanceof Promise ? answer.then(seen) : seen(answer)
-    }
-    socket.on(event, guarded(logger, event, run, options.noAck?.(event)))
-  }
+  mounter(table, options)(socket, context)
 }

@@ -9,22 +9,33 @@
  * Engine.IO keeps these fields private in its types; they are stable in
  * engine.io 6 and ws 8 (tests/security/slow-viewers.test.ts and
  * tests/integration/pipeline.test.ts stall real connections, so an upgrade
- * that moves them fails there). viewer-transport.ts is the only user.
+ * that moves them fails there). viewer-transport.ts is the only user. It
+ * also turns permessage-deflate off for messages that are compressed
+ * already (`sendUncompressed`).
  */
 
 interface EnginePacket {
   data?: unknown
 }
 
+type SendCallback = (error?: Error) => void
+
 interface RawWebSocket {
   bufferedAmount?: number
   terminate?(): void
+  send?(data: unknown, options?: object | SendCallback, callback?: SendCallback): void
+}
+
+interface EngineTransport {
+  name?: string
+  socket?: RawWebSocket
 }
 
 interface EngineConnection {
   writeBuffer?: EnginePacket[]
-  transport?: { name?: string; socket?: RawWebSocket }
+  transport?: EngineTransport
   close?(discard?: boolean): void
+  on?(event: 'upgrade', listener: (transport: EngineTransport) => void): void
 }
 
 function packetBytes(packet: EnginePacket): number {
@@ -35,7 +46,11 @@ function packetBytes(packet: EnginePacket): number {
 }
 
 function webSocketOf(conn: EngineConnection): RawWebSocket | undefined {
-  return conn.transport?.name === 'websocket' ? conn.transport.socket : undefined
+  return webSocketOfTransport(conn.transport)
+}
+
+function webSocketOfTransport(transport: EngineTransport | undefined): RawWebSocket | undefined {
+  return transport?.name === 'websocket' ? transport.socket : undefined
 }
 
 /** Bytes waiting in this process for the viewer behind `conn` (a Socket.IO socket's `conn`). */
@@ -59,4 +74,32 @@ export function terminateTransport(conn: object): void {
   const ws = webSocketOf(engine)
   engine.close?.(true)
   ws?.terminate?.()
+}
+
+/** The WebSockets whose compressed messages already go out without permessage-deflate. */
+const uncompressed = new WeakSet<RawWebSocket>()
+
+/**
+ * Sends this connection's messages that start with one of `prefixes` (ours,
+ * compressed already: the `deflate-raw` encoding) without permessage-deflate,
+ * now and after an upgrade from long-polling. Engine.IO 6.6 does not pass a
+ * message's `compress: false` on to ws, which would deflate every such frame
+ * a second time, for each viewer (tests/integration/ws-compression.test.ts
+ * reads the frames' RSV1 bit). Other frames keep what `--ws-compression` says.
+ */
+export function sendUncompressed(conn: object, prefixes: readonly string[]): void {
+  const engine = conn as EngineConnection
+  const patch = (transport: EngineTransport | undefined) => {
+    const ws = webSocketOfTransport(transport)
+    const send = ws?.send
+    if (!ws || !send || uncompressed.has(ws)) return
+    uncompressed.add(ws)
+    ws.send = (data, options, callback) => {
+      if (typeof options === 'function') [callback, options] = [options as SendCallback, {}]
+      const ours = typeof data === 'string' && prefixes.some((prefix) => data.startsWith(prefix))
+      send.call(ws, data, ours ? { ...options, compress: false } : options, callback)
+    }
+  }
+  patch(engine.transport)
+  engine.on?.('upgrade', patch)
 }

@@ -75,13 +75,17 @@ export function createSocketServer(deps: SocketServerDeps): SocketServer {
     attach(httpServer) {
       io.attach(httpServer)
       watchSessions(io, guarded, limits)
+      const { bytesSent } = deps
+      if (!bytesSent) return
+      // One listener for every connection: a closure each would be kept as long as the connection.
+      const counted = (packet: { data?: unknown }) => {
+        if (typeof packet.data === 'string') bytesSent(packet.data.length)
+        else if (packet.data instanceof Buffer) bytesSent(packet.data.length)
+      }
       io.engine.on(
         'connection',
         (connection: { on(event: 'packetCreate', listener: (packet: { data?: unknown }) => void): void }) => {
-          connection.on('packetCreate', (packet) => {
-            if (typeof packet.data === 'string') deps.bytesSent?.(packet.data.length)
-            else if (packet.data instanceof Buffer) deps.bytesSent?.(packet.data.length)
-          })
+          connection.on('packetCreate', counted)
         },
       )
     },
