@@ -3,8 +3,9 @@
  * types derived from them for the clients.
  */
 import { z } from 'zod'
-import { CapabilitySchema } from './domain'
+import { CapabilitySchema, TaskStatusSchema } from './domain'
 import { CHANNELS } from './events'
+import { TASK_BULK_ACTIONS, TASK_BULK_LIMITS } from './task-bulk'
 import { ENV_NAME_PATTERN, TASK_LIMITS } from './task-limits'
 
 const Id = z.string().min(1).max(128)
@@ -58,6 +59,31 @@ export type AgentRef = z.infer<typeof AgentRefSchema>
 
 export const AlertRefSchema = z.object({ alertId: Id }).strict()
 export type AlertRef = z.infer<typeof AlertRefSchema>
+
+const TaskBulkFilterSchema = z
+  .object({
+    status: z.union([TaskStatusSchema, z.array(TaskStatusSchema).min(1).max(7)]).optional(),
+    kind: z.string().min(1).max(TASK_LIMITS.kindLength).optional(),
+    agent: Id.optional(),
+    text: z.string().trim().min(1).max(TASK_BULK_LIMITS.textLength).optional(),
+  })
+  .strict()
+
+/** `task:bulk`, `POST /api/tasks/bulk`: shapes and bounds in `task-bulk.ts`. */
+export const TaskBulkSchema = z
+  .object({
+    action: z.enum(TASK_BULK_ACTIONS),
+    filter: TaskBulkFilterSchema.optional(),
+    ids: z.array(Id).min(1).max(TASK_BULK_LIMITS.ids).optional(),
+    dryRun: z.boolean().default(false),
+  })
+  .strict()
+  .superRefine((request, ctx) => {
+    if ((request.filter === undefined) === (request.ids === undefined)) {
+      ctx.addIssue({ code: 'custom', path: ['filter'], message: 'give exactly one of filter and ids' })
+    }
+  })
+export type TaskBulk = z.output<typeof TaskBulkSchema>
 
 export const SubscribeSchema = z
   .object({

@@ -19,6 +19,7 @@ import type { AckData, RequestOf } from './event-map'
 import type { Ack } from './result'
 import type { RoutingPolicy } from './routing'
 import type { AgentRef, AlertRef, SubscribeRequest, SyncRequest, TaskRef, TaskSubmitRequest } from './commands'
+import type { TaskBulkAnswer, TaskBulkRequest } from './task-bulk'
 
 export const DASHBOARD_NAMESPACE = '/dashboard'
 export const AGENTS_NAMESPACE = '/agents'
@@ -102,6 +103,8 @@ export interface DashboardCommands {
   'task:submit': (request: TaskSubmitRequest, ack: Ack<Task>) => void
   'task:cancel': (request: TaskRef, ack: Ack<Task>) => void
   'task:retry': (request: TaskRef, ack: Ack<Task>) => void
+  /** Cancels or retries many tasks, by filter or ids, in one action (`task-bulk.ts`). */
+  'task:bulk': (request: TaskBulkRequest, ack: Ack<TaskBulkAnswer>) => void
   'agent:pause': (request: AgentRef, ack: Ack<Agent>) => void
   'agent:resume': (request: AgentRef, ack: Ack<Agent>) => void
   /** Marks an alert as seen by an operator; it stays listed until its condition clears. */

@@ -35,6 +35,7 @@ const table: HandlerTable<DashboardClientToServer, null> = {
     throw new Error('a synchronous bug')
   },
   'task:retry': () => Promise.reject(new Error('rejected at once')),
+  'task:bulk': notHere,
   'agent:pause': async () => {
     await later()
     return ok(agent)

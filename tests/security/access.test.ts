@@ -117,6 +117,7 @@ describe('roles on every route and event', () => {
       ['task:submit', { name: 'x', kind: 'report' }],
       ['task:cancel', { taskId }],
       ['task:retry', { taskId }],
+      ['task:bulk', { action: 'cancel', ids: [taskId] }],
       ['agent:pause', { agentId: 'any' }],
       ['agent:resume', { agentId: 'any' }],
       ['alert:ack', { alertId: 'any' }],

@@ -24,12 +24,16 @@ export interface Audited {
   audit?: AuditSink
 }
 
-/** Records an action's outcome; `result` null: the handler failed (a bug, answered `internal`). */
+/**
+ * Records an action's outcome; `result` null: the handler failed (a bug, answered `internal`). `note`: the message
+ * of an action that succeeded (a bulk action's counts); a refusal's message is its error's.
+ */
 export function recordAction(
   { actor, audit }: Audited,
   action: string,
   target: string | null,
   result: Result<unknown> | null,
+  note: string | null = null,
 ): void {
   if (!actor || !audit) return
   audit.record({
@@ -42,7 +46,7 @@ export function recordAction(
     target,
     outcome: result === null ? 'failed' : result.ok ? 'ok' : 'refused',
     code: result === null ? 'internal' : result.ok ? null : result.error.code,
-    message: result === null ? 'the server failed to handle it' : result.ok ? null : result.error.message,
+    message: result === null ? 'the server failed to handle it' : result.ok ? note : result.error.message,
   })
 }
 

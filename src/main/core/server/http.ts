@@ -230,6 +230,11 @@ export function createHttpServer(deps: HttpDeps): FastifyInstance {
     return sendResult(reply, await runCommand('task:cancel', { taskId: params.data.id }, context(request)))
   })
 
+  // Cancel or retry many tasks (bulk-tasks.ts); answered once every task has been dealt with.
+  app.post('/api/tasks/bulk', writers, async (request, reply) =>
+    sendResult(reply, await runCommand('task:bulk', request.body ?? null, context(request))),
+  )
+
   registerOperatorRoutes(app, { records: deps.operator, readers, writers })
 
   if (deps.rendererDir && existsSync(join(deps.rendererDir, 'index.html'))) {

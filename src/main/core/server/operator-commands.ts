@@ -14,6 +14,7 @@ import {
   AgentRefSchema,
   AlertRefSchema,
   describeIssues,
+  TaskBulkSchema,
   TaskRefSchema,
   TaskSubmitSchema,
 } from '../../../shared/commands'
@@ -23,6 +24,7 @@ import { fail, ok, type Result } from '../../../shared/result'
 import { CoordinatorError, type Coordinator } from '../coordinator/coordinator'
 import type { AlertBook } from '../alerts/engine'
 import { fieldOf, recordAction, type Audited } from './audited'
+import { bulkSummary, bulkTarget, runBulk } from './bulk-tasks'
 import type { Answer } from './guard'
 import type { HandlerTable } from './handler-table'
 import { submitDurably, type SubmitHistory } from './durable-submit'
@@ -74,13 +76,24 @@ const field =
 /**
  * An operator-only command whose work returns its data (now, or once a
  * promise settles) and throws its refusals; a synchronous one answers
- * synchronously. Each answer, and each failure, is recorded.
+ * synchronously. Each answer, and each failure, is recorded; `note` says
+ * how one that succeeded ended, when its target alone does not.
  */
 const operator =
-  <T>(work: (input: unknown, context: CommandContext) => T | Promise<T>, target: Target<T>) =>
+  <T>(
+    work: (input: unknown, context: CommandContext) => T | Promise<T>,
+    target: Target<T>,
+    note: (data: T) => string | null = () => null,
+  ) =>
   (input: unknown, context: CommandContext, name: CommandName): Answer<T> => {
     const answered = (result: Result<T>): Result<T> => {
-      recordAction(context, name, target(input, result.ok ? result.data : null), result)
+      recordAction(
+        context,
+        name,
+        target(input, result.ok ? result.data : null),
+        result,
+        result.ok ? note(result.data) : null,
+      )
       return result
     }
     const failed = (error: unknown): never => {
@@ -147,6 +160,15 @@ export const COMMANDS: CommandTable = {
   'task:retry': operator(
     (input, { coordinator }) => coordinator.retry(valid(TaskRefSchema, input).taskId),
     field(TaskRefSchema, 'taskId'),
+  ),
+  // One record for the whole action, its counts in the message (a dry run's too, marked so).
+  'task:bulk': operator(
+    (input, { coordinator, history }) => runBulk(coordinator, history, valid(TaskBulkSchema, input)),
+    (input) => {
+      const parsed = TaskBulkSchema.safeParse(input)
+      return parsed.success ? bulkTarget(parsed.data) : null
+    },
+    bulkSummary,
   ),
   'agent:pause': operator(
     (input, { coordinator }) => coordinator.pauseAgent(valid(AgentRefSchema, input).agentId),
