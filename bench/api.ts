@@ -92,6 +92,8 @@ export interface ServerApi {
   /** Finishes `tasks` quick tasks on the injector's agents, then removes those agents: a server with its task history full. */
   prefill: [{ tasks: number }, LoadReport]
   sample: [{ gc: boolean }, ProcessSample]
+  /** Queues `tasks` tasks of `kind` that no agent can take (the bulk scenario's), in slices; resolves once queued. */
+  park: [{ tasks: number; kind: string }, { queued: number }]
   stop: [null, null]
 }
 

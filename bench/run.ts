@@ -14,6 +14,7 @@ import { machine } from './machine'
 import type { Scenario, Verdict } from './scenario'
 import { agentRate } from './scenarios/agent-rate'
 import { batched } from './scenarios/batched'
+import { bulk10k } from './scenarios/bulk'
 import { bytes } from './scenarios/bytes'
 import { capacity } from './scenarios/capacity'
 import { compression } from './scenarios/compression'
@@ -43,6 +44,7 @@ const SCENARIOS: Scenario[] = [
   submit,
   hostile,
   search,
+  bulk10k,
 ]
 
 interface ScenarioRecord {

@@ -77,6 +77,24 @@ serve<ServerApi>({
     return report
   },
 
+  async park({ tasks, kind }) {
+    if (!core) throw new Error('not started')
+    for (let i = 0; i < tasks; i++) {
+      // A capability no agent offers: they wait in the queue until the scenario acts on them.
+      core.coordinator.submit({
+        name: `parked ${i}`,
+        kind,
+        payload: {},
+        priority: 0,
+        capabilities: ['parked'],
+        timeoutMs: null,
+        maxRetries: 0,
+      })
+      if (i % 500 === 499) await new Promise((resolve) => setImmediate(resolve))
+    }
+    return { queued: core.coordinator.counts().queued }
+  },
+
   async sample({ gc }) {
     if (gc) {
       collectGarbage()
