@@ -7,6 +7,7 @@ import type { AuditEntry, AuditPage } from '../../../shared/audit'
 import type { MetricHistory, MetricRange } from '../../../shared/metric-ranges'
 import type { Result } from '../../../shared/result'
 import type { SavedView, SavedViewInput } from '../../../shared/saved-views'
+import type { TaskBulkAnswer, TaskBulkRequest } from '../../../shared/task-bulk'
 import { errorOf, getJson } from './dashboard-api'
 
 export interface Rest {
@@ -54,7 +55,18 @@ export function deleteView(rest: Rest, id: string): Promise<Result<SavedView>> {
   return send(rest, 'DELETE', `/api/views/${encodeURIComponent(id)}`)
 }
 
-async function send<T>(rest: Rest, method: 'POST' | 'DELETE', path: string, body?: unknown): Promise<Result<T>> {
+/** A bulk action's answer comes once every task is dealt with and stored: 10,000 take seconds, so it may take long. */
+export function postTaskBulk(rest: Rest, request: TaskBulkRequest): Promise<Result<TaskBulkAnswer>> {
+  return send(rest, 'POST', '/api/tasks/bulk', request, 120_000)
+}
+
+async function send<T>(
+  rest: Rest,
+  method: 'POST' | 'DELETE',
+  path: string,
+  body?: unknown,
+  timeoutMs = 10_000,
+): Promise<Result<T>> {
   let response: Response
   try {
     response = await fetch(`${rest.url}${path}`, {
@@ -66,7 +78,7 @@ async function send<T>(rest: Rest, method: 'POST' | 'DELETE', path: string, body
       },
       body: body === undefined ? undefined : JSON.stringify(body),
       cache: 'no-store',
-      signal: AbortSignal.timeout(10_000),
+      signal: AbortSignal.timeout(timeoutMs),
     })
   } catch (error) {
     return { ok: false, error: { code: 'unavailable', message: `${method} ${path} failed: ${String(error)}` } }
