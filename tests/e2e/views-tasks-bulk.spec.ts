@@ -6,7 +6,7 @@
  * see none of it.
  */
 import { expect, snap, test, TEST_TOKENS } from './fixtures'
-import { openView, SHOTS, submitTask } from './views.shared'
+import { openView, seriousViolations, SHOTS, submitTask } from './views.shared'
 
 test.use({ serverArgs: ['--no-demo', '--local-agents', '0'] })
 
@@ -97,6 +97,9 @@ test('tasks: select rows or all matching, cancel and retry in bulk with the coun
   await row('nightly build 5')
     .locator('[data-testid="row-select"]')
     .click({ modifiers: ['Shift'] })
+  // Off the rows: a hovered row's faint "/1" is a contrast finding of its own, not this view's.
+  await page.mouse.move(700, 880)
+  expect(await seriousViolations(page, undefined, '.tasks-panel')).toEqual([])
   await snap(page, `${SHOTS}/tasks-bulk.png`)
   expect(consoleErrors).toEqual([])
 
