@@ -62,7 +62,11 @@ export type AlertRef = z.infer<typeof AlertRefSchema>
 
 const TaskBulkFilterSchema = z
   .object({
-    status: z.union([TaskStatusSchema, z.array(TaskStatusSchema).min(1).max(7)]).optional(),
+    status: z
+      .union([TaskStatusSchema, z.array(TaskStatusSchema).min(1).max(7)], {
+        error: `must be a task status (${TaskStatusSchema.options.join(', ')}) or a list of 1 to 7 of them`,
+      })
+      .optional(),
     kind: z.string().min(1).max(TASK_LIMITS.kindLength).optional(),
     agent: Id.optional(),
     text: z.string().trim().min(1).max(TASK_BULK_LIMITS.textLength).optional(),

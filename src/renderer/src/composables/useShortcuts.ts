@@ -22,6 +22,7 @@ export const SHORTCUTS: { keys: string[]; what: string }[] = [
   { keys: ['/'], what: 'Focus the filter or search box of the view' },
   { keys: ['↓', '↑', 'j', 'k'], what: 'Next / previous row of a list' },
   { keys: ['Enter'], what: 'Open the focused row’s details' },
+  { keys: ['Space', 'Shift+Space'], what: 'Select the focused task for a bulk action, or a range (Tasks, operators)' },
   { keys: ['n'], what: 'New shell task (operators)' },
   { keys: ['Esc'], what: 'Close the details, dialog or this overlay' },
   { keys: ['?'], what: 'Show or hide these shortcuts' },
