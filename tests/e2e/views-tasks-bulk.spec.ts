@@ -103,6 +103,16 @@ test('tasks: select rows or all matching, cancel and retry in bulk with the coun
   await snap(page, `${SHOTS}/tasks-bulk.png`)
   expect(consoleErrors).toEqual([])
 
+  // Each action is one audit entry, with its counts (the dry run before "all matching" too).
+  await page.locator('.tab[data-view="audit"]').click()
+  const bulkEntries = page.locator('[data-testid="audit-row"][data-action="task:bulk"]')
+  await expect(bulkEntries).toHaveCount(4)
+  await expect(bulkEntries.filter({ hasText: 'cancel 5 ids' })).toContainText('matched 5, changed 5, skipped 0')
+  await expect(bulkEntries.filter({ hasText: 'retry 3 ids' })).toContainText('matched 3, changed 2, skipped 1')
+  await expect(bulkEntries.filter({ hasText: 'dry run' })).toContainText(
+    'cancel filter status=queued,assigned,running text=nightly',
+  )
+
   // A viewer sees no checkboxes and no bulk bar.
   await openView(page, app, 'tasks', TEST_TOKENS.viewer)
   await expect(rows).toHaveCount(15)
