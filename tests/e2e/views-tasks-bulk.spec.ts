@@ -119,3 +119,53 @@ test('tasks: select rows or all matching, cancel and retry in bulk with the coun
   await expect(page.locator('[data-testid="row-select"], [data-testid="select-all-rows"]')).toHaveCount(0)
   await expect(bar).toHaveCount(0)
 })
+
+test('tasks: a selection of more than 1,000 rows goes 1,000 ids a request, the bar counting them', async ({
+  page,
+  app,
+  consoleErrors,
+}) => {
+  const TASKS = 1200
+  for (let start = 0; start < TASKS; start += 100) {
+    await Promise.all(
+      Array.from({ length: 100 }, (_, i) =>
+        submitTask(page, app, { name: `batch ${start + i + 1}`, kind: 'batch', capabilities: ['gpu'] }),
+      ),
+    )
+  }
+  await openView(page, app, 'tasks')
+  await expect(page.locator('[data-testid="tasks-count"]')).toHaveText('1,200')
+  const select = (name: string) =>
+    page
+      .locator('[data-testid="task-row"]')
+      .filter({ has: page.getByRole('button', { name, exact: true }) })
+      .locator('[data-testid="row-select"]')
+  // The first row, then (scrolled to the end of the virtualized list) Shift on the last: all 1,200.
+  await select('batch 1200').click()
+  await page.locator('.scroller').evaluate((el) => (el.scrollTop = el.scrollHeight))
+  await select('batch 1').click({ modifiers: ['Shift'] })
+  await expect(page.locator('[data-testid="bulk-count"]')).toHaveText('1,200 selected')
+
+  // Each answer held back a little, so the steps can be seen.
+  await page.route('**/api/tasks/bulk', async (route) => {
+    const response = await route.fetch()
+    await new Promise((resolve) => setTimeout(resolve, 600))
+    await route.fulfill({ response })
+  })
+  const requests: number[] = []
+  page.on('request', (request) => {
+    if (request.url().endsWith('/api/tasks/bulk'))
+      requests.push((request.postDataJSON() as { ids: string[] }).ids.length)
+  })
+  await page.locator('[data-testid="bulk-cancel"]').click()
+  await expect(page.locator('[data-testid="confirm-dialog"]')).toContainText('Cancel 1,200 tasks?')
+  await page.locator('[data-testid="confirm-ok"]').click()
+  const bar = page.locator('[data-testid="bulk-bar"]')
+  await expect(bar).toContainText('Cancelling 0 of 1,200')
+  await expect(bar).toContainText('Cancelling 1,000 of 1,200')
+  await expect(page.locator('[data-testid="bulk-progress"]')).toHaveAttribute('value', '1000')
+  await expect(page.locator('[data-testid="bulk-outcome"]')).toContainText('1,200 cancelled')
+  expect(requests).toEqual([1000, 200])
+  await expect(page.locator('[data-testid="task-row"][data-status="queued"]')).toHaveCount(0)
+  expect(consoleErrors).toEqual([])
+})
