@@ -28,6 +28,11 @@ import { badString, broken, junk, notANumber, notAString } from './fuzz/values'
 
 const target = useFuzzTarget()
 
+/** Values no array, object or boolean field of the bulk command accepts. */
+const notAnArray = fc.oneof(fc.string({ maxLength: 20 }), fc.integer(), fc.constant(null), fc.constant({}))
+const notAnObject = fc.oneof(fc.string({ maxLength: 20 }), fc.integer(), fc.constant(null), fc.constant([]))
+const notABoolean = fc.oneof(fc.string({ maxLength: 5 }), fc.integer(), fc.constant(null), fc.constant([]))
+
 describe('fuzzing /dashboard', () => {
   const harmless = new Set(['ping', 'sync', 'subscribe'])
   const id = fc.oneof(badString, fc.string({ minLength: 1, maxLength: 40 }))
@@ -57,6 +62,39 @@ describe('fuzzing /dashboard', () => {
         args: fc.tuple(broken({ taskId: target.queuedId }, { taskId: id })),
       }),
       fc.record({
+        event: fc.constant('task:bulk'),
+        args: fc.tuple(
+          fc.oneof(
+            broken(
+              { action: 'cancel', ids: [target.queuedId] },
+              {
+                action: badString,
+                ids: fc.oneof(
+                  notAnArray,
+                  fc.constant([]),
+                  fc.array(badString, { minLength: 1, maxLength: 2 }),
+                  fc.constant(Array.from({ length: 1001 }, (_, i) => `t${i}`)),
+                ),
+                filter: fc.oneof(fc.constant({}), junk),
+                dryRun: notABoolean,
+              },
+              ['action', 'ids'],
+            ),
+            broken(
+              { action: 'retry', filter: { kind: 'report' } },
+              {
+                filter: fc.oneof(
+                  notAnObject,
+                  fc.record({ status: fc.oneof(badString, fc.constant([])) }),
+                  fc.record({ text: fc.oneof(badString, fc.constant('   ')) }),
+                  fc.record({ colour: junk }),
+                ),
+              },
+            ),
+          ),
+        ),
+      }),
+      fc.record({
         event: fc.constantFrom('agent:pause', 'agent:resume'),
         args: fc.tuple(broken({ agentId: AGENT_ID }, { agentId: id })),
       }),
@@ -72,6 +110,10 @@ describe('fuzzing /dashboard', () => {
               args: fc.constant<unknown[]>([{ taskId: target.queuedId }]),
             }),
             fc.record({ event: fc.constant('agent:pause'), args: fc.constant<unknown[]>([{ agentId: AGENT_ID }]) }),
+            fc.record({
+              event: fc.constant('task:bulk'),
+              args: fc.constant<unknown[]>([{ action: 'cancel', filter: {} }]),
+            }),
             fc.record({
               event: fc.constant('task:submit'),
               args: fc.constant<unknown[]>([{ name: 'v', kind: 'report' }]),
