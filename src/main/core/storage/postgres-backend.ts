@@ -255,19 +255,20 @@ export class PostgresBackend implements HistoryBackend {
     return logPageOf(rowsOf(StoredLogRowSchema, rows, 'task_logs'), query.limit)
   }
 
-  async prune(cutoff: number, maxTasks: number): Promise<{ dropped: number; total: number }> {
+  async prune(cutoff: number, maxTasks: number, limit: number): Promise<{ dropped: number; total: number }> {
     return this.transaction(async (client) => {
       const gone = await client.query(
-        `WITH doomed AS (
-           SELECT id FROM (
-             SELECT id, finished_at, row_number() OVER (ORDER BY finished_at DESC) AS rank
-             FROM tasks WHERE finished_at IS NOT NULL) finished
-           WHERE finished_at < $1 OR rank > $2),
+        `WITH edge AS (
+           SELECT finished_at FROM tasks WHERE finished_at IS NOT NULL ORDER BY finished_at DESC OFFSET $2 LIMIT 1),
+         doomed AS (
+           SELECT id FROM tasks
+           WHERE finished_at IS NOT NULL AND finished_at < GREATEST($1, (SELECT finished_at FROM edge))
+           ORDER BY finished_at LIMIT $3),
          gone AS (DELETE FROM tasks WHERE id IN (SELECT id FROM doomed) RETURNING id),
          t AS (DELETE FROM transitions WHERE task_id IN (SELECT id FROM gone)),
          l AS (DELETE FROM task_logs WHERE task_id IN (SELECT id FROM gone))
          SELECT count(*) AS total FROM gone`,
-        [cutoff, maxTasks],
+        [cutoff, Math.max(0, maxTasks - 1), limit],
       )
       const dropped = rowsOf(CountRowSchema, gone.rows, 'tasks')[0]!.total
       const before = await client.query('SELECT value FROM meta WHERE key = $1 FOR UPDATE', [DROPPED_TOTAL])
