@@ -42,6 +42,7 @@ import {
   transitionOf,
   type Batch,
 } from './rows'
+import { inTransaction } from './pg-transaction'
 
 export interface PostgresOptions {
   url: string
@@ -318,19 +319,7 @@ export class PostgresBackend implements HistoryBackend {
     await this.pool.end().catch(() => {})
   }
 
-  /** Runs `body` in a transaction on one connection; a connection that failed is dropped, not reused. */
-  private async transaction<T>(body: (client: PoolClient) => Promise<T>): Promise<T> {
-    const client = await this.pool.connect()
-    try {
-      await client.query('BEGIN')
-      const result = await body(client)
-      await client.query('COMMIT')
-      client.release()
-      return result
-    } catch (error) {
-      await client.query('ROLLBACK').catch(() => {})
-      client.release(true)
-      throw error
-    }
+  private transaction<T>(body: (client: PoolClient) => Promise<T>): Promise<T> {
+    return inTransaction(this.pool, body)
   }
 }
