@@ -1,8 +1,11 @@
 #!/usr/bin/env python3
 """A Swarm Monitor viewer in Python: follows /dashboard, plain or compressed.
 
-    python3 examples/viewers/python_viewer.py --url http://127.0.0.1:7420 --token "$SWARM_MONITOR_VIEWER_TOKEN"
-    python3 examples/viewers/python_viewer.py --url ... --token ... --encoding json --seconds 10
+    SWARM_MONITOR_VIEWER_TOKEN=... python3 examples/viewers/python_viewer.py --url http://127.0.0.1:7420
+    python3 examples/viewers/python_viewer.py --url ... --encoding json --seconds 10
+
+The token comes from SWARM_MONITOR_VIEWER_TOKEN (a viewer or operator token),
+not the command line, which every user of the machine can read (`ps`).
 
 Needs python-socketio 5 and websocket-client (Debian: python3-socketio
 python3-websocket; pip: "python-socketio[client]").
@@ -24,6 +27,7 @@ batches and events came, how many of them compressed, and the last seq.
 import argparse
 import base64
 import json
+import os
 import signal
 import threading
 import zlib
@@ -94,10 +98,12 @@ class Viewer:
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--url", required=True, help="the server, e.g. http://127.0.0.1:7420")
-    parser.add_argument("--token", required=True, help="a viewer or operator token")
     parser.add_argument("--encoding", choices=["deflate-raw", "json"], default="deflate-raw")
     parser.add_argument("--seconds", type=float, default=0, help="stop after this long (default: until Ctrl-C)")
     args = parser.parse_args()
+    args.token = os.environ.get("SWARM_MONITOR_VIEWER_TOKEN", "")
+    if not args.token:
+        parser.error("set SWARM_MONITOR_VIEWER_TOKEN to a viewer or operator token")
     viewer = Viewer(args)
     signal.signal(signal.SIGINT, lambda *_: viewer.done.set())
     signal.signal(signal.SIGTERM, lambda *_: viewer.done.set())

@@ -30,17 +30,11 @@ interface Summary {
 async function watch(encoding: string): Promise<Summary> {
   const found = findPython()
   if ('error' in found) throw new Error(found.error)
-  const viewer = spawnAgent(found.python, [
-    'examples/viewers/python_viewer.py',
-    '--url',
-    core.url,
-    '--token',
-    TEST_TOKENS.viewer,
-    '--encoding',
-    encoding,
-    '--seconds',
-    '1.5',
-  ])
+  const viewer = spawnAgent(
+    found.python,
+    ['examples/viewers/python_viewer.py', '--url', core.url, '--encoding', encoding, '--seconds', '1.5'],
+    { SWARM_MONITOR_VIEWER_TOKEN: TEST_TOKENS.viewer },
+  )
   const { code } = await viewer.exited
   expect(code, viewer.output()).toBe(0)
   const last = viewer.output().trim().split('\n').at(-1)!
@@ -61,5 +55,16 @@ describe('examples/viewers/python_viewer.py', () => {
     expect(summary.encoding).toBe('json')
     expect(summary.events).toBeGreaterThan(20)
     expect(summary.compressed).toBe(0)
+  })
+
+  it('takes its token from the environment only, and says so when it is missing', async () => {
+    const found = findPython()
+    if ('error' in found) throw new Error(found.error)
+    const viewer = spawnAgent(found.python, ['examples/viewers/python_viewer.py', '--url', core.url], {
+      SWARM_MONITOR_VIEWER_TOKEN: '',
+    })
+    const { code } = await viewer.exited
+    expect(code).toBe(2)
+    expect(viewer.output()).toContain('set SWARM_MONITOR_VIEWER_TOKEN')
   })
 })

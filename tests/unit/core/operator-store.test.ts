@@ -12,6 +12,7 @@ import { createStorage, type BackendOptions } from '../../../src/main/core/stora
 import { OPERATOR_SCHEMA_VERSION } from '../../../src/main/core/storage/operator-schema'
 import type { OperatorStore } from '../../../src/main/core/storage/operator-store'
 import { postgresFixture, sqliteFixture, status, task, type TestDatabase } from '../../helpers/histories'
+import { sample as baseSample } from '../../helpers/factories'
 
 const DAY = 24 * 3600 * 1000
 
@@ -31,20 +32,14 @@ function record(fields: Partial<AuditRecord> = {}): AuditRecord {
   }
 }
 
-function sample(at: number, fields: Partial<MetricsSample> = {}): MetricsSample {
-  return {
-    at,
+/** A sample with one idle agent and no durations, unless given. */
+const sample = (at: number, fields: Partial<MetricsSample> = {}): MetricsSample =>
+  baseSample(at, {
     agents: { idle: 1, busy: 0, paused: 0, error: 0, offline: 0 },
-    queued: 0,
-    running: 0,
-    succeeded: 0,
-    failed: 0,
-    throughput: 0,
     durationP50Ms: null,
     durationP95Ms: null,
     ...fields,
-  }
-}
+  })
 
 const view = (fields: Partial<SavedView> = {}): SavedView => ({
   id: 'v1',

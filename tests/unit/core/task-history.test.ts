@@ -7,6 +7,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { HistoryOpenError, HistoryQueryError, type TaskHistory } from '../../../src/main/core/storage/history'
 import { createHistory, type BackendOptions } from '../../../src/main/core/storage/open-history'
 import type { HistoryOptions } from '../../../src/main/core/storage/buffered-history'
+import { PRUNE_CHUNK } from '../../../src/main/core/storage/buffered-history'
 import { logLine, postgresFixture, sqliteFixture, status, task, type TestDatabase } from '../../helpers/histories'
 
 const DAY = 24 * 3600 * 1000
@@ -154,6 +155,30 @@ describe.each([sqliteFixture(), postgresFixture()])('TaskHistory on $name', (bac
     expect(Number((await db.raw('SELECT count(*) AS n FROM task_logs'))[0]!.n)).toBe(0)
     const again = await reopened(db, h, { retention, now: () => now })
     expect(again.retention()).toMatchObject({ droppedTotal: 5, lastPrunedAt: null })
+  })
+
+  it('prunes a long history in chunks to exactly the newest tasks, those finished in the same ms as the last kept', async () => {
+    const db = await backend.database()
+    const now = 100 * DAY
+    const retention = { maxTasks: 100, maxAgeMs: 10 * DAY }
+    const h = await history(db, { retention, now: () => now })
+    const count = PRUNE_CHUNK + 600
+    for (let i = 0; i < count; i++) {
+      const finishedAt = now - (count - i) // distinct ms, the newest last
+      h.record(status(task({ id: `t-${i}`, status: 'failed', attempts: 1, finishedAt, updatedAt: finishedAt })))
+    }
+    // Two more finished in the same ms as the 100th newest: kept with it.
+    const edge = now - 100
+    for (const id of ['tie-a', 'tie-b']) {
+      h.record(status(task({ id, status: 'succeeded', attempts: 1, finishedAt: edge, updatedAt: edge })))
+    }
+    expect(await h.prune()).toBe(count - 100)
+    const kept = await ids(h)
+    expect(kept).toHaveLength(102)
+    expect(kept).toEqual(expect.arrayContaining(['tie-a', 'tie-b', `t-${count - 100}`, `t-${count - 1}`]))
+    expect(kept).not.toContain(`t-${count - 101}`)
+    expect(h.retention().droppedTotal).toBe(count - 100)
+    expect(await h.prune()).toBe(0)
   })
 
   it('lists newest first, filtered by status and agent, page by page', async () => {

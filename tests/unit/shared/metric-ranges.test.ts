@@ -1,21 +1,16 @@
 import { describe, expect, it } from 'vitest'
 import type { MetricsSample } from '../../../src/shared/domain'
 import { downsample, METRIC_MAX_POINTS, METRIC_RANGE_SPEC, stepFor } from '../../../src/shared/metric-ranges'
+import { sample as baseSample } from '../../helpers/factories'
 
-function sample(at: number, fields: Partial<MetricsSample> = {}): MetricsSample {
-  return {
-    at,
+/** A sample with one idle agent and no durations, unless given. */
+const sample = (at: number, fields: Partial<MetricsSample> = {}): MetricsSample =>
+  baseSample(at, {
     agents: { idle: 1, busy: 0, paused: 0, error: 0, offline: 0 },
-    queued: 0,
-    running: 0,
-    succeeded: 0,
-    failed: 0,
-    throughput: 0,
     durationP50Ms: null,
     durationP95Ms: null,
     ...fields,
-  }
-}
+  })
 
 describe('downsample', () => {
   it('keeps one sample a bucket, stamped with its start: peaks for gauges, last counters, averaged rates', () => {

@@ -37,7 +37,11 @@ export async function restoreHistory(
   }
   const restored = coordinator.restore(stored.tasks)
   if (restored.requeued + restored.finished > 0) logger.info(restored, 'tasks restored from the history database')
-  const pruned = await history.prune()
+  // A retention that cannot be applied now (a slow or busy database) is no reason not to start: it runs again.
+  const pruned = await history.prune().catch((error: unknown) => {
+    logger.warn({ err: error }, 'history retention not applied at start; it runs again in 10 min')
+    return 0
+  })
   if (pruned > 0) logger.info({ pruned }, 'history retention applied')
   return new Set([...stored.tasks, ...stored.invalid].map((task) => task.id))
 }

@@ -33,11 +33,15 @@ export interface HistoryBackend {
   page(query: HistoryQuery): Promise<TaskPage>
   logs(query: LogQuery): Promise<LogPage>
   /**
-   * Deletes finished tasks that finished before `cutoff` or beyond the newest
-   * `maxTasks`, with their transitions and logs, and adds how many to the
-   * stored total; resolves with how many went and the new total.
+   * Deletes up to `limit` finished tasks that finished before `cutoff` or
+   * beyond the newest `maxTasks` (oldest first; tasks that finished in the
+   * same millisecond as the `maxTasks`-th newest are kept), with their
+   * transitions and logs, in one transaction, and adds how many to the stored
+   * total; resolves with how many went and the new total. The edge is found
+   * on the finish-time index alone, so a long history costs an index walk,
+   * not a sort of every row.
    */
-  prune(cutoff: number, maxTasks: number): Promise<{ dropped: number; total: number }>
+  prune(cutoff: number, maxTasks: number, limit: number): Promise<{ dropped: number; total: number }>
   /** Finished tasks deleted by retention, ever (kept in the database). */
   droppedTotal(): Promise<number>
   /** Resolves when the database answers. */

@@ -36,6 +36,9 @@ import { deferred, oneLine, type Deferred } from './deferred'
 import { Recorder } from './recorder'
 import type { Batch } from './rows'
 
+/** Finished tasks deleted by one transaction of a prune (`prune` repeats until fewer go). */
+export const PRUNE_CHUNK = 2_000
+
 export interface HistoryOptions {
   retention: RetentionPolicy
   /** Log lines kept per task; default 1,000. */
@@ -154,8 +157,16 @@ export class BufferedHistory implements TaskHistory {
     await this.settle()
     const { maxTasks, maxAgeMs } = this.options.retention
     const now = this.now()
-    const { dropped, total } = await this.read(() => this.backend.prune(now - maxAgeMs, maxTasks))
-    this.dropped = total
+    // In chunks, each its own transaction, so that a retention lowered under a long history deletes in many short
+    // steps (none near the query time limit, the server's thread free between them) rather than one long one.
+    let dropped = 0
+    for (;;) {
+      const chunk = await this.read(() => this.backend.prune(now - maxAgeMs, maxTasks, PRUNE_CHUNK))
+      dropped += chunk.dropped
+      this.dropped = chunk.total
+      if (chunk.dropped < PRUNE_CHUNK) break
+      await new Promise<void>((resolve) => setImmediate(resolve))
+    }
     this.lastPrunedAt = now
     return dropped
   }

@@ -42,6 +42,7 @@ import {
   transitionOf,
   type Batch,
 } from './rows'
+import { inTransaction } from './pg-transaction'
 
 export interface PostgresOptions {
   url: string
@@ -255,19 +256,20 @@ export class PostgresBackend implements HistoryBackend {
     return logPageOf(rowsOf(StoredLogRowSchema, rows, 'task_logs'), query.limit)
   }
 
-  async prune(cutoff: number, maxTasks: number): Promise<{ dropped: number; total: number }> {
+  async prune(cutoff: number, maxTasks: number, limit: number): Promise<{ dropped: number; total: number }> {
     return this.transaction(async (client) => {
       const gone = await client.query(
-        `WITH doomed AS (
-           SELECT id FROM (
-             SELECT id, finished_at, row_number() OVER (ORDER BY finished_at DESC) AS rank
-             FROM tasks WHERE finished_at IS NOT NULL) finished
-           WHERE finished_at < $1 OR rank > $2),
+        `WITH edge AS (
+           SELECT finished_at FROM tasks WHERE finished_at IS NOT NULL ORDER BY finished_at DESC OFFSET $2 LIMIT 1),
+         doomed AS (
+           SELECT id FROM tasks
+           WHERE finished_at IS NOT NULL AND finished_at < GREATEST($1, (SELECT finished_at FROM edge))
+           ORDER BY finished_at LIMIT $3),
          gone AS (DELETE FROM tasks WHERE id IN (SELECT id FROM doomed) RETURNING id),
          t AS (DELETE FROM transitions WHERE task_id IN (SELECT id FROM gone)),
          l AS (DELETE FROM task_logs WHERE task_id IN (SELECT id FROM gone))
          SELECT count(*) AS total FROM gone`,
-        [cutoff, maxTasks],
+        [cutoff, Math.max(0, maxTasks - 1), limit],
       )
       const dropped = rowsOf(CountRowSchema, gone.rows, 'tasks')[0]!.total
       const before = await client.query('SELECT value FROM meta WHERE key = $1 FOR UPDATE', [DROPPED_TOTAL])
@@ -317,19 +319,7 @@ export class PostgresBackend implements HistoryBackend {
     await this.pool.end().catch(() => {})
   }
 
-  /** Runs `body` in a transaction on one connection; a connection that failed is dropped, not reused. */
-  private async transaction<T>(body: (client: PoolClient) => Promise<T>): Promise<T> {
-    const client = await this.pool.connect()
-    try {
-      await client.query('BEGIN')
-      const result = await body(client)
-      await client.query('COMMIT')
-      client.release()
-      return result
-    } catch (error) {
-      await client.query('ROLLBACK').catch(() => {})
-      client.release(true)
-      throw error
-    }
+  private transaction<T>(body: (client: PoolClient) => Promise<T>): Promise<T> {
+    return inTransaction(this.pool, body)
   }
 }

@@ -20,6 +20,7 @@ import {
   viewOf,
   ViewRowSchema,
 } from './operator-rows'
+import { inTransaction } from './pg-transaction'
 
 /** `?` placeholders as PostgreSQL's `$1, $2, …`. */
 const numbered = (sql: string) => {
@@ -142,18 +143,7 @@ export class PostgresOperatorStore implements OperatorStore {
     return gone.rowCount ?? 0
   }
 
-  private async transaction<T>(body: (client: PoolClient) => Promise<T>): Promise<T> {
-    const client = await this.pool.connect()
-    try {
-      await client.query('BEGIN')
-      const result = await body(client)
-      await client.query('COMMIT')
-      client.release()
-      return result
-    } catch (error) {
-      await client.query('ROLLBACK').catch(() => {})
-      client.release(true)
-      throw error
-    }
+  private transaction<T>(body: (client: PoolClient) => Promise<T>): Promise<T> {
+    return inTransaction(this.pool, body)
   }
 }

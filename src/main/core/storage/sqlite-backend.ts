@@ -229,17 +229,19 @@ export class SqliteBackend implements HistoryBackend {
     return logPageOf(rowsOf(StoredLogRowSchema, await this.read(sql, params), 'task_logs'), query.limit)
   }
 
-  async prune(cutoff: number, maxTasks: number): Promise<{ dropped: number; total: number }> {
+  async prune(cutoff: number, maxTasks: number, limit: number): Promise<{ dropped: number; total: number }> {
     const db = this.handle
     return db.transaction(() => {
       const old = rowsOf(
         IdRowSchema,
         db
           .prepare(
-            `SELECT id FROM tasks WHERE finished_at IS NOT NULL AND (finished_at < ? OR id NOT IN (
-               SELECT id FROM tasks WHERE finished_at IS NOT NULL ORDER BY finished_at DESC LIMIT ?))`,
+            `SELECT id FROM tasks
+             WHERE finished_at IS NOT NULL AND finished_at < max(?, coalesce((
+               SELECT finished_at FROM tasks WHERE finished_at IS NOT NULL ORDER BY finished_at DESC LIMIT 1 OFFSET ?), ?))
+             ORDER BY finished_at LIMIT ?`,
           )
-          .all(cutoff, maxTasks),
+          .all(cutoff, Math.max(0, maxTasks - 1), cutoff, limit),
         'tasks',
       ).map((row) => row.id)
       // The index rows first, while the rows they index can still be read (external content needs the old text).
