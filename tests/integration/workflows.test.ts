@@ -194,8 +194,8 @@ describe('workflows', () => {
 
     const retried = await post(core.url, `/api/workflows/${submitted.id}/retry-failed`, {})
     expect(retried.status).toBe(200)
-    // test and lint retried; deploy came back with test, which its failure had cancelled.
-    expect(retried.body).toMatchObject({ changed: 2, workflow: { state: 'active' } })
+    // test and lint retried, and deploy with test, whose failure had cancelled it.
+    expect(retried.body).toMatchObject({ changed: 3, workflow: { state: 'active' } })
     await until(() => agent.assigned.length === 5, 5000, 'test and lint again')
     detail = await workflow(core.url, submitted.id)
     expect(detail.tasks.find((task) => task.key === 'deploy')).toMatchObject({ status: 'queued' })

@@ -17,7 +17,6 @@ import type { TaskSubmit, WorkflowSubmit } from '../../../shared/commands'
 import type { TaskRefSummary } from '../../../shared/domain'
 import type { WorkflowActed, WorkflowDetail, WorkflowSubmitted, WorkflowSummary } from '../../../shared/workflows'
 import { DEFAULT_ROUTING_POLICY, type RoutingPolicy } from '../../../shared/routing'
-import { isRetryable, isTerminal } from '../../../shared/statuses'
 import { AgentRoster, copyAgent } from './agent-roster'
 import { Attempts, type AttemptsOptions } from './attempts'
 import { Dependencies } from './dependencies'
@@ -27,6 +26,7 @@ import { Scheduler } from './scheduler'
 import { TaskBook } from './task-book'
 import { TaskQueue } from './task-queue'
 import type { AgentDriver, AgentSpec, TaskQuery, Totals } from './types'
+import { cancelWorkflow, retryWorkflow, submitWorkflow, type WorkflowParts } from './workflow-actions'
 import { WorkflowIndex } from './workflow-index'
 
 export type { AgentDriver, AgentSpec, TaskQuery, Totals } from './types'
@@ -69,6 +69,7 @@ export class Coordinator {
   private readonly attempts: Attempts
   private readonly dependencies: Dependencies
   private readonly workflows: WorkflowIndex
+  private readonly workflowParts: WorkflowParts
   private readonly now: () => number
 
   constructor(options: CoordinatorOptions) {
@@ -84,6 +85,13 @@ export class Coordinator {
     this.workflows = new WorkflowIndex(this.book)
     this.book.watch(this.dependencies)
     this.book.watch(this.workflows)
+    this.workflowParts = {
+      book: this.book,
+      index: this.workflows,
+      now,
+      cancel: (taskId, reason) => this.attempts.cancel(taskId, reason),
+      retry: (taskId) => this.retry(taskId),
+    }
     // The scheduler starts attempts and every attempt's end asks for a pass: the two know each other only as callbacks.
     this.scheduler = new Scheduler(
       this.roster,
@@ -232,29 +240,11 @@ export class Coordinator {
 
   // ---- workflows ------------------------------------------------------------
 
-  /**
-   * Queues a checked graph (`WorkflowSubmitSchema`: keys unique, known, no cycle) as one workflow: every task is
-   * made here, each after those it depends on, so nothing can be refused half-way.
-   */
+  /** Queues a checked graph as one workflow, all of it at once (`workflow-actions.ts`). */
   submitWorkflow(request: WorkflowSubmit): WorkflowSubmitted {
-    const id = `w-${this.now().toString(36)}-${Math.random().toString(36).slice(2, 8)}`
-    const ids = new Map<string, string>()
-    for (const index of request.order) {
-      const { key, dependsOn, ...fields } = request.tasks[index]!
-      const task = this.book.create(
-        { ...fields, dependsOn: dependsOn.map((dependency) => ids.get(dependency)!) },
-        false,
-        undefined,
-        {
-          id,
-          name: request.name,
-          key,
-        },
-      )
-      ids.set(key, task.id)
-    }
+    const submitted = submitWorkflow(this.workflowParts, request)
     this.scheduler.schedule()
-    return { id, tasks: request.tasks.map(({ key }) => ({ key, id: ids.get(key)! })) }
+    return submitted
   }
 
   listWorkflows(limit: number): { workflows: WorkflowSummary[]; total: number } {
@@ -265,32 +255,14 @@ export class Coordinator {
     return this.workflows.detail(workflowId)
   }
 
-  /** Cancels every task of a workflow that has not ended, first submitted first (its dependents follow it). */
+  /** Cancels every task of a workflow that has not ended. */
   cancelWorkflow(workflowId: string, reason = 'workflow cancelled by operator'): WorkflowActed {
-    let changed = 0
-    for (const task of this.requireWorkflow(workflowId)) {
-      if (isTerminal(task.status)) continue
-      this.attempts.cancel(task.id, reason)
-      changed++
-    }
-    return { workflow: this.workflows.summary(workflowId), changed }
+    return cancelWorkflow(this.workflowParts, workflowId, reason)
   }
 
   /** Retries every task of a workflow that failed, timed out or was cancelled, each after its dependencies. */
   retryWorkflow(workflowId: string): WorkflowActed {
-    let changed = 0
-    for (const task of this.requireWorkflow(workflowId)) {
-      // Retrying a dependency queued again what its end had cancelled: those are not retryable any more.
-      if (!isRetryable(task.status)) continue
-      this.retry(task.id)
-      changed++
-    }
-    return { workflow: this.workflows.summary(workflowId), changed }
-  }
-
-  private requireWorkflow(workflowId: string): Task[] {
-    if (!this.workflows.has(workflowId)) throw new CoordinatorError('not_found', `no workflow ${workflowId}`)
-    return this.workflows.tasksOf(workflowId)
+    return retryWorkflow(this.workflowParts, workflowId)
   }
 
   /** Whether a task is the server's own pretend work, kept out of the history (`SubmitOptions.ephemeral`). */
