@@ -145,6 +145,9 @@ describe('workflows', () => {
       expect((response.body as { error: { message: string } }).error.message).toContain(message)
     }
     expect(await storedTasks(core.url)).toEqual([])
+    const badLimit = await getJson(`${core.url}/api/workflows?limit=1001`, TEST_TOKENS.viewer)
+    expect(badLimit.status).toBe(400)
+    expect(JSON.stringify(badLimit.body)).toContain('limit')
     expect(((await getJson(`${core.url}/api/workflows`, TEST_TOKENS.viewer)).body as { total: number }).total).toBe(0)
   })
 
