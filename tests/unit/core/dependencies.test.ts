@@ -62,6 +62,32 @@ describe('dependency chains', () => {
     coordinator.stop()
   })
 
+  it('cancels a waiting task by hand, takes what waits for it along, and a retry puts both back to wait', async () => {
+    vi.useFakeTimers()
+    const coordinator = new Coordinator({ emit: () => {} })
+    const first = coordinator.submit(request({ name: 'first' }))
+    const middle = coordinator.submit(request({ name: 'middle', dependsOn: [first.id] }))
+    const last = coordinator.submit(request({ name: 'last', dependsOn: [middle.id] }))
+    coordinator.cancel(middle.id)
+    expect(coordinator.getTask(middle.id)).toMatchObject({ status: 'cancelled', error: 'cancelled by operator' })
+    expect(coordinator.getTask(last.id)).toMatchObject({
+      status: 'cancelled',
+      error: 'dependency middle was cancelled',
+    })
+    expect(coordinator.getTask(first.id)?.status).toBe('queued')
+
+    coordinator.retry(middle.id)
+    expect(coordinator.getTask(last.id)?.status).toBe('queued')
+    expect(coordinator.getTask(last.id)?.cancelledByDependency).toBeUndefined()
+    expect(coordinator.waitingFor(middle.id).map((d) => d.name)).toEqual(['first'])
+    expect(coordinator.waitingFor(last.id).map((d) => d.name)).toEqual(['middle'])
+    const driver = new Driver()
+    coordinator.addAgent({ id: 'a', name: 'a', kind: 'demo', capabilities: [], concurrency: 4 }, driver)
+    await vi.advanceTimersByTimeAsync(0)
+    expect(driver.assigned.map((task) => task.name)).toEqual(['first'])
+    coordinator.stop()
+  })
+
   it('brings back a whole chain when its failed head is retried, and releases it step by step', async () => {
     vi.useFakeTimers()
     const coordinator = new Coordinator({ emit: () => {} })
