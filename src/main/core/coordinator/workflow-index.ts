@@ -125,7 +125,12 @@ export class WorkflowIndex implements BookWatcher {
 
   summary(entry: Entry | string): WorkflowSummary {
     const found = typeof entry === 'string' ? this.workflows.get(entry)! : entry
-    const tasks = this.tasksOf(found)
+    // Counting needs no order: the tasks as they are held, without the sort `tasksOf` does.
+    const tasks: Task[] = []
+    for (const id of found.taskIds) {
+      const task = this.book.get(id)
+      if (task) tasks.push(task)
+    }
     const byStatus: Partial<Record<TaskStatus, number>> = {}
     let ended = 0
     for (const task of tasks) {
