@@ -22,7 +22,7 @@ export interface Placed {
 export interface Edge {
   from: string
   to: string
-  /** An SVG path from the right side of `from` to the left side of `to`. */
+  /** An SVG path from the right side of `from` to the left side of `to`; one that skips layers runs between rows. */
   path: string
 }
 
@@ -33,7 +33,7 @@ export interface Layout {
   height: number
 }
 
-export const NODE = { width: 168, height: 40, gapX: 56, gapY: 14 } as const
+export const NODE = { width: 150, height: 40, gapX: 44, gapY: 14 } as const
 
 /** `nodes` in dependency order (each after those it depends on), as `GET /api/workflows/:id` gives them. */
 export function layoutWorkflow(nodes: readonly LayoutNode[]): Layout {
@@ -78,8 +78,18 @@ export function layoutWorkflow(nodes: readonly LayoutNode[]): Layout {
       const y1 = from.y + NODE.height / 2
       const x2 = to.x
       const y2 = to.y + NODE.height / 2
-      const bend = (x2 - x1) / 2
-      edges.push({ from: key, to: node.key, path: `M${x1},${y1} C${x1 + bend},${y1} ${x2 - bend},${y2} ${x2},${y2}` })
+      let path: string
+      if (to.layer - from.layer <= 1) {
+        const bend = (x2 - x1) / 2
+        path = `M${x1},${y1} C${x1 + bend},${y1} ${x2 - bend},${y2} ${x2},${y2}`
+      } else {
+        // Across layers between: along the free lane under the source's row, so it never runs behind a task.
+        const lane = from.y + NODE.height + NODE.gapY / 2
+        const a = x1 + NODE.gapX / 2
+        const b = x2 - NODE.gapX / 2
+        path = `M${x1},${y1} C${a},${y1} ${x1},${lane} ${a},${lane} L${b},${lane} C${x2},${lane} ${b},${y2} ${x2},${y2}`
+      }
+      edges.push({ from: key, to: node.key, path })
     }
   }
   const deepest = Math.max(0, ...layers.map((members) => members.length))
@@ -87,6 +97,7 @@ export function layoutWorkflow(nodes: readonly LayoutNode[]): Layout {
     nodes: placed,
     edges,
     width: layers.length * (NODE.width + NODE.gapX) - NODE.gapX,
-    height: deepest * (NODE.height + NODE.gapY) - NODE.gapY,
+    // The lane under the last row too: an edge may run there.
+    height: deepest * (NODE.height + NODE.gapY),
   }
 }

@@ -22,9 +22,18 @@ describe('layoutWorkflow', () => {
       'lint>deploy',
     ])
     expect(layout.width).toBe(3 * NODE.width + 2 * NODE.gapX)
-    expect(layout.height).toBe(2 * NODE.height + NODE.gapY)
+    expect(layout.height).toBe(2 * (NODE.height + NODE.gapY))
     const build = layout.nodes.get('build')!
     expect(layout.edges[0]!.path.startsWith(`M${build.x + NODE.width},${build.y + NODE.height / 2}`)).toBe(true)
+  })
+
+  it('runs an edge that skips layers along the lane between rows, not behind the tasks it passes', () => {
+    const layout = layoutWorkflow([n('a'), n('b', 'a'), n('c', 'b'), n('d', 'a', 'c')])
+    const skip = layout.edges.find((e) => e.from === 'a' && e.to === 'd')!
+    const lane = layout.nodes.get('a')!.y + NODE.height + NODE.gapY / 2
+    expect(skip.path).toContain(`L${layout.nodes.get('d')!.x - NODE.gapX / 2},${lane}`)
+    // The tasks in between sit on row 0, above the lane.
+    expect(layout.nodes.get('b')!.y + NODE.height).toBeLessThan(lane)
   })
 
   it('keeps a task in the row of what it depends on, so parallel chains run straight', () => {
