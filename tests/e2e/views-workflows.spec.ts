@@ -75,6 +75,12 @@ test('workflows: progress, a live graph, a node opening its task, and retry-fail
   await expect(page.locator('[data-testid="task-drawer-error"]')).toContainText('dependency integration failed')
   await expect(page.locator('[data-testid="task-drawer-workflow"]')).toContainText('release 2.4')
   await page.keyboard.press('Escape')
+  // From the Tasks view, a task's workflow opens in the Workflows view.
+  await page.locator('nav [data-view="tasks"]').click()
+  await page.locator('[data-testid="task-row"]', { hasText: 'deploy' }).locator('button.link').first().click()
+  await page.locator('[data-testid="task-drawer-workflow"] button').click()
+  await expect(page.locator('.layout[data-view="workflows"]')).toBeVisible()
+  await expect(page.locator('[data-testid="workflow-detail"]')).toContainText('release 2.4')
 
   await page.locator('[data-testid="workflow-retry"]').click()
   await page.getByRole('button', { name: 'Retry failed' }).last().click()
