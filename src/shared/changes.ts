@@ -47,6 +47,9 @@ export function summarize(task: Task | TaskSummary): TaskSummary {
     startedAt: task.startedAt,
     finishedAt: task.finishedAt,
     error: task.error,
+    // Absent unless the task has them, so a task without dependencies costs no bytes more.
+    ...(task.dependsOn ? { dependsOn: task.dependsOn } : {}),
+    ...(task.workflow ? { workflow: task.workflow } : {}),
   }
 }
 

@@ -7,6 +7,7 @@ import { CapabilitySchema, TaskStatusSchema } from './domain'
 import { CHANNELS } from './events'
 import { TASK_BULK_ACTIONS, TASK_BULK_LIMITS } from './task-bulk'
 import { ENV_NAME_PATTERN, TASK_LIMITS } from './task-limits'
+import { checkWorkflowGraph, WORKFLOW_KEY_PATTERN, WORKFLOW_LIMITS } from './workflows'
 
 const Id = z.string().min(1).max(128)
 const JsonRecord = z.record(z.string(), z.unknown())
@@ -30,26 +31,74 @@ export const ShellPayloadSchema = z.object({
 })
 export type ShellPayload = z.infer<typeof ShellPayloadSchema>
 
+/** The fields of a task, as a submission gives them: a single task's and a workflow's tasks share them. */
+const TaskFields = {
+  name: z.string().min(1).max(TASK_LIMITS.nameLength),
+  kind: z.string().min(1).max(TASK_LIMITS.kindLength),
+  payload: JsonRecord.default({}),
+  priority: z.number().int().min(TASK_LIMITS.priority.min).max(TASK_LIMITS.priority.max).default(0),
+  capabilities: z.array(CapabilitySchema).max(TASK_LIMITS.capabilities).default([]),
+  timeoutMs: z.number().int().min(1).max(TASK_LIMITS.timeoutMs).nullable().default(null),
+  maxRetries: z.number().int().min(0).max(TASK_LIMITS.maxRetries).default(0),
+}
+
+/** A shell task's payload is checked as one, each problem under `payload.`. */
+function checkShellPayload(task: { kind: string; payload: unknown }, ctx: z.RefinementCtx): void {
+  if (task.kind !== 'shell') return
+  const parsed = ShellPayloadSchema.safeParse(task.payload)
+  for (const issue of parsed.error?.issues ?? []) {
+    ctx.addIssue({ code: 'custom', path: ['payload', ...issue.path], message: issue.message })
+  }
+}
+
+/** No id twice: a task waits for each dependency once. */
+const distinct = (values: readonly string[]) => new Set(values).size === values.length
+
 export const TaskSubmitSchema = z
   .object({
-    name: z.string().min(1).max(TASK_LIMITS.nameLength),
-    kind: z.string().min(1).max(TASK_LIMITS.kindLength),
-    payload: JsonRecord.default({}),
-    priority: z.number().int().min(TASK_LIMITS.priority.min).max(TASK_LIMITS.priority.max).default(0),
-    capabilities: z.array(CapabilitySchema).max(TASK_LIMITS.capabilities).default([]),
-    timeoutMs: z.number().int().min(1).max(TASK_LIMITS.timeoutMs).nullable().default(null),
-    maxRetries: z.number().int().min(0).max(TASK_LIMITS.maxRetries).default(0),
+    ...TaskFields,
+    /** Ids of tasks that must succeed first; whether they exist is the coordinator's to say. */
+    dependsOn: z.array(Id).max(TASK_LIMITS.dependsOn).refine(distinct, 'lists a task twice').optional(),
   })
   .strict()
-  .superRefine((task, ctx) => {
-    if (task.kind !== 'shell') return
-    const parsed = ShellPayloadSchema.safeParse(task.payload)
-    for (const issue of parsed.error?.issues ?? []) {
-      ctx.addIssue({ code: 'custom', path: ['payload', ...issue.path], message: issue.message })
-    }
-  })
+  .superRefine(checkShellPayload)
 export type TaskSubmitRequest = z.input<typeof TaskSubmitSchema>
 export type TaskSubmit = z.output<typeof TaskSubmitSchema>
+
+const WorkflowKey = z
+  .string()
+  .min(1)
+  .max(WORKFLOW_LIMITS.keyLength)
+  .regex(WORKFLOW_KEY_PATTERN, 'keys are letters, digits and _ . : -')
+
+export const WorkflowTaskSchema = z
+  .object({
+    ...TaskFields,
+    key: WorkflowKey,
+    /** Keys of tasks of the same workflow that must succeed first. */
+    dependsOn: z.array(WorkflowKey).max(TASK_LIMITS.dependsOn).default([]),
+  })
+  .strict()
+  .superRefine(checkShellPayload)
+
+/** `POST /api/workflows`, `workflow:submit`: a named graph, refused whole when any part is wrong. */
+export const WorkflowSubmitSchema = z
+  .object({
+    name: z.string().min(1).max(WORKFLOW_LIMITS.nameLength),
+    tasks: z.array(WorkflowTaskSchema).min(1).max(WORKFLOW_LIMITS.tasks),
+  })
+  .strict()
+  .transform((workflow, ctx) => {
+    const graph = checkWorkflowGraph(workflow.tasks)
+    if (graph.ok) return { ...workflow, order: graph.order }
+    for (const problem of graph.problems) ctx.addIssue({ code: 'custom', ...problem })
+    return z.NEVER
+  })
+export type WorkflowSubmitRequest = z.input<typeof WorkflowSubmitSchema>
+export type WorkflowSubmit = z.output<typeof WorkflowSubmitSchema>
+
+export const WorkflowRefSchema = z.object({ workflowId: Id }).strict()
+export type WorkflowRef = z.infer<typeof WorkflowRefSchema>
 
 export const TaskRefSchema = z.object({ taskId: Id }).strict()
 export type TaskRef = z.infer<typeof TaskRefSchema>

@@ -97,6 +97,26 @@ export interface Task {
   finishedAt: number | null
   result: unknown
   error: string | null
+  /**
+   * Tasks that must succeed before this one is dispatched (ids, fixed at submit); absent: none. While one has not,
+   * the task waits (`queued`, out of the dispatch line); when one ends for good without succeeding, this task is
+   * cancelled, naming it (`src/main/core/coordinator/dependencies.ts`).
+   */
+  dependsOn?: string[]
+  /** The workflow this task was submitted in (`POST /api/workflows`), and its key there; absent: none. */
+  workflow?: TaskWorkflow
+  /**
+   * The dependency whose end cancelled this task: retrying that dependency queues this task again. Detail only
+   * (viewers do not hold it); absent otherwise.
+   */
+  cancelledByDependency?: string
+}
+
+export interface TaskWorkflow {
+  id: string
+  name: string
+  /** The task's key in its workflow's submission. */
+  key: string
 }
 
 /**
@@ -105,7 +125,7 @@ export interface Task {
  * (`GET /api/tasks/:id`). So a viewer's bytes grow with the number of tasks,
  * never with what they carry.
  */
-export type TaskSummary = Omit<Task, 'payload' | 'result'>
+export type TaskSummary = Omit<Task, 'payload' | 'result' | 'cancelledByDependency'>
 
 /** One step in a task's life, as stored: `GET /api/tasks/:id` lists them oldest first. */
 export interface TaskTransition {
@@ -128,6 +148,18 @@ export interface TaskDetail extends Task {
   logs: TaskLogLine[]
   /** Log lines beyond the per-task bound: counted, not kept. */
   logsDropped: number
+  /**
+   * The dependencies it still waits for (not succeeded yet), while it waits; absent from servers older than
+   * dependencies and for a task that waits for nothing.
+   */
+  waitingFor?: TaskRefSummary[]
+}
+
+/** Another task named by a task's detail: a dependency it waits for. */
+export interface TaskRefSummary {
+  id: string
+  name: string
+  status: TaskStatus
 }
 
 /** One sample of swarm-wide figures, taken once a second. */

@@ -18,7 +18,17 @@ import type {
 import type { AckData, RequestOf } from './event-map'
 import type { Ack } from './result'
 import type { RoutingPolicy } from './routing'
-import type { AgentRef, AlertRef, SubscribeRequest, SyncRequest, TaskRef, TaskSubmitRequest } from './commands'
+import type {
+  AgentRef,
+  AlertRef,
+  SubscribeRequest,
+  SyncRequest,
+  TaskRef,
+  TaskSubmitRequest,
+  WorkflowRef,
+  WorkflowSubmitRequest,
+} from './commands'
+import type { WorkflowActed, WorkflowSubmitted } from './workflows'
 import type { TaskBulkAnswer, TaskBulkRequest } from './task-bulk'
 
 export const DASHBOARD_NAMESPACE = '/dashboard'
@@ -109,6 +119,12 @@ export interface DashboardCommands {
   'agent:resume': (request: AgentRef, ack: Ack<Agent>) => void
   /** Marks an alert as seen by an operator; it stays listed until its condition clears. */
   'alert:ack': (request: AlertRef, ack: Ack<Alert>) => void
+  /** Queues a named graph of tasks, all or none (`POST /api/workflows`). */
+  'workflow:submit': (request: WorkflowSubmitRequest, ack: Ack<WorkflowSubmitted>) => void
+  /** Cancels every task of the workflow that has not ended. */
+  'workflow:cancel': (request: WorkflowRef, ack: Ack<WorkflowActed>) => void
+  /** Retries every task of the workflow that failed, timed out or was cancelled. */
+  'workflow:retry-failed': (request: WorkflowRef, ack: Ack<WorkflowActed>) => void
 }
 export type CommandName = keyof DashboardCommands
 export type CommandRequest<N extends CommandName> = RequestOf<DashboardCommands, N>

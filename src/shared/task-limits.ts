@@ -23,6 +23,8 @@ export const TASK_LIMITS = {
   commandLength: 8192,
   cwdLength: 4096,
   envValueLength: 8192,
+  /** Tasks one task may depend on (`dependsOn`). */
+  dependsOn: 100,
 } as const
 
 /** A name a shell task's environment may set: a letter or `_`, then letters, digits and `_`. */

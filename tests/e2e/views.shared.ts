@@ -13,7 +13,7 @@ import { TEST_TOKENS, expect, type AppServer } from './fixtures'
 export const SHOTS = process.env.SCREENSHOTS === 'docs' ? 'docs/screenshots' : 'test-results/screenshots'
 mkdirSync(SHOTS, { recursive: true })
 
-export const VIEWS = ['overview', 'agents', 'tasks', 'logs', 'alerts'] as const
+export const VIEWS = ['overview', 'agents', 'tasks', 'workflows', 'logs', 'alerts'] as const
 export type View = (typeof VIEWS)[number]
 
 /** Opens the dashboard on a view with a token in the fragment, and waits for the first snapshot. */

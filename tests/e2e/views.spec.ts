@@ -104,6 +104,28 @@ test.describe('views', () => {
         payload: { command: `echo "step ${i + 1}: checking"; echo "disk quota exceeded" >&2; exit 3` },
       })
     }
+    // A small workflow for the Workflows view, ahead of the flaky steps: one branch fails, what waits for it is cancelled.
+    const step = (key: string, command: string, dependsOn: string[] = []) => ({
+      key,
+      name: key,
+      kind: 'shell',
+      priority: 10,
+      payload: { command },
+      dependsOn,
+    })
+    const workflow = await page.request.post(`${app.url}/api/workflows`, {
+      headers: { Authorization: `Bearer ${TEST_TOKENS.operator}` },
+      data: {
+        name: 'nightly report',
+        tasks: [
+          step('fetch', 'true'),
+          step('parse', 'true', ['fetch']),
+          step('lint', 'exit 2', ['fetch']),
+          step('report', 'true', ['parse', 'lint']),
+        ],
+      },
+    })
+    expect(workflow.status()).toBe(201)
     for (const theme of ['dark', 'light'] as const) {
       await page.emulateMedia({ colorScheme: theme })
       for (const view of VIEWS) {
@@ -117,6 +139,9 @@ test.describe('views', () => {
         }
         if (view === 'agents') await expect(page.locator('[data-testid="agent-row"]')).toHaveCount(9)
         if (view === 'tasks') await expect(page.locator('[data-testid="task-row"]').first()).toBeVisible()
+        if (view === 'workflows') {
+          await expect(page.locator('[data-testid="workflow-row"]')).toHaveAttribute('data-state', 'failed')
+        }
         if (view === 'logs') await expect(page.locator('[data-testid="log-line"]').first()).toBeVisible()
         if (view === 'alerts') {
           await expect(page.locator('[data-testid="alert-row"][data-rule="error-rate"]')).toBeVisible({

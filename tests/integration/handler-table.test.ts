@@ -26,6 +26,9 @@ const notHere = () => fail('unavailable', 'not part of this test')
 const table: HandlerTable<DashboardClientToServer, null> = {
   ping: () => ok({ serverTime: Date.now() }),
   sync: notHere,
+  'workflow:submit': notHere,
+  'workflow:cancel': notHere,
+  'workflow:retry-failed': notHere,
   subscribe: notHere,
   'task:submit': async () => {
     await later()

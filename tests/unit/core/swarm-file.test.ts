@@ -93,6 +93,12 @@ describe('swarm file', () => {
       ':5: tasks.0.maxRetries: Too small',
     ],
     ['JSON that is not JSON', 'notjson.json', '{\n  "tasks": [],\n}\n', ':3: not valid JSON'],
+    [
+      'a dependency, which a swarm file has no ids for',
+      'deps.yaml',
+      'tasks:\n  - name: t\n    kind: k\n    dependsOn: [t-1]\n',
+      ':4: tasks.0.dependsOn: swarm files cannot declare dependencies yet',
+    ],
   ])('refuses %s: file:line: path: reason', (_what, name, text, expected) => {
     const path = file(name, text)
     expect(() => loadSwarmFile(path)).toThrow(SwarmFileError)

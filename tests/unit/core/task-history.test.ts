@@ -76,6 +76,18 @@ describe.each([sqliteFixture(), postgresFixture()])('TaskHistory on $name', (bac
     expect(await again.detail('nope')).toBeUndefined()
   })
 
+  it("keeps a task's dependencies, workflow and cancelling dependency in its stored JSON", async () => {
+    const db = await backend.database()
+    const first = await history(db)
+    const workflow = { id: 'w1', name: 'release', key: 'deploy' }
+    first.record(status(task({ id: 't1', dependsOn: ['t0'], workflow })))
+    first.record(status(task({ id: 't2', status: 'cancelled', dependsOn: ['t1'], cancelledByDependency: 't1' })))
+    await first.durable('t2')
+    const restored = (await (await reopened(db, first)).restore()).tasks
+    expect(restored.find((t) => t.id === 't1')).toMatchObject({ dependsOn: ['t0'], workflow })
+    expect(restored.find((t) => t.id === 't2')).toMatchObject({ dependsOn: ['t1'], cancelledByDependency: 't1' })
+  })
+
   it('answers detail() with what was recorded a moment ago, not yet flushed by the timer', async () => {
     const h = await history(await backend.database())
     h.record(status(task({ id: 't1' })))

@@ -18,7 +18,7 @@ function members(source: string, name: string): string[] {
   const start = source.search(new RegExp(`interface ${name}( extends [\\w, ]+)? \\{`))
   if (start < 0) throw new Error(`interface ${name} not found`)
   const body = source.slice(start, source.indexOf('\n}', start))
-  return [...body.matchAll(/^ {2}'?([\w:]+)'?\s*:/gm)].map((match) => match[1]!)
+  return [...body.matchAll(/^ {2}'?([\w:-]+)'?\s*:/gm)].map((match) => match[1]!)
 }
 
 /**

@@ -28,7 +28,16 @@ const AgentGroupSchema = z
 const SwarmFileSchema = z
   .object({
     agents: z.array(AgentGroupSchema).max(100).default([]),
-    tasks: z.array(TaskSubmitSchema).max(10_000).default([]),
+    // A swarm file's task ids are made at start, so it has none to name in `dependsOn` (the API's tasks have).
+    tasks: z
+      .array(
+        TaskSubmitSchema.refine((task) => task.dependsOn === undefined, {
+          path: ['dependsOn'],
+          message: 'swarm files cannot declare dependencies yet; submit dependent tasks as a workflow over the API',
+        }),
+      )
+      .max(10_000)
+      .default([]),
   })
   .strict()
   .superRefine((swarm, ctx) => {

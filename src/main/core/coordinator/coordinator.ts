@@ -13,16 +13,21 @@
  */
 import type { Agent, AgentOffline, AgentResources, AgentStatus, Task } from '../../../shared/domain'
 import type { LogLevel, SwarmChange } from '../../../shared/events'
-import type { TaskSubmit } from '../../../shared/commands'
+import type { TaskSubmit, WorkflowSubmit } from '../../../shared/commands'
+import type { TaskRefSummary } from '../../../shared/domain'
+import type { WorkflowActed, WorkflowDetail, WorkflowSubmitted, WorkflowSummary } from '../../../shared/workflows'
 import { DEFAULT_ROUTING_POLICY, type RoutingPolicy } from '../../../shared/routing'
 import { AgentRoster, copyAgent } from './agent-roster'
 import { Attempts, type AttemptsOptions } from './attempts'
+import { Dependencies } from './dependencies'
 import { CoordinatorError } from './errors'
 import { restoreTasks, type Restored } from './restore'
 import { Scheduler } from './scheduler'
 import { TaskBook } from './task-book'
 import { TaskQueue } from './task-queue'
 import type { AgentDriver, AgentSpec, TaskQuery, Totals } from './types'
+import { cancelWorkflow, retryWorkflow, submitWorkflow, type WorkflowParts } from './workflow-actions'
+import { WorkflowIndex } from './workflow-index'
 
 export type { AgentDriver, AgentSpec, TaskQuery, Totals } from './types'
 export { CoordinatorError } from './errors'
@@ -62,6 +67,9 @@ export class Coordinator {
   private readonly book: TaskBook
   private readonly scheduler: Scheduler
   private readonly attempts: Attempts
+  private readonly dependencies: Dependencies
+  private readonly workflows: WorkflowIndex
+  private readonly workflowParts: WorkflowParts
   private readonly now: () => number
 
   constructor(options: CoordinatorOptions) {
@@ -73,6 +81,17 @@ export class Coordinator {
     this.roster = new AgentRoster(emit, now)
     this.book = new TaskBook(queue, { emit, now, maxFinished: options.maxFinished ?? 10_000 })
     this.totals = this.book.totals
+    this.dependencies = new Dependencies(this.book, queue, () => this.scheduler.schedule())
+    this.workflows = new WorkflowIndex(this.book)
+    this.book.watch(this.dependencies)
+    this.book.watch(this.workflows)
+    this.workflowParts = {
+      book: this.book,
+      index: this.workflows,
+      now,
+      cancel: (taskId, reason) => this.attempts.cancel(taskId, reason),
+      retry: (taskId) => this.retry(taskId),
+    }
     // The scheduler starts attempts and every attempt's end asks for a pass: the two know each other only as callbacks.
     this.scheduler = new Scheduler(
       this.roster,
@@ -174,6 +193,7 @@ export class Coordinator {
 
   /** Queues a new task; with `options.id`, under that id (refused with `conflict` while a task has it). */
   submit(request: TaskSubmit, options: SubmitOptions = {}): Task {
+    this.dependencies.check(request.dependsOn)
     const task = this.book.create(request, options.ephemeral === true, options.id)
     this.scheduler.schedule()
     return { ...task }
@@ -185,6 +205,7 @@ export class Coordinator {
    */
   restore(tasks: readonly Task[]): Restored {
     const restored = restoreTasks(this.book, tasks, this.now)
+    this.dependencies.settleRestored()
     this.scheduler.schedule()
     return restored
   }
@@ -194,11 +215,54 @@ export class Coordinator {
     return { ...this.attempts.cancel(taskId, reason) }
   }
 
-  /** Runs a finished task again, as a new attempt. */
+  /**
+   * Runs a finished task again, as a new attempt; the tasks its end cancelled wait for it again. Refused while one
+   * of its own dependencies has failed for good: that one is to be retried first.
+   */
   retry(taskId: string): Task {
+    const blocker = this.dependencies.blocker(this.book.require(taskId))
+    if (blocker) {
+      throw new CoordinatorError(
+        'conflict',
+        `task ${taskId} depends on ${blocker.id} (${blocker.name}), which is ${blocker.status}; retry that one first`,
+      )
+    }
     const task = this.book.reopen(taskId)
+    this.dependencies.reopened(task)
     this.scheduler.schedule()
     return { ...task }
+  }
+
+  /** The dependencies a task still waits for; empty when it waits for nothing. */
+  waitingFor(taskId: string): TaskRefSummary[] {
+    return this.dependencies.waitingFor(taskId)
+  }
+
+  // ---- workflows ------------------------------------------------------------
+
+  /** Queues a checked graph as one workflow, all of it at once (`workflow-actions.ts`). */
+  submitWorkflow(request: WorkflowSubmit): WorkflowSubmitted {
+    const submitted = submitWorkflow(this.workflowParts, request)
+    this.scheduler.schedule()
+    return submitted
+  }
+
+  listWorkflows(limit: number): { workflows: WorkflowSummary[]; total: number } {
+    return this.workflows.list(limit)
+  }
+
+  getWorkflow(workflowId: string): WorkflowDetail | undefined {
+    return this.workflows.detail(workflowId)
+  }
+
+  /** Cancels every task of a workflow that has not ended. */
+  cancelWorkflow(workflowId: string, reason = 'workflow cancelled by operator'): WorkflowActed {
+    return cancelWorkflow(this.workflowParts, workflowId, reason)
+  }
+
+  /** Retries every task of a workflow that failed, timed out or was cancelled, each after its dependencies. */
+  retryWorkflow(workflowId: string): WorkflowActed {
+    return retryWorkflow(this.workflowParts, workflowId)
   }
 
   /** Whether a task is the server's own pretend work, kept out of the history (`SubmitOptions.ephemeral`). */

@@ -13,11 +13,11 @@ export interface Restored {
 }
 
 export function restoreTasks(book: TaskBook, stored: readonly Task[], now: () => number): Restored {
-  let requeued = 0
   const finished = stored
     .filter((task) => isTerminal(task.status))
     .sort((a, b) => (a.finishedAt ?? 0) - (b.finishedAt ?? 0))
   for (const task of finished.slice(-book.maxFinished)) book.keepFinished({ ...task })
+  const unfinished: Task[] = []
   for (const row of stored) {
     if (isTerminal(row.status) || book.has(row.id)) continue
     const task: Task = { ...row, agentId: null, progress: 0, updatedAt: now() }
@@ -27,8 +27,10 @@ export function restoreTasks(book: TaskBook, stored: readonly Task[], now: () =>
       // The restart cut the run short, not the task: it does not count against its retries.
       task.requeues++
     }
-    book.admit(task)
-    requeued++
+    // Every one is back before any is queued: whether a task waits depends on its dependencies' states.
+    book.keep(task)
+    unfinished.push(task)
   }
-  return { requeued, finished: finished.length }
+  for (const task of unfinished) book.admit(task)
+  return { requeued: unfinished.length, finished: finished.length }
 }

@@ -13,6 +13,21 @@ import { CoordinatorError } from './errors'
 import type { TaskQueue } from './task-queue'
 import type { TaskQuery, Totals } from './types'
 
+/**
+ * What the book tells the parts that follow tasks across their lives (dependencies, workflows). Called in order with
+ * the book's own steps, so a watcher sees a task enter memory before it ends and leave after.
+ */
+export interface BookWatcher {
+  /** The task is in memory now (new, restored, finished and restored); may be said again of a task. */
+  known?(task: Task): void
+  /** The task is about to be queued: true holds it out of the dispatch line (it waits for something). */
+  holds?(task: Task): boolean
+  /** The task ended; its event is out. */
+  finished?(task: Task): void
+  /** The task left memory (the bound on finished tasks). */
+  forgotten?(task: Task): void
+}
+
 export interface TaskBookOptions {
   emit(event: SwarmChange): void
   now(): number
@@ -28,6 +43,7 @@ export class TaskBook {
   private nextTaskNumber = 1
   readonly totals: Totals = { succeeded: 0, failed: 0, finished: 0 }
   readonly maxFinished: number
+  private readonly watchers: BookWatcher[] = []
 
   constructor(
     private readonly queue: TaskQueue,
@@ -36,8 +52,15 @@ export class TaskBook {
     this.maxFinished = options.maxFinished
   }
 
-  /** A new task from a request, queued and announced; returns the live task. `id`: the caller's, else a new one. */
-  create(request: TaskSubmit, ephemeral = false, id?: string): Task {
+  watch(watcher: BookWatcher): void {
+    this.watchers.push(watcher)
+  }
+
+  /**
+   * A new task from a request, queued and announced; returns the live task. `id`: the caller's, else a new one;
+   * `workflow`: the workflow it is part of.
+   */
+  create(request: TaskSubmit, ephemeral = false, id?: string, workflow?: Task['workflow']): Task {
     const now = this.options.now()
     if (id !== undefined && this.tasks.has(id)) throw new CoordinatorError('conflict', `task ${id} exists already`)
     const task: Task = {
@@ -60,6 +83,8 @@ export class TaskBook {
       finishedAt: null,
       result: null,
       error: null,
+      ...(request.dependsOn?.length ? { dependsOn: [...request.dependsOn] } : {}),
+      ...(workflow ? { workflow } : {}),
     }
     // Known before it is announced: the history decides from the announcement whether to store it.
     if (ephemeral) this.ephemeral.add(task.id)
@@ -69,14 +94,20 @@ export class TaskBook {
 
   /** Keeps a queued task (new, or back in the queue), puts it in the queue and announces it. */
   admit(task: Task): void {
-    this.tasks.set(task.id, task)
-    this.queue.enqueue(task)
+    this.keep(task)
+    if (!this.watchers.some((watcher) => watcher.holds?.(task))) this.queue.enqueue(task)
     this.publish(task)
+  }
+
+  /** Holds a task in memory, neither queued nor announced: a restored one, before the others are back too. */
+  keep(task: Task): void {
+    this.tasks.set(task.id, task)
+    for (const watcher of this.watchers) watcher.known?.(task)
   }
 
   /** Keeps a finished task as history, without announcing it (a restored one). */
   keepFinished(task: Task): void {
-    this.tasks.set(task.id, task)
+    this.keep(task)
     this.finishedOrder.push(task.id)
   }
 
@@ -92,6 +123,7 @@ export class TaskBook {
     const index = this.finishedOrder.indexOf(taskId)
     if (index >= 0) this.finishedOrder.splice(index, 1)
     Object.assign(task, { status: 'queued', agentId: null, progress: 0, finishedAt: null, error: null, result: null })
+    delete task.cancelledByDependency
     // The operator's retry is one more attempt, whatever the budget was.
     task.maxRetries = Math.max(task.maxRetries, countedAttempts(task))
     task.updatedAt = this.options.now()
@@ -108,11 +140,15 @@ export class TaskBook {
     this.totals.finished++
     this.finishedOrder.push(task.id)
     this.publish(task)
+    // Before the bound may take it out of memory: what waits for it is found through it.
+    for (const watcher of this.watchers) watcher.finished?.(task)
     while (this.finishedOrder.length > this.maxFinished) {
       const old = this.finishedOrder.shift()!
+      const gone = this.tasks.get(old)
       this.tasks.delete(old)
       this.ephemeral.delete(old)
       this.queue.forget(old)
+      if (gone) for (const watcher of this.watchers) watcher.forgotten?.(gone)
     }
   }
 

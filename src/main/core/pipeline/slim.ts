@@ -55,6 +55,10 @@ const TASK_FIELDS: Record<keyof Task, TaskFieldRole> = {
   finishedAt: 'run',
   result: 'detail',
   error: 'status',
+  dependsOn: 'fixed',
+  workflow: 'fixed',
+  // Set with the cancel and gone with the retry: a viewer sees those as status changes, and the detail shows it.
+  cancelledByDependency: 'detail',
 }
 const TASK_FIELD_NAMES = Object.keys(TASK_FIELDS) as (keyof Task)[]
 

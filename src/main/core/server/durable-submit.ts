@@ -6,7 +6,6 @@
  * task is cancelled (it must not run as if accepted) and the submitter hears
  * `unavailable` too. Never accepted and lost.
  */
-import type { Task } from '../../../shared/domain'
 import { fail, type Result } from '../../../shared/result'
 import type { Coordinator } from '../coordinator/coordinator'
 import type { TaskHistory } from '../storage/history'
@@ -14,11 +13,13 @@ import type { TaskHistory } from '../storage/history'
 /** What the submit path needs of the history. */
 export type SubmitHistory = Pick<TaskHistory, 'durable' | 'outage'>
 
-export async function submitDurably(
+export async function submitDurably<T>(
   history: SubmitHistory,
   coordinator: Pick<Coordinator, 'cancel'>,
-  submit: () => Result<Task>,
-): Promise<Result<Task>> {
+  submit: () => Result<T>,
+  /** The tasks the submission made (one task, or a workflow's every task). */
+  taskIds: (data: T) => readonly string[],
+): Promise<Result<T>> {
   const outage = history.outage()
   if (outage) {
     return fail(
@@ -28,16 +29,23 @@ export async function submitDurably(
   }
   const result = submit()
   if (!result.ok) return result
+  const ids = taskIds(result.data)
   try {
-    await history.durable(result.data.id)
+    await Promise.all(ids.map((id) => history.durable(id)))
     return result
   } catch (error) {
     const reason = (error as Error).message
-    try {
-      coordinator.cancel(result.data.id, `not accepted: ${reason}`)
-    } catch {
-      // It ended already (a very quick task): there is nothing left to stop.
+    for (const id of ids) {
+      try {
+        coordinator.cancel(id, `not accepted: ${reason}`)
+      } catch {
+        // It ended already (a very quick task, or one its dependency's cancel took with it): nothing left to stop.
+      }
     }
-    return fail('unavailable', `${reason}; the task was not accepted (cancelled), submit it again once it is back`)
+    const what = ids.length === 1 ? 'the task was' : `its ${ids.length} tasks were`
+    return fail(
+      'unavailable',
+      `${reason}; ${what} not accepted (cancelled), submit ${ids.length === 1 ? 'it' : 'them'} again once it is back`,
+    )
   }
 }

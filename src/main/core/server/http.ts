@@ -31,6 +31,7 @@ import { DEFAULT_LIMITS, type Limits } from './limits'
 import { runCommand, type CommandContext } from './operator-commands'
 import { registerOperatorRoutes } from './operator-routes'
 import { sendError, sendResult } from './replies'
+import { registerWorkflowRoutes } from './workflow.routes'
 import { buildSnapshot, type SwarmState } from '../pipeline/snapshot'
 
 /** The default body limit (64 KiB); `HttpDeps.limits` may set another. */
@@ -201,11 +202,13 @@ export function createHttpServer(deps: HttpDeps): FastifyInstance {
     } catch (error) {
       return sendError(reply, 'unavailable', (error as Error).message)
     }
-    if (detail) return detail
+    const waitingFor = state.coordinator.waitingFor(id)
+    const waiting = waitingFor.length > 0 ? { waitingFor } : {}
+    if (detail) return { ...detail, ...waiting }
     // Demo tasks are not stored: their current state, without history.
     const task = state.coordinator.getTask(id)
     return task
-      ? { ...task, transitions: [], logs: [], logsDropped: 0 }
+      ? { ...task, transitions: [], logs: [], logsDropped: 0, ...waiting }
       : sendError(reply, 'not_found', `no task ${id}`)
   })
 
@@ -234,8 +237,20 @@ export function createHttpServer(deps: HttpDeps): FastifyInstance {
   app.post('/api/tasks/bulk', writers, async (request, reply) =>
     sendResult(reply, await runCommand('task:bulk', request.body ?? null, context(request))),
   )
+  app.post('/api/tasks/:id/retry', writers, async (request, reply) => {
+    const params = ParamsSchema.safeParse(request.params)
+    if (!params.success) return sendError(reply, 'bad_request', describeIssues(params.error))
+    return sendResult(reply, await runCommand('task:retry', { taskId: params.data.id }, context(request)))
+  })
 
   registerOperatorRoutes(app, { records: deps.operator, readers, writers })
+  registerWorkflowRoutes(app, {
+    coordinator: state.coordinator,
+    readers,
+    writers,
+    context,
+    messageBytes: limits.messageBytes,
+  })
 
   if (deps.rendererDir && existsSync(join(deps.rendererDir, 'index.html'))) {
     void app.register(fastifyStatic, { root: deps.rendererDir, index: 'index.html', wildcard: true })

@@ -17,7 +17,10 @@ import {
   TaskBulkSchema,
   TaskRefSchema,
   TaskSubmitSchema,
+  WorkflowRefSchema,
+  WorkflowSubmitSchema,
 } from '../../../shared/commands'
+import type { WorkflowSubmitted } from '../../../shared/workflows'
 import type { Role, Task } from '../../../shared/domain'
 import type { CommandData, CommandName, DashboardCommands } from '../../../shared/protocol'
 import { fail, ok, type Result } from '../../../shared/result'
@@ -117,17 +120,10 @@ const operator =
   }
 
 /** Validates and queues a new task (not yet durable). */
-function submitNow(input: unknown, { coordinator, loopback, allowRemoteShell }: CommandContext): Task {
+function submitNow(input: unknown, context: CommandContext): Task {
   const request = valid(TaskSubmitSchema, input)
-  if (request.kind === 'shell' && !loopback && !allowRemoteShell) {
-    throw new CommandRefused(
-      fail(
-        'forbidden',
-        'shell tasks run commands on the server, so they are accepted only from the server machine itself (start it with --allow-remote-shell to allow remote operators)',
-      ),
-    )
-  }
-  return coordinator.submit(request)
+  checkShell([request.kind], context)
+  return context.coordinator.submit(request)
 }
 
 /**
@@ -135,21 +131,52 @@ function submitNow(input: unknown, { coordinator, loopback, allowRemoteShell }: 
  * (durable-submit.ts): refused, with nothing accepted, while the history is
  * down or when the commit fails.
  */
-async function durably(context: CommandContext, submit: () => Task): Promise<Task> {
-  const result = await submitDurably(context.history, context.coordinator, () => {
-    try {
-      return ok(submit())
-    } catch (error) {
-      return refusal(error)
-    }
-  })
+async function durably<T>(context: CommandContext, submit: () => T, taskIds: (data: T) => string[]): Promise<T> {
+  const result = await submitDurably(
+    context.history,
+    context.coordinator,
+    () => {
+      try {
+        return ok(submit())
+      } catch (error) {
+        return refusal(error)
+      }
+    },
+    taskIds,
+  )
   if (!result.ok) throw new CommandRefused(result)
   return result.data
 }
 
+/** Shell tasks run commands on the server: from this machine only, unless the server allows remote ones. */
+function checkShell(kinds: readonly string[], { loopback, allowRemoteShell }: CommandContext): void {
+  if (!kinds.includes('shell') || loopback || allowRemoteShell) return
+  throw new CommandRefused(
+    fail(
+      'forbidden',
+      'shell tasks run commands on the server, so they are accepted only from the server machine itself (start it with --allow-remote-shell to allow remote operators)',
+    ),
+  )
+}
+
+/** Validates a workflow whole, then queues all of it (not yet durable). */
+function submitWorkflowNow(input: unknown, context: CommandContext): WorkflowSubmitted {
+  const request = valid(WorkflowSubmitSchema, input)
+  checkShell(
+    request.tasks.map((task) => task.kind),
+    context,
+  )
+  return context.coordinator.submitWorkflow(request)
+}
+
 export const COMMANDS: CommandTable = {
   'task:submit': operator(
-    (input, context) => durably(context, () => submitNow(input, context)),
+    (input, context) =>
+      durably(
+        context,
+        () => submitNow(input, context),
+        (task) => [task.id],
+      ),
     // The new task's id; a refused one has none (its message says why).
     (_input, task) => task?.id ?? null,
   ),
@@ -187,6 +214,24 @@ export const COMMANDS: CommandTable = {
       return alert
     },
     field(AlertRefSchema, 'alertId'),
+  ),
+  'workflow:submit': operator(
+    (input, context) =>
+      durably(
+        context,
+        () => submitWorkflowNow(input, context),
+        (workflow) => workflow.tasks.map((task) => task.id),
+      ),
+    // The new workflow's id; a refused one has none.
+    (_input, workflow) => workflow?.id ?? null,
+  ),
+  'workflow:cancel': operator(
+    (input, { coordinator }) => coordinator.cancelWorkflow(valid(WorkflowRefSchema, input).workflowId),
+    field(WorkflowRefSchema, 'workflowId'),
+  ),
+  'workflow:retry-failed': operator(
+    (input, { coordinator }) => coordinator.retryWorkflow(valid(WorkflowRefSchema, input).workflowId),
+    field(WorkflowRefSchema, 'workflowId'),
   ),
 }
 

@@ -66,6 +66,10 @@ export const TaskSchema = z.object({
   finishedAt: z.number().nullable(),
   result: z.unknown(),
   error: z.string().nullable(),
+  // Absent from tasks without dependencies or a workflow, and from every task stored before them.
+  dependsOn: z.array(z.string()).optional(),
+  workflow: z.object({ id: z.string(), name: z.string(), key: z.string() }).optional(),
+  cancelledByDependency: z.string().optional(),
 }) satisfies z.ZodType<Task>
 
 /** A task row's `data` column: the task as JSON text. */

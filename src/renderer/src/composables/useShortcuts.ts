@@ -11,6 +11,7 @@ export const VIEW_KEYS: { view: ViewName; letter: string; digit: string }[] = [
   { view: 'logs', letter: 'l', digit: '4' },
   { view: 'alerts', letter: 'x', digit: '5' },
   { view: 'audit', letter: 'u', digit: '6' },
+  { view: 'workflows', letter: 'w', digit: '7' },
 ]
 
 /** Documented in the `?` overlay (ShortcutsOverlay.vue) and docs/user-guide.md. */

@@ -20,13 +20,14 @@ import { defaultViewState, isViewParam, viewParams, viewStateOf, type AgentSortK
 
 export type { AgentSortKey, TaskStatusFilter } from './ui.route'
 
-export const VIEWS = ['overview', 'agents', 'tasks', 'logs', 'alerts', 'audit'] as const
+export const VIEWS = ['overview', 'agents', 'tasks', 'workflows', 'logs', 'alerts', 'audit'] as const
 export type ViewName = (typeof VIEWS)[number]
 
 export const VIEW_LABELS: Record<ViewName, string> = {
   overview: 'Overview',
   agents: 'Agents',
   tasks: 'Tasks',
+  workflows: 'Workflows',
   logs: 'Logs',
   alerts: 'Alerts',
   audit: 'Audit',
