@@ -25,6 +25,8 @@ export default defineConfig({
     root: resolve(__dirname, 'src/renderer'),
     resolve: { alias: { '@renderer': resolve(__dirname, 'src/renderer/src') } },
     plugins: [vue()],
+    // The Workflows graph is laid out in a module worker (workflow-layout.worker.ts).
+    worker: { format: 'es' },
     build: {
       // Served to remote browsers too: ship it small.
       minify: true,

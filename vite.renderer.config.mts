@@ -13,6 +13,7 @@ export default defineConfig({
   root: resolve(import.meta.dirname, 'src/renderer'),
   resolve: { alias: { '@renderer': resolve(import.meta.dirname, 'src/renderer/src') } },
   plugins: [vue()],
+  worker: { format: 'es' },
   server: {
     host: '127.0.0.1',
     port: Number(process.env.SWARM_MONITOR_DEV_PORT ?? 5173),

@@ -108,6 +108,8 @@ test('workflows: a graph of 500 tasks draws and opens a task', async ({ page, ap
   const started = Date.now()
   await expect(page.locator('[data-testid="workflow-node"]')).toHaveCount(500)
   expect(Date.now() - started).toBeLessThan(5000)
+  // Laid out by dagre in the worker (the page's CSP lets a same-origin worker run), not on the page's thread.
+  await expect(page.locator('.graph')).toHaveAttribute('data-laid-out-by', 'worker')
   await expect(page.locator('[data-testid="workflow-node"][data-key="step-0"]')).toHaveAttribute(
     'data-status',
     'queued',

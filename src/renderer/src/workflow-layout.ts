@@ -1,11 +1,12 @@
 /**
- * Where each task of a workflow is drawn: layered left to right, a task one
- * layer right of the furthest task it depends on (the longest path), and in
- * its layer near the tasks it depends on (the mean of their rows), so most
- * edges run straight. A plain layering, not a general graph layout: the
- * project has no layout library (dagre, ELK) installed; a workflow's graph is
- * acyclic and comes in dependency order, which is all this needs.
+ * Where each task of a workflow is drawn, by dagre (@dagrejs/dagre): a
+ * layered layout left to right, each task right of what it depends on, with
+ * dagre's crossing reduction and its edge routes around the tasks. This
+ * module only turns dagre's centres and bend points into what the view draws:
+ * top-left corners and SVG paths.
  */
+import { Graph, layout, type EdgeLabel, type GraphLabel, type NodeLabel } from '@dagrejs/dagre'
+
 export interface LayoutNode {
   key: string
   dependsOn: readonly string[]
@@ -13,8 +14,7 @@ export interface LayoutNode {
 
 export interface Placed {
   key: string
-  layer: number
-  row: number
+  /** Top-left corner, in pixels from the drawing's top-left. */
   x: number
   y: number
 }
@@ -22,7 +22,7 @@ export interface Placed {
 export interface Edge {
   from: string
   to: string
-  /** An SVG path from the right side of `from` to the left side of `to`; one that skips layers runs between rows. */
+  /** An SVG path from the right side of `from` to the left side of `to`, through dagre's bend points. */
   path: string
 }
 
@@ -35,69 +35,57 @@ export interface Layout {
 
 export const NODE = { width: 150, height: 40, gapX: 44, gapY: 14 } as const
 
-/** `nodes` in dependency order (each after those it depends on), as `GET /api/workflows/:id` gives them. */
-export function layoutWorkflow(nodes: readonly LayoutNode[]): Layout {
-  const layerOf = new Map<string, number>()
-  for (const node of nodes) {
-    let layer = 0
-    for (const key of node.dependsOn) layer = Math.max(layer, (layerOf.get(key) ?? -1) + 1)
-    layerOf.set(node.key, layer)
+/** A smooth path through `points`: straight segments joined by quadratic curves at each bend. */
+function pathThrough(points: readonly { x: number; y: number }[]): string {
+  const [first, ...rest] = points
+  if (!first) return ''
+  let path = `M${round(first.x)},${round(first.y)}`
+  for (let i = 0; i < rest.length; i++) {
+    const point = rest[i]!
+    const next = rest[i + 1]
+    if (!next) {
+      path += ` L${round(point.x)},${round(point.y)}`
+      break
+    }
+    // Bend at `point`, curving towards the middle of the next segment.
+    path += ` Q${round(point.x)},${round(point.y)} ${round((point.x + next.x) / 2)},${round((point.y + next.y) / 2)}`
   }
-  const layers: LayoutNode[][] = []
-  for (const node of nodes) (layers[layerOf.get(node.key)!] ??= []).push(node)
+  return path
+}
 
-  const rowOf = new Map<string, number>()
-  layers.forEach((members, layer) => {
-    const wanted = members.map((node, i) => {
-      const rows = node.dependsOn.map((key) => rowOf.get(key)).filter((row): row is number => row !== undefined)
-      return { node, want: layer === 0 || rows.length === 0 ? i : rows.reduce((a, b) => a + b, 0) / rows.length, i }
-    })
-    wanted.sort((a, b) => a.want - b.want || a.i - b.i)
-    wanted.forEach(({ node }, row) => rowOf.set(node.key, row))
-  })
+const round = (n: number) => Math.round(n * 10) / 10
+
+/** Dependencies on keys the workflow does not hold are left out (the server refuses such workflows). */
+export function layoutWorkflow(nodes: readonly LayoutNode[]): Layout {
+  const graph = new Graph<GraphLabel, NodeLabel, EdgeLabel>({ multigraph: false })
+  graph.setGraph({ rankdir: 'LR', nodesep: NODE.gapY, ranksep: NODE.gapX, edgesep: 6, marginx: 0, marginy: 0 })
+  graph.setDefaultEdgeLabel(() => ({}))
+  for (const node of nodes) graph.setNode(node.key, { width: NODE.width, height: NODE.height })
+  const keys = new Set(nodes.map((node) => node.key))
+  for (const node of nodes) {
+    for (const key of node.dependsOn) if (keys.has(key) && key !== node.key) graph.setEdge(key, node.key)
+  }
+  layout(graph)
 
   const placed = new Map<string, Placed>()
   for (const node of nodes) {
-    const layer = layerOf.get(node.key)!
-    const row = rowOf.get(node.key)!
-    placed.set(node.key, {
-      key: node.key,
-      layer,
-      row,
-      x: layer * (NODE.width + NODE.gapX),
-      y: row * (NODE.height + NODE.gapY),
-    })
+    const { x = 0, y = 0 } = graph.node(node.key)
+    placed.set(node.key, { key: node.key, x: round(x - NODE.width / 2), y: round(y - NODE.height / 2) })
   }
-  const edges: Edge[] = []
-  for (const node of nodes) {
-    const to = placed.get(node.key)!
-    for (const key of node.dependsOn) {
-      const from = placed.get(key)
-      if (!from) continue
-      const x1 = from.x + NODE.width
-      const y1 = from.y + NODE.height / 2
-      const x2 = to.x
-      const y2 = to.y + NODE.height / 2
-      let path: string
-      if (to.layer - from.layer <= 1) {
-        const bend = (x2 - x1) / 2
-        path = `M${x1},${y1} C${x1 + bend},${y1} ${x2 - bend},${y2} ${x2},${y2}`
-      } else {
-        // Across layers between: along the free lane under the source's row, so it never runs behind a task.
-        const lane = from.y + NODE.height + NODE.gapY / 2
-        const a = x1 + NODE.gapX / 2
-        const b = x2 - NODE.gapX / 2
-        path = `M${x1},${y1} C${a},${y1} ${x1},${lane} ${a},${lane} L${b},${lane} C${x2},${lane} ${b},${y2} ${x2},${y2}`
-      }
-      edges.push({ from: key, to: node.key, path })
-    }
-  }
-  const deepest = Math.max(0, ...layers.map((members) => members.length))
-  return {
-    nodes: placed,
-    edges,
-    width: layers.length * (NODE.width + NODE.gapX) - NODE.gapX,
-    // The lane under the last row too: an edge may run there.
-    height: deepest * (NODE.height + NODE.gapY),
-  }
+  const edges: Edge[] = graph.edges().map(({ v, w }) => {
+    const from = placed.get(v)!
+    const to = placed.get(w)!
+    // From the middle of the source's right side to the middle of the target's left side, through dagre's bends.
+    const bends = (graph.edge(v, w).points ?? []).slice(1, -1)
+    const points = [
+      { x: from.x + NODE.width, y: from.y + NODE.height / 2 },
+      ...bends,
+      { x: to.x, y: to.y + NODE.height / 2 },
+    ]
+    return { from: v, to: w, path: pathThrough(points) }
+  })
+  // dagre gives an empty graph no finite size.
+  const size = (n: number | undefined) => (n !== undefined && Number.isFinite(n) ? Math.ceil(n) : 0)
+  const { width, height } = graph.graph()
+  return { nodes: placed, edges, width: size(width), height: size(height) }
 }
