@@ -33,6 +33,24 @@ export interface Layout {
   height: number
 }
 
+/** What the page sends the layout worker (workers/workflow-layout.worker.ts), and what it answers. */
+export interface LayoutRequest {
+  n: number
+  nodes: LayoutNode[]
+}
+export interface LayoutAnswer {
+  n: number
+  layout: Layout
+}
+
+/** What the page needs of the layout worker (workers/start-layout-worker.ts wraps a DOM `Worker`; tests under Node have none). */
+export interface LayoutWorker {
+  /** Sets who hears its answers and its failure (one listener each; a later call replaces them). */
+  listen(onAnswer: (answer: LayoutAnswer) => void, onError: () => void): void
+  postMessage(request: LayoutRequest): void
+  terminate(): void
+}
+
 export const NODE = { width: 150, height: 40, gapX: 44, gapY: 14 } as const
 
 /** A smooth path through `points`: straight segments joined by quadratic curves at each bend. */
