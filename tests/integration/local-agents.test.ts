@@ -62,7 +62,8 @@ describe('local agents in a real server, beside the demo swarm', () => {
     expect(done.logs).toEqual([expect.objectContaining({ level: 'info', message: 'hi' })])
     expect(done.transitions.map((step) => step.status)).toEqual(['queued', 'assigned', 'running', 'failed'])
 
-    const mine = () => seen.filter((event) => 'taskId' in event && event.taskId === task.id)
+    // Its log lines (its status changes carry its id too, and may come before this looks).
+    const mine = () => seen.filter((event) => event.type === 'task:log' && event.taskId === task.id)
     await until(() => mine().length > 0, 3000, 'the log line on the dashboard stream')
     expect(mine()).toEqual([expect.objectContaining({ type: 'task:log', level: 'info', message: 'hi' })])
     await until(

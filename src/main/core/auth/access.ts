@@ -2,8 +2,8 @@
  * What a running server accepts: the three generated tokens (the
  * environment's where it fixes them) and the named ones of
  * `<data-dir>/tokens.json`, each with its name. The server looks at the
- * file once every `TOKEN_RELOAD_MS` (and at once, at most every 250 ms, when
- * a token it does not know is shown): a token added with `swarm-monitor
+ * file once every `TOKEN_RELOAD_MS`, and at once when a token it does not
+ * know is shown (a stat; read again only when it changed): a token added with `swarm-monitor
  * tokens add` works at once, a revoked one is refused within about a second,
  * and the connections opened with it are told (`onChange`) so the server
  * closes them. A file that turns unreadable while running changes nothing
@@ -16,8 +16,6 @@ import { effectiveTokens, readTokensFile, tokensFile, type Tokens, type TokensFi
 
 /** How often a running server looks at the tokens file. */
 export const TOKEN_RELOAD_MS = 1000
-/** An unknown token makes it look at once, but not more often than this. */
-const MISS_RELOAD_MS = 250
 
 /** Who presented a token: its name (`operator`, `viewer`, `agent` for the generated ones) and role. */
 export interface Identity {
@@ -36,7 +34,6 @@ export interface AccessTokensOptions {
   /** What it says about the file (a pino logger is one). */
   logger: { info(fields: object, message: string): void; error(fields: object, message: string): void }
   reloadMs?: number
-  now?: () => number
 }
 
 export class AccessTokens {
@@ -44,11 +41,9 @@ export class AccessTokens {
   private builtinTokens: Tokens
   /** What the file looked like when last read: a change of any of these reads it again. */
   private signature = ''
-  private lastCheck = 0
   private timer: NodeJS.Timeout | null = null
   private readonly listeners = new Set<() => void>()
   private readonly file: string
-  private readonly now: () => number
   private brokenSignature: string | null = null
 
   constructor(
@@ -56,12 +51,10 @@ export class AccessTokens {
     private readonly options: AccessTokensOptions,
   ) {
     this.file = tokensFile(dataDir)
-    this.now = options.now ?? Date.now
     this.signature = this.stat()
     const stored = readTokensFile(this.file)
     this.builtinTokens = effectiveTokens(stored, options.env)
     this.entries = this.entriesOf(stored)
-    this.lastCheck = this.now()
   }
 
   /** The three generated tokens (the environment's where it fixes them). */
@@ -78,8 +71,8 @@ export class AccessTokens {
     if (typeof presented !== 'string' || presented.length === 0 || presented.length > 512) return null
     const given = digest(presented)
     const found = this.match(given)
-    if (found || this.now() - this.lastCheck < MISS_RELOAD_MS) return found
-    // Perhaps added a moment ago.
+    if (found) return found
+    // Perhaps added a moment ago: a stat of the file (re-read only when it changed), however recent the last look.
     this.check()
     return this.match(given)
   }
@@ -109,7 +102,6 @@ export class AccessTokens {
 
   /** Reads the file again if it changed; true when the accepted tokens did. */
   check(): boolean {
-    this.lastCheck = this.now()
     const signature = this.stat()
     if (signature === this.signature) return false
     let stored: TokensFile
