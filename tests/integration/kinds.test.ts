@@ -186,6 +186,12 @@ describe('per-kind limits', () => {
       expect((answer.body as { error: { message: string } }).error.message).toMatch(message)
     }
     expect((await patch(core.url, 'k'.repeat(65), { paused: true })).status).toBe(400)
+    // A kind is any text of 1 to 64 characters: one with a slash or a space goes encoded in the path.
+    expect(await patch(core.url, 'ci/nightly build', { paused: true })).toMatchObject({
+      status: 200,
+      body: { kind: 'ci/nightly build', paused: true },
+    })
+    expect(await patch(core.url, 'ci/nightly build', { paused: false })).toMatchObject({ status: 200 })
     expect(await kinds(core.url)).toEqual(before)
 
     // The same command over Socket.IO: refused to a viewer, done for an operator.

@@ -83,7 +83,16 @@ describe('per-kind limits in dispatch', () => {
       expect.objectContaining({ kind: 'test', paused: false, queued: 0, running: 1, held: null }),
     ])
 
-    coordinator.setKindLimits('build', NO_KIND_LIMITS)
+    // Back at its defaults: the answer is the kind all the same, though it is listed only while it has tasks.
+    expect(coordinator.setKindLimits('build', NO_KIND_LIMITS)).toMatchObject({ kind: 'build', paused: false })
+    expect(coordinator.setKindLimits('nothing', NO_KIND_LIMITS)).toEqual({
+      kind: 'nothing',
+      ...NO_KIND_LIMITS,
+      queued: 0,
+      running: 0,
+      dispatchedLastMinute: 0,
+      held: null,
+    })
     await vi.advanceTimersByTimeAsync(0)
     expect(driver.assigned.slice(1).map((task) => task.id)).toEqual([high.id, low.id])
     expect(coordinator.heldBy(low.id)).toBeNull()

@@ -264,7 +264,7 @@ export class Coordinator {
   setKindLimits(kind: string, limits: KindLimits): KindInfo {
     this.limits.set(kind, limits)
     this.scheduler.schedule()
-    return this.listKinds().find((info) => info.kind === kind)!
+    return kindInfo(this.book, this.limits, kind)[0]!
   }
 
   /** Every kind seen in memory or with limits set, by name, with its counts and what holds it. */

@@ -16,11 +16,11 @@ export function runningByKind(roster: AgentRoster, book: TaskBook): Map<string, 
   return running
 }
 
-export function kindInfo(book: TaskBook, limits: KindLimiter): KindInfo[] {
+/** Every kind in memory or with limits set, by name; with `only`, that kind alone (even when it is neither). */
+export function kindInfo(book: TaskBook, limits: KindLimiter, only?: string): KindInfo[] {
   const counts = book.countByKind()
-  const configured = limits.configured()
-  const kinds = new Set([...counts.keys(), ...configured.keys()])
-  return [...kinds].sort().map((kind) => ({
+  const kinds = only !== undefined ? [only] : [...new Set([...counts.keys(), ...limits.configured().keys()])].sort()
+  return kinds.map((kind) => ({
     kind,
     ...limits.get(kind),
     queued: counts.get(kind)?.queued ?? 0,

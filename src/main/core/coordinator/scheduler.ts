@@ -46,7 +46,6 @@ export class Scheduler {
     if (this.stopped) return
     this.limits.beginPass()
     try {
-      this.unpark()
       this.assign()
       // A kind its rate holds with tasks still parked: a pass when the window allows again.
       for (const kind of this.queue.parkedKinds()) this.wakeFor(kind)
@@ -65,7 +64,10 @@ export class Scheduler {
 
   private assign(): void {
     const free = this.roster.list().filter((entry) => this.roster.capacity(entry) > 0)
-    if (free.length === 0 || this.queue.ready === 0) return
+    if (free.length === 0) return
+    // Only when an agent is free: parked tasks stay parked while nobody could take them.
+    this.unpark()
+    if (this.queue.ready === 0) return
     const skipped: QueuedTask[] = []
     while (free.length > 0) {
       const next = this.queue.pop()
