@@ -143,6 +143,30 @@ describe('per-kind limits', () => {
     for (const task of others) expect(core.coordinator.getTask(task.id)?.status).toBe('succeeded')
   })
 
+  it('holds maxRunning 3 under load: 600 builds and 300 other tasks through 10 agents, never more than 3 builds held', async () => {
+    const core = await started()
+    expect((await patch(core.url, 'build', { maxRunning: 3 })).status).toBe(200)
+    let holding = 0
+    let most = 0
+    let done = 0
+    for (let i = 0; i < 10; i++) {
+      const agent = await registeredRawAgent(core.url, `w${i}`)
+      agent.on('task:assign', ({ task }) => {
+        if (task.kind === 'build') most = Math.max(most, ++holding)
+        setTimeout(() => {
+          if (task.kind === 'build') holding--
+          void agent.emitWithAck('task:complete', { taskId: task.id, result: null }).then(() => done++)
+        }, 1)
+      })
+    }
+    for (let i = 0; i < 600; i++) {
+      submit(core, `b${i}`)
+      if (i % 2 === 0) submit(core, `o${i}`, 'test')
+    }
+    await until(() => done === 900, 20_000, 'every task done')
+    expect(most).toBe(3)
+  }, 30_000)
+
   it('sends maxPerMinute of a kind, then holds the rest of the minute; clearing the rate releases them', async () => {
     const core = await started()
     expect((await patch(core.url, 'build', { maxPerMinute: 2 })).status).toBe(200)
