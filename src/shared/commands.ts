@@ -5,6 +5,7 @@
 import { z } from 'zod'
 import { CapabilitySchema, TaskStatusSchema } from './domain'
 import { CHANNELS } from './events'
+import { KIND_LIMITS } from './kinds'
 import { TASK_BULK_ACTIONS, TASK_BULK_LIMITS } from './task-bulk'
 import { ENV_NAME_PATTERN, TASK_LIMITS } from './task-limits'
 import { checkWorkflowGraph, WORKFLOW_KEY_PATTERN, WORKFLOW_LIMITS } from './workflows'
@@ -96,6 +97,23 @@ export const WorkflowSubmitSchema = z
   })
 export type WorkflowSubmitRequest = z.input<typeof WorkflowSubmitSchema>
 export type WorkflowSubmit = z.output<typeof WorkflowSubmitSchema>
+
+/**
+ * A change to one kind's limits (`PATCH /api/kinds/:kind`, `kind:update`): each field given replaces the kind's,
+ * null clears a limit; at least one field.
+ */
+export const KindUpdateSchema = z
+  .object({
+    kind: z.string().min(1).max(TASK_LIMITS.kindLength),
+    paused: z.boolean().optional(),
+    maxRunning: z.number().int().min(1).max(KIND_LIMITS.maxRunning).nullable().optional(),
+    maxPerMinute: z.number().int().min(1).max(KIND_LIMITS.maxPerMinute).nullable().optional(),
+  })
+  .strict()
+  .refine((update) => Object.keys(update).length > 1, {
+    message: 'give at least one of paused, maxRunning, maxPerMinute',
+  })
+export type KindUpdateRequest = z.infer<typeof KindUpdateSchema>
 
 export const WorkflowRefSchema = z.object({ workflowId: Id }).strict()
 export type WorkflowRef = z.infer<typeof WorkflowRefSchema>

@@ -153,6 +153,11 @@ export interface TaskDetail extends Task {
    * dependencies and for a task that waits for nothing.
    */
   waitingFor?: TaskRefSummary[]
+  /**
+   * What limit of its kind holds it in the queue, as a sentence ("kind build is paused"); absent when none does
+   * (and from servers older than per-kind limits).
+   */
+  heldBy?: string
 }
 
 /** Another task named by a task's detail: a dependency it waits for. */

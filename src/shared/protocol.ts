@@ -21,6 +21,7 @@ import type { RoutingPolicy } from './routing'
 import type {
   AgentRef,
   AlertRef,
+  KindUpdateRequest,
   SubscribeRequest,
   SyncRequest,
   TaskRef,
@@ -30,6 +31,7 @@ import type {
 } from './commands'
 import type { WorkflowActed, WorkflowSubmitted } from './workflows'
 import type { TaskBulkAnswer, TaskBulkRequest } from './task-bulk'
+import type { KindInfo } from './kinds'
 
 export const DASHBOARD_NAMESPACE = '/dashboard'
 export const AGENTS_NAMESPACE = '/agents'
@@ -125,6 +127,8 @@ export interface DashboardCommands {
   'workflow:cancel': (request: WorkflowRef, ack: Ack<WorkflowActed>) => void
   /** Retries every task of the workflow that failed, timed out or was cancelled. */
   'workflow:retry-failed': (request: WorkflowRef, ack: Ack<WorkflowActed>) => void
+  /** Pauses or resumes a task kind, sets or clears its `maxRunning` and `maxPerMinute` (`PATCH /api/kinds/:kind`). */
+  'kind:update': (request: KindUpdateRequest, ack: Ack<KindInfo>) => void
 }
 export type CommandName = keyof DashboardCommands
 export type CommandRequest<N extends CommandName> = RequestOf<DashboardCommands, N>

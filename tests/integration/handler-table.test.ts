@@ -29,6 +29,7 @@ const table: HandlerTable<DashboardClientToServer, null> = {
   'workflow:submit': notHere,
   'workflow:cancel': notHere,
   'workflow:retry-failed': notHere,
+  'kind:update': notHere,
   subscribe: notHere,
   'task:submit': async () => {
     await later()

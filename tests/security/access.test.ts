@@ -121,6 +121,7 @@ describe('roles on every route and event', () => {
       ['agent:pause', { agentId: 'any' }],
       ['agent:resume', { agentId: 'any' }],
       ['alert:ack', { alertId: 'any' }],
+      ['kind:update', { kind: 'report', paused: true }],
     ]
     for (const [event, payload] of commands) {
       const answer = await (socket as unknown as Socket).emitWithAck(event, payload)
@@ -131,6 +132,7 @@ describe('roles on every route and event', () => {
     }
     expect(core.coordinator.listTasks().total).toBe(1)
     expect(core.coordinator.getTask(taskId)?.status).toBe('queued')
+    expect(core.coordinator.configuredKinds().size).toBe(0)
   })
 })
 

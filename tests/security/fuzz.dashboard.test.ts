@@ -32,6 +32,15 @@ const target = useFuzzTarget()
 const notAnArray = fc.oneof(fc.string({ maxLength: 20 }), fc.integer(), fc.constant(null), fc.constant({}))
 const notAnObject = fc.oneof(fc.string({ maxLength: 20 }), fc.integer(), fc.constant(null), fc.constant([]))
 const notABoolean = fc.oneof(fc.string({ maxLength: 5 }), fc.integer(), fc.constant(null), fc.constant([]))
+/** Values no limit of `kind:update` accepts (null is valid: it clears). */
+const notALimit = fc.oneof(
+  fc.integer({ max: 0 }),
+  fc.integer({ min: 10_001 }),
+  fc.double({ noInteger: true }),
+  fc.string({ maxLength: 5 }),
+  fc.boolean(),
+  fc.constant([]),
+)
 
 describe('fuzzing /dashboard', () => {
   const harmless = new Set(['ping', 'sync', 'subscribe'])
@@ -99,6 +108,19 @@ describe('fuzzing /dashboard', () => {
         args: fc.tuple(broken({ agentId: AGENT_ID }, { agentId: id })),
       }),
       fc.record({
+        event: fc.constant('kind:update'),
+        args: fc.tuple(
+          fc.oneof(
+            junk,
+            broken(
+              { kind: 'report', paused: true },
+              { kind: badString, paused: notABoolean, maxRunning: notALimit, maxPerMinute: notALimit },
+              ['kind', 'paused'],
+            ),
+          ),
+        ),
+      }),
+      fc.record({
         event: fc.constant('alert:ack'),
         args: fc.tuple(fc.oneof(junk, broken({ alertId: 'a' }, { alertId: id }))),
       }),
@@ -117,6 +139,10 @@ describe('fuzzing /dashboard', () => {
             fc.record({
               event: fc.constant('task:submit'),
               args: fc.constant<unknown[]>([{ name: 'v', kind: 'report' }]),
+            }),
+            fc.record({
+              event: fc.constant('kind:update'),
+              args: fc.constant<unknown[]>([{ kind: 'report', paused: true }]),
             }),
           ]
         : []),
@@ -145,6 +171,7 @@ describe('fuzzing /dashboard', () => {
           { numRuns: RUNS },
         )
         await stillAnswers(socket)
+        expect(target.core.coordinator.configuredKinds().size, 'a kind got limits').toBe(0)
       } finally {
         socket.disconnect()
       }

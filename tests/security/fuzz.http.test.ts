@@ -193,6 +193,8 @@ describe('fuzzing HTTP', () => {
       contentType,
     }),
     fc.record({ method: fc.constantFrom('DELETE', 'PUT', 'PATCH'), path: pathPart.map((id) => `/api/views/${id}`) }),
+    fc.record({ method: fc.constant('GET'), path: fc.constant('/api/kinds') }),
+    fc.record({ method: fc.constant('PATCH'), path: pathPart.map((kind) => `/api/kinds/${kind}`), body, contentType }),
   )
 
   it(
@@ -235,6 +237,10 @@ describe('fuzzing HTTP', () => {
       headers: { authorization: `Bearer ${TEST_TOKENS.viewer}` },
     })
     expect(await response.json()).toEqual({ views: [] })
+  })
+
+  it('leaves no kind limited: every kind body it sent was invalid', () => {
+    expect(target.core.coordinator.configuredKinds().size).toBe(0)
   })
 })
 

@@ -201,6 +201,7 @@ function assembleCore(config: Config, options: CoreOptions, swarm: SwarmFile | n
     tokens,
     logger,
     audit: pipeline.operator.audit,
+    kinds: pipeline.operator.kinds,
     allowRemoteShell: config.allowRemoteShell,
     instance: randomUUID(),
     limits,

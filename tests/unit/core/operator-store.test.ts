@@ -1,5 +1,5 @@
 /**
- * The OperatorStore contract (audit trail, saved views, metric samples), run
+ * The OperatorStore contract (audit trail, saved views, metric samples, kind limits), run
  * against both history backends: SQLite (a temp file) and PostgreSQL (a real
  * server this file starts, one database per test).
  */
@@ -10,6 +10,7 @@ import type { SavedView } from '../../../src/shared/saved-views'
 import { HistoryQueryError, type TaskHistory } from '../../../src/main/core/storage/history'
 import { createStorage, type BackendOptions } from '../../../src/main/core/storage/open-history'
 import { OPERATOR_SCHEMA_VERSION } from '../../../src/main/core/storage/operator-schema'
+import { KIND_LIMITS_SCHEMA_VERSION } from '../../../src/main/core/storage/kind-limits-schema'
 import type { OperatorStore } from '../../../src/main/core/storage/operator-store'
 import { postgresFixture, sqliteFixture, status, task, type TestDatabase } from '../../helpers/histories'
 import { sample as baseSample } from '../../helpers/factories'
@@ -160,6 +161,40 @@ describe.each([sqliteFixture(), postgresFixture()])('OperatorStore on $name', (b
     expect(await store.pruneSamples(1000, 3000)).toBe(2)
     expect((await store.samples(1000, 0, 10_000)).map((s) => s.at)).toEqual([3000])
     expect(await store.samples(60_000, 0, 10_000)).toHaveLength(1)
+  })
+
+  it('keeps per-kind limits across a reopen, replaces them, and drops a kind set back to its defaults', async () => {
+    const db = await backend.database()
+    const store = await storage(db)
+    await store.saveKindLimits({ kind: 'build', paused: true, maxRunning: 2, maxPerMinute: null }, 1000)
+    await store.saveKindLimits({ kind: 'a-test', paused: false, maxRunning: null, maxPerMinute: 10 }, 1000)
+    await store.saveKindLimits({ kind: 'build', paused: false, maxRunning: 3, maxPerMinute: null }, 2000)
+    await open.splice(0)[0]!.close()
+
+    const again = await storage(db)
+    expect(await again.kindLimits()).toEqual([
+      { kind: 'a-test', paused: false, maxRunning: null, maxPerMinute: 10 },
+      { kind: 'build', paused: false, maxRunning: 3, maxPerMinute: null },
+    ])
+    await again.saveKindLimits({ kind: 'build', paused: false, maxRunning: null, maxPerMinute: null }, 3000)
+    expect((await again.kindLimits()).map((limits) => limits.kind)).toEqual(['a-test'])
+  })
+
+  it('adds the kind limits table to a database at the version before it', async () => {
+    const db = await backend.database()
+    const old = createStorage(db.target, {
+      retention: { maxTasks: 10, maxAgeMs: DAY },
+      targetVersion: KIND_LIMITS_SCHEMA_VERSION - 1,
+    })
+    await old.history.open()
+    await old.operator.appendAudit([record()])
+    await old.history.close()
+    expect(await db.schemaVersion()).toBe(KIND_LIMITS_SCHEMA_VERSION - 1)
+
+    const store = await storage(db)
+    expect(await db.schemaVersion()).toBeGreaterThanOrEqual(KIND_LIMITS_SCHEMA_VERSION)
+    expect(await store.kindLimits()).toEqual([])
+    expect((await store.audit({ limit: 5 })).total).toBe(1)
   })
 
   it('brings a database at the version before its tables forward, keeping the tasks', async () => {

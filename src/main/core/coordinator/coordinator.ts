@@ -15,11 +15,14 @@ import type { Agent, AgentOffline, AgentResources, AgentStatus, Task } from '../
 import type { LogLevel, SwarmChange } from '../../../shared/events'
 import type { TaskSubmit, WorkflowSubmit } from '../../../shared/commands'
 import type { TaskRefSummary } from '../../../shared/domain'
+import { describeHold, type KindInfo, type KindLimits } from '../../../shared/kinds'
 import type { WorkflowActed, WorkflowDetail, WorkflowSubmitted, WorkflowSummary } from '../../../shared/workflows'
 import { DEFAULT_ROUTING_POLICY, type RoutingPolicy } from '../../../shared/routing'
 import { AgentRoster, copyAgent } from './agent-roster'
 import { Attempts, type AttemptsOptions } from './attempts'
 import { Dependencies } from './dependencies'
+import { KindLimiter } from './kind-limits'
+import { kindInfo, runningByKind } from './kinds'
 import { CoordinatorError } from './errors'
 import { restoreTasks, type Restored } from './restore'
 import { Scheduler } from './scheduler'
@@ -70,6 +73,7 @@ export class Coordinator {
   private readonly dependencies: Dependencies
   private readonly workflows: WorkflowIndex
   private readonly workflowParts: WorkflowParts
+  private readonly limits: KindLimiter
   private readonly now: () => number
 
   constructor(options: CoordinatorOptions) {
@@ -83,6 +87,11 @@ export class Coordinator {
     this.totals = this.book.totals
     this.dependencies = new Dependencies(this.book, queue, () => this.scheduler.schedule())
     this.workflows = new WorkflowIndex(this.book)
+    this.limits = new KindLimiter({
+      now,
+      running: () => runningByKind(this.roster, this.book),
+      schedule: () => this.scheduler.schedule(),
+    })
     this.book.watch(this.dependencies)
     this.book.watch(this.workflows)
     this.workflowParts = {
@@ -99,6 +108,7 @@ export class Coordinator {
       this.book,
       (task, entry) => this.attempts.start(task, entry),
       options.routing ?? DEFAULT_ROUTING_POLICY,
+      this.limits,
     )
     this.attempts = new Attempts({
       roster: this.roster,
@@ -238,6 +248,38 @@ export class Coordinator {
     return this.dependencies.waitingFor(taskId)
   }
 
+  // ---- kinds ----------------------------------------------------------------
+
+  /** A kind's limits (the defaults when none are set). */
+  kindLimits(kind: string): KindLimits {
+    return this.limits.get(kind)
+  }
+
+  /** Every kind with limits set. */
+  configuredKinds(): Map<string, KindLimits> {
+    return this.limits.configured()
+  }
+
+  /** Replaces a kind's limits (kept by the caller in storage first); a pass follows, the kind may have room now. */
+  setKindLimits(kind: string, limits: KindLimits): KindInfo {
+    this.limits.set(kind, limits)
+    this.scheduler.schedule()
+    return kindInfo(this.book, this.limits, kind)[0]!
+  }
+
+  /** Every kind seen in memory or with limits set, by name, with its counts and what holds it. */
+  listKinds(): KindInfo[] {
+    return kindInfo(this.book, this.limits)
+  }
+
+  /** What holds a queued task in the line by its kind's limits, as a sentence; null: nothing does. */
+  heldBy(taskId: string): string | null {
+    const task = this.book.get(taskId)
+    if (!task || task.status !== 'queued' || !this.queue.has(taskId)) return null
+    const hold = this.limits.hold(task.kind)
+    return hold && describeHold(task.kind, hold)
+  }
+
   // ---- workflows ------------------------------------------------------------
 
   /** Queues a checked graph as one workflow, all of it at once (`workflow-actions.ts`). */
@@ -318,6 +360,7 @@ export class Coordinator {
   stop(): void {
     this.scheduler.stop()
     this.attempts.stop()
+    this.limits.stop()
   }
 
   /** Assigns queued tasks to agents with free capacity, highest priority first. */

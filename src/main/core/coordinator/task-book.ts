@@ -197,6 +197,18 @@ export class TaskBook {
     return running
   }
 
+  /** Each kind of the tasks in memory: its queued ones and those on agents. */
+  countByKind(): Map<string, { queued: number; running: number }> {
+    const counts = new Map<string, { queued: number; running: number }>()
+    for (const task of this.tasks.values()) {
+      let count = counts.get(task.kind)
+      if (!count) counts.set(task.kind, (count = { queued: 0, running: 0 }))
+      if (task.status === 'queued') count.queued++
+      else if (isOnAgent(task.status)) count.running++
+    }
+    return counts
+  }
+
   publish(task: Task): void {
     this.options.emit({ type: 'task:status', at: task.updatedAt, task: { ...task } })
   }

@@ -29,6 +29,7 @@ import { AuditTrail, type AuditRetention } from '../storage/audit-trail'
 import type { RetentionPolicy } from '../storage/history'
 import { createStorage } from '../storage/open-history'
 import type { OperatorStore } from '../storage/operator-store'
+import { KindControl } from './kind-control'
 import { Batcher, type Windows } from './batcher'
 import { EventLog } from './event-log'
 import { Fanout, type DropReason } from './fanout'
@@ -84,6 +85,8 @@ export interface OperatorRecords {
   /** Saved views are read and written straight through the store. */
   store: OperatorStore
   metrics: MetricsHistory
+  /** Per-kind limits, stored and applied (kind-control.ts). */
+  kinds: KindControl
 }
 
 export function createPipeline(options: PipelineOptions): Pipeline {
@@ -120,6 +123,7 @@ export function createPipeline(options: PipelineOptions): Pipeline {
       : logger
   const audit = new AuditTrail(store, { logger: auditLogger, retention: options.audit })
   const metricsHistory = new MetricsHistory(store, { logger })
+  const kinds = new KindControl(coordinator, store)
   const sampler = new MetricsSampler(coordinator, { emit, onSample: (sample) => metricsHistory.add(sample) })
   const alerts = new AlertEngine(swarmSources(coordinator, sampler, history), { emit, settings: options.alerts })
   const state = { coordinator, sampler, log, history, alerts }
@@ -164,9 +168,12 @@ export function createPipeline(options: PipelineOptions): Pipeline {
     batcher,
     fanout,
     metrics,
-    operator: { audit, store, metrics: metricsHistory },
+    operator: { audit, store, metrics: metricsHistory, kinds },
     async restore() {
       const ids = await restoreHistory(history, coordinator, logger)
+      // Before any agent can join: a kind paused before the restart sends nothing after it.
+      const limited = await kinds.load()
+      if (limited > 0) logger.info({ kinds: limited }, 'per-kind limits restored')
       // The operator's tables came with the history's schema: usable from here on.
       audit.start()
       metricsHistory.start()

@@ -28,6 +28,7 @@ import { guardSocket, type GuardCounters } from './guard'
 import { eventsOf, mounter, type HandlerTable } from './handler-table'
 import type { Limits } from './limits'
 import { COMMANDS, type CommandContext } from './operator-commands'
+import type { KindControl } from '../pipeline/kind-control'
 import { buildSnapshot, type SwarmState } from '../pipeline/snapshot'
 import type { ViewerConnection } from '../pipeline/viewers'
 import { chooseEncoding, type ViewerEncoder } from './viewer-encoding'
@@ -63,6 +64,8 @@ export interface DashboardDeps {
   encoder: ViewerEncoder
   /** The server negotiates permessage-deflate (`--ws-compression`). */
   wsCompression?: boolean
+  /** Per-kind limits for `kind:update`; absent: it answers `unavailable`. */
+  kinds?: KindControl
 }
 
 /** A token as a message names it: `the viewer token` (a generated one), `the token "alice"` (a named one). */
@@ -247,6 +250,7 @@ export function registerDashboard(namespace: DashboardNamespace, deps: Dashboard
       history: state.history,
       actor: { name: actor, role, address: addressOf(socket), via: 'socket' },
       audit: deps.audit,
+      kinds: deps.kinds,
     }
     mountOn(socket, viewer)
   })

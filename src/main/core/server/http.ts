@@ -32,6 +32,7 @@ import { runCommand, type CommandContext } from './operator-commands'
 import { registerOperatorRoutes } from './operator-routes'
 import { sendError, sendResult } from './replies'
 import { registerWorkflowRoutes } from './workflow.routes'
+import { registerKindRoutes } from './kind.routes'
 import { buildSnapshot, type SwarmState } from '../pipeline/snapshot'
 
 /** The default body limit (64 KiB); `HttpDeps.limits` may set another. */
@@ -104,7 +105,7 @@ export function createHttpServer(deps: HttpDeps): FastifyInstance {
       callback(null, {
         // The Origin hook above already refused any other; never `*`.
         origin: typeof origin === 'string' && originAllowed(request, allowOrigin, secure) ? origin : false,
-        methods: ['GET', 'HEAD', 'POST', 'DELETE'],
+        methods: ['GET', 'HEAD', 'POST', 'PATCH', 'DELETE'],
         allowedHeaders: ['authorization', 'content-type'],
         credentials: false,
         maxAge: 600,
@@ -203,7 +204,8 @@ export function createHttpServer(deps: HttpDeps): FastifyInstance {
       return sendError(reply, 'unavailable', (error as Error).message)
     }
     const waitingFor = state.coordinator.waitingFor(id)
-    const waiting = waitingFor.length > 0 ? { waitingFor } : {}
+    const heldBy = state.coordinator.heldBy(id)
+    const waiting = { ...(waitingFor.length > 0 ? { waitingFor } : {}), ...(heldBy ? { heldBy } : {}) }
     if (detail) return { ...detail, ...waiting }
     // Demo tasks are not stored: their current state, without history.
     const task = state.coordinator.getTask(id)
@@ -221,6 +223,7 @@ export function createHttpServer(deps: HttpDeps): FastifyInstance {
     history: state.history,
     actor: request.actor ?? undefined,
     audit: deps.operator.audit,
+    kinds: deps.operator.kinds,
   })
 
   app.post('/api/tasks', writers, async (request, reply) =>
@@ -251,6 +254,7 @@ export function createHttpServer(deps: HttpDeps): FastifyInstance {
     context,
     messageBytes: limits.messageBytes,
   })
+  registerKindRoutes(app, { coordinator: state.coordinator, readers, writers, context })
 
   if (deps.rendererDir && existsSync(join(deps.rendererDir, 'index.html'))) {
     void app.register(fastifyStatic, { root: deps.rendererDir, index: 'index.html', wildcard: true })

@@ -14,6 +14,7 @@ import {
   AgentRefSchema,
   AlertRefSchema,
   describeIssues,
+  KindUpdateSchema,
   TaskBulkSchema,
   TaskRefSchema,
   TaskSubmitSchema,
@@ -21,6 +22,7 @@ import {
   WorkflowSubmitSchema,
 } from '../../../shared/commands'
 import type { WorkflowSubmitted } from '../../../shared/workflows'
+import type { KindInfo } from '../../../shared/kinds'
 import type { Role, Task } from '../../../shared/domain'
 import type { CommandData, CommandName, DashboardCommands } from '../../../shared/protocol'
 import { fail, ok, type Result } from '../../../shared/result'
@@ -31,6 +33,7 @@ import { bulkSummary, bulkTarget, runBulk } from './bulk-tasks'
 import type { Answer } from './guard'
 import type { HandlerTable } from './handler-table'
 import { submitDurably, type SubmitHistory } from './durable-submit'
+import type { KindControl } from '../pipeline/kind-control'
 
 export interface CommandContext extends Audited {
   coordinator: Coordinator
@@ -42,6 +45,8 @@ export interface CommandContext extends Audited {
   alerts?: AlertBook
   /** `task:submit` answers once the new task is committed to it (durable-submit.ts). */
   history: SubmitHistory
+  /** For `kind:update`; absent: that command answers `unavailable`. */
+  kinds?: KindControl
 }
 
 export type CommandTable = HandlerTable<DashboardCommands, CommandContext>
@@ -233,6 +238,22 @@ export const COMMANDS: CommandTable = {
     (input, { coordinator }) => coordinator.retryWorkflow(valid(WorkflowRefSchema, input).workflowId),
     field(WorkflowRefSchema, 'workflowId'),
   ),
+  // Stored, then applied (kind-control.ts); the record names the kind.
+  'kind:update': operator(
+    (input, { kinds }) => {
+      const request = valid(KindUpdateSchema, input)
+      if (!kinds) throw new CommandRefused(fail('unavailable', 'this server keeps no per-kind limits'))
+      return kinds.update(request)
+    },
+    field(KindUpdateSchema, 'kind'),
+    kindNote,
+  ),
+}
+
+/** How a kind's change reads in the audit trail: its limits as they are now. */
+function kindNote(info: KindInfo): string {
+  const limit = (value: number | null) => (value === null ? 'none' : String(value))
+  return `paused ${info.paused}, maxRunning ${limit(info.maxRunning)}, maxPerMinute ${limit(info.maxPerMinute)}`
 }
 
 /** Runs one command outside Socket.IO (the HTTP routes, tests); rejects only on a bug. */

@@ -8,6 +8,7 @@ import { AGENT_STATUSES, type MetricsSample } from '../../../shared/domain'
 import { ERROR_CODES } from '../../../shared/result'
 import { SAVED_VIEW_PAGES, type SavedView } from '../../../shared/saved-views'
 import { HistoryQueryError } from './history'
+import type { StoredKindLimits } from './operator-store'
 
 /** SQLite gives numbers; PostgreSQL gives `bigint` columns as strings (exact). */
 const integer = z.union([
@@ -142,4 +143,19 @@ export function samplesOf(rows: readonly unknown[]): MetricsSample[] {
     if (parsed.success) samples.push(parsed.data)
   }
   return samples
+}
+
+/** SQLite stores a boolean as 0 or 1; PostgreSQL as a boolean. */
+const flag = z.union([z.boolean(), z.literal(0).transform(() => false), z.literal(1).transform(() => true)])
+const limit = z.number().int().nullable()
+
+export const KindLimitsRowSchema = z.object({
+  kind: z.string(),
+  paused: flag,
+  max_running: limit,
+  max_per_minute: limit,
+})
+
+export function kindLimitsOf(row: z.output<typeof KindLimitsRowSchema>): StoredKindLimits {
+  return { kind: row.kind, paused: row.paused, maxRunning: row.max_running, maxPerMinute: row.max_per_minute }
 }

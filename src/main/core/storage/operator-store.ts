@@ -1,6 +1,7 @@
 /**
  * The operator's records beside the task history: the audit trail, the saved
- * views and the metric samples kept for long time ranges. A sibling of the
+ * views, the metric samples kept for long time ranges and the per-kind limits
+ * (their table comes with `KIND_LIMITS_SCHEMA_VERSION`, kind-limits-schema.ts). A sibling of the
  * `TaskHistory` port, in the same database (its tables come with schema
  * version `OPERATOR_SCHEMA_VERSION`, operator-schema.ts); each history
  * backend hands out its adapter (`HistoryBackend.operatorStore()`), usable
@@ -13,7 +14,13 @@
  */
 import type { AuditPage, AuditQuery, AuditRecord } from '../../../shared/audit'
 import type { MetricsSample } from '../../../shared/domain'
+import type { KindLimits } from '../../../shared/kinds'
 import type { SavedView } from '../../../shared/saved-views'
+
+/** A kind's limits as stored. */
+export interface StoredKindLimits extends KindLimits {
+  kind: string
+}
 
 export type SaveViewOutcome = 'created' | 'replaced' | 'full'
 
@@ -35,6 +42,11 @@ export interface OperatorStore {
   saveView(view: SavedView, maxViews: number): Promise<{ outcome: SaveViewOutcome; view: SavedView }>
   /** Deletes the view with this id; resolves with it, or null when there was none. */
   deleteView(id: string): Promise<SavedView | null>
+
+  /** Every kind with limits set, by kind. */
+  kindLimits(): Promise<StoredKindLimits[]>
+  /** Replaces a kind's limits; at the defaults (`isDefaultLimits`) its row goes. `at`: when it changed. */
+  saveKindLimits(limits: StoredKindLimits, at: number): Promise<void>
 
   /** Stores samples of one tier (`stepMs` apart); a sample at a stored time replaces it. */
   appendSamples(stepMs: number, samples: readonly MetricsSample[]): Promise<void>

@@ -6,14 +6,17 @@
 import type { Pool, PoolClient } from 'pg'
 import type { AuditPage, AuditQuery, AuditRecord } from '../../../shared/audit'
 import type { MetricsSample } from '../../../shared/domain'
+import { isDefaultLimits } from '../../../shared/kinds'
 import type { SavedView } from '../../../shared/saved-views'
 import { rowsOf } from './rows'
-import type { OperatorStore, SaveViewOutcome } from './operator-store'
+import type { OperatorStore, SaveViewOutcome, StoredKindLimits } from './operator-store'
 import {
   auditCursor,
   auditFilter,
   auditPage,
   AuditRowSchema,
+  kindLimitsOf,
+  KindLimitsRowSchema,
   samplesOf,
   ThresholdRowSchema,
   TotalRowSchema,
@@ -118,6 +121,24 @@ export class PostgresOperatorStore implements OperatorStore {
     const { rows } = await this.pool.query('DELETE FROM saved_views WHERE id = $1 RETURNING *', [id])
     const row = rowsOf(ViewRowSchema, rows, 'saved_views')[0]
     return row ? viewOf(row) : null
+  }
+
+  async kindLimits(): Promise<StoredKindLimits[]> {
+    const { rows } = await this.pool.query('SELECT * FROM kind_limits ORDER BY kind')
+    return rowsOf(KindLimitsRowSchema, rows, 'kind_limits').map(kindLimitsOf)
+  }
+
+  async saveKindLimits(limits: StoredKindLimits, at: number): Promise<void> {
+    if (isDefaultLimits(limits)) {
+      await this.pool.query('DELETE FROM kind_limits WHERE kind = $1', [limits.kind])
+      return
+    }
+    await this.pool.query(
+      `INSERT INTO kind_limits (kind, paused, max_running, max_per_minute, updated_at) VALUES ($1, $2, $3, $4, $5)
+       ON CONFLICT (kind) DO UPDATE SET paused = excluded.paused, max_running = excluded.max_running,
+         max_per_minute = excluded.max_per_minute, updated_at = excluded.updated_at`,
+      [limits.kind, limits.paused, limits.maxRunning, limits.maxPerMinute, at],
+    )
   }
 
   async appendSamples(stepMs: number, samples: readonly MetricsSample[]): Promise<void> {

@@ -10,6 +10,7 @@ import type { ClientBase } from 'pg'
 import { z } from 'zod'
 import { HistoryOpenError } from './history'
 import { latestVersion, pendingMigrations, type Migration } from './migrations'
+import { KIND_LIMITS_MIGRATION, KIND_LIMITS_SCHEMA_VERSION } from './kind-limits-schema'
 import { OPERATOR_MIGRATION, OPERATOR_SCHEMA_VERSION } from './operator-schema'
 import { POSTGRES_SEARCH_MIGRATION } from './postgres-search'
 import { rowsOf, VersionRowSchema } from './rows'
@@ -70,6 +71,7 @@ CREATE INDEX tasks_agent_created ON tasks (agent_id, created_at, ord);`,
     up: POSTGRES_SEARCH_MIGRATION,
   },
   { version: OPERATOR_SCHEMA_VERSION, summary: OPERATOR_MIGRATION.summary, up: OPERATOR_MIGRATION.postgres },
+  { version: KIND_LIMITS_SCHEMA_VERSION, summary: KIND_LIMITS_MIGRATION.summary, up: KIND_LIMITS_MIGRATION.postgres },
 ]
 
 /** Any constant: the lock only has to be the same for every Swarm Monitor. */

@@ -6,14 +6,17 @@
 import type Database from 'better-sqlite3'
 import type { AuditPage, AuditQuery, AuditRecord } from '../../../shared/audit'
 import type { MetricsSample } from '../../../shared/domain'
+import { isDefaultLimits } from '../../../shared/kinds'
 import type { SavedView } from '../../../shared/saved-views'
 import { rowsOf } from './rows'
-import type { OperatorStore, SaveViewOutcome } from './operator-store'
+import type { OperatorStore, SaveViewOutcome, StoredKindLimits } from './operator-store'
 import {
   auditCursor,
   auditFilter,
   auditPage,
   AuditRowSchema,
+  kindLimitsOf,
+  KindLimitsRowSchema,
   samplesOf,
   ThresholdRowSchema,
   TotalRowSchema,
@@ -112,6 +115,24 @@ export class SqliteOperatorStore implements OperatorStore {
       db.prepare('DELETE FROM saved_views WHERE id = ?').run(id)
       return viewOf(row)
     })()
+  }
+
+  async kindLimits(): Promise<StoredKindLimits[]> {
+    const rows = this.db().prepare('SELECT * FROM kind_limits ORDER BY kind').all()
+    return rowsOf(KindLimitsRowSchema, rows, 'kind_limits').map(kindLimitsOf)
+  }
+
+  async saveKindLimits(limits: StoredKindLimits, at: number): Promise<void> {
+    const db = this.db()
+    if (isDefaultLimits(limits)) {
+      db.prepare('DELETE FROM kind_limits WHERE kind = ?').run(limits.kind)
+      return
+    }
+    db.prepare(
+      `INSERT INTO kind_limits (kind, paused, max_running, max_per_minute, updated_at) VALUES (?, ?, ?, ?, ?)
+       ON CONFLICT (kind) DO UPDATE SET paused = excluded.paused, max_running = excluded.max_running,
+         max_per_minute = excluded.max_per_minute, updated_at = excluded.updated_at`,
+    ).run(limits.kind, limits.paused ? 1 : 0, limits.maxRunning, limits.maxPerMinute, at)
   }
 
   async appendSamples(stepMs: number, samples: readonly MetricsSample[]): Promise<void> {

@@ -3,6 +3,7 @@
  * each run in one transaction with its version bump by `SqliteBackend`.
  */
 import type { Migration } from './migrations'
+import { KIND_LIMITS_MIGRATION, KIND_LIMITS_SCHEMA_VERSION } from './kind-limits-schema'
 import { OPERATOR_MIGRATION, OPERATOR_SCHEMA_VERSION } from './operator-schema'
 import { SQLITE_SEARCH_MIGRATION } from './sqlite-search'
 
@@ -56,4 +57,5 @@ CREATE INDEX tasks_agent_created ON tasks (agent_id, created_at);`,
     up: SQLITE_SEARCH_MIGRATION,
   },
   { version: OPERATOR_SCHEMA_VERSION, summary: OPERATOR_MIGRATION.summary, up: OPERATOR_MIGRATION.sqlite },
+  { version: KIND_LIMITS_SCHEMA_VERSION, summary: KIND_LIMITS_MIGRATION.summary, up: KIND_LIMITS_MIGRATION.sqlite },
 ]
