@@ -29,6 +29,11 @@ const table: HandlerTable<DashboardClientToServer, null> = {
   'workflow:submit': notHere,
   'workflow:cancel': notHere,
   'workflow:retry-failed': notHere,
+  'schedule:create': notHere,
+  'schedule:pause': notHere,
+  'schedule:resume': notHere,
+  'schedule:run': notHere,
+  'schedule:delete': notHere,
   subscribe: notHere,
   'task:submit': async () => {
     await later()

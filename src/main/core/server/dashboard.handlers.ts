@@ -28,6 +28,7 @@ import { guardSocket, type GuardCounters } from './guard'
 import { eventsOf, mounter, type HandlerTable } from './handler-table'
 import type { Limits } from './limits'
 import { COMMANDS, type CommandContext } from './operator-commands'
+import type { ScheduleBook } from '../schedules/schedule-book'
 import { buildSnapshot, type SwarmState } from '../pipeline/snapshot'
 import type { ViewerConnection } from '../pipeline/viewers'
 import { chooseEncoding, type ViewerEncoder } from './viewer-encoding'
@@ -48,6 +49,8 @@ export interface DashboardDeps {
   /** Where refused tokens and operator commands are recorded. */
   audit: AuditSink
   allowRemoteShell: boolean
+  /** For the `schedule:*` commands; absent, they answer `unavailable`. */
+  schedules?: ScheduleBook
   /** Identifies this server process to resuming viewers. */
   instance: string
   limits: Limits
@@ -245,6 +248,7 @@ export function registerDashboard(namespace: DashboardNamespace, deps: Dashboard
       allowRemoteShell: deps.allowRemoteShell,
       alerts: state.alerts,
       history: state.history,
+      schedules: deps.schedules,
       actor: { name: actor, role, address: addressOf(socket), via: 'socket' },
       audit: deps.audit,
     }

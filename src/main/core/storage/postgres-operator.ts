@@ -7,6 +7,7 @@ import type { Pool, PoolClient } from 'pg'
 import type { AuditPage, AuditQuery, AuditRecord } from '../../../shared/audit'
 import type { MetricsSample } from '../../../shared/domain'
 import type { SavedView } from '../../../shared/saved-views'
+import type { StoredSchedule } from './schedule-store'
 import { rowsOf } from './rows'
 import type { OperatorStore, SaveViewOutcome } from './operator-store'
 import {
@@ -15,6 +16,8 @@ import {
   auditPage,
   AuditRowSchema,
   samplesOf,
+  scheduleOf,
+  ScheduleRowSchema,
   ThresholdRowSchema,
   TotalRowSchema,
   viewOf,
@@ -118,6 +121,22 @@ export class PostgresOperatorStore implements OperatorStore {
     const { rows } = await this.pool.query('DELETE FROM saved_views WHERE id = $1 RETURNING *', [id])
     const row = rowsOf(ViewRowSchema, rows, 'saved_views')[0]
     return row ? viewOf(row) : null
+  }
+
+  async schedules(): Promise<StoredSchedule[]> {
+    const { rows } = await this.pool.query('SELECT data FROM schedules ORDER BY created_at, id')
+    return rowsOf(ScheduleRowSchema, rows, 'schedules').map(scheduleOf)
+  }
+
+  async saveSchedule(schedule: StoredSchedule): Promise<void> {
+    await this.pool.query(
+      'INSERT INTO schedules (id, created_at, data) VALUES ($1, $2, $3) ON CONFLICT (id) DO UPDATE SET data = excluded.data',
+      [schedule.id, schedule.createdAt, JSON.stringify(schedule)],
+    )
+  }
+
+  async deleteSchedule(id: string): Promise<boolean> {
+    return ((await this.pool.query('DELETE FROM schedules WHERE id = $1', [id])).rowCount ?? 0) > 0
   }
 
   async appendSamples(stepMs: number, samples: readonly MetricsSample[]): Promise<void> {

@@ -11,6 +11,7 @@ import { z } from 'zod'
 import { HistoryOpenError } from './history'
 import { latestVersion, pendingMigrations, type Migration } from './migrations'
 import { OPERATOR_MIGRATION, OPERATOR_SCHEMA_VERSION } from './operator-schema'
+import { RESERVED_MIGRATION, SCHEDULE_MIGRATION, SCHEDULE_SCHEMA_VERSION } from './schedule-schema'
 import { POSTGRES_SEARCH_MIGRATION } from './postgres-search'
 import { rowsOf, VersionRowSchema } from './rows'
 
@@ -70,6 +71,8 @@ CREATE INDEX tasks_agent_created ON tasks (agent_id, created_at, ord);`,
     up: POSTGRES_SEARCH_MIGRATION,
   },
   { version: OPERATOR_SCHEMA_VERSION, summary: OPERATOR_MIGRATION.summary, up: OPERATOR_MIGRATION.postgres },
+  { version: RESERVED_MIGRATION.version, summary: RESERVED_MIGRATION.summary, up: RESERVED_MIGRATION.postgres },
+  { version: SCHEDULE_SCHEMA_VERSION, summary: SCHEDULE_MIGRATION.summary, up: SCHEDULE_MIGRATION.postgres },
 ]
 
 /** Any constant: the lock only has to be the same for every Swarm Monitor. */

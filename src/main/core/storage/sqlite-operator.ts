@@ -7,6 +7,7 @@ import type Database from 'better-sqlite3'
 import type { AuditPage, AuditQuery, AuditRecord } from '../../../shared/audit'
 import type { MetricsSample } from '../../../shared/domain'
 import type { SavedView } from '../../../shared/saved-views'
+import type { StoredSchedule } from './schedule-store'
 import { rowsOf } from './rows'
 import type { OperatorStore, SaveViewOutcome } from './operator-store'
 import {
@@ -15,6 +16,8 @@ import {
   auditPage,
   AuditRowSchema,
   samplesOf,
+  scheduleOf,
+  ScheduleRowSchema,
   ThresholdRowSchema,
   TotalRowSchema,
   viewOf,
@@ -112,6 +115,23 @@ export class SqliteOperatorStore implements OperatorStore {
       db.prepare('DELETE FROM saved_views WHERE id = ?').run(id)
       return viewOf(row)
     })()
+  }
+
+  async schedules(): Promise<StoredSchedule[]> {
+    const rows = this.db().prepare('SELECT data FROM schedules ORDER BY created_at, id').all()
+    return rowsOf(ScheduleRowSchema, rows, 'schedules').map(scheduleOf)
+  }
+
+  async saveSchedule(schedule: StoredSchedule): Promise<void> {
+    this.db()
+      .prepare(
+        'INSERT INTO schedules (id, created_at, data) VALUES (?, ?, ?) ON CONFLICT (id) DO UPDATE SET data = excluded.data',
+      )
+      .run(schedule.id, schedule.createdAt, JSON.stringify(schedule))
+  }
+
+  async deleteSchedule(id: string): Promise<boolean> {
+    return this.db().prepare('DELETE FROM schedules WHERE id = ?').run(id).changes > 0
   }
 
   async appendSamples(stepMs: number, samples: readonly MetricsSample[]): Promise<void> {

@@ -4,6 +4,7 @@
  */
 import type { Migration } from './migrations'
 import { OPERATOR_MIGRATION, OPERATOR_SCHEMA_VERSION } from './operator-schema'
+import { RESERVED_MIGRATION, SCHEDULE_MIGRATION, SCHEDULE_SCHEMA_VERSION } from './schedule-schema'
 import { SQLITE_SEARCH_MIGRATION } from './sqlite-search'
 
 /** Version 1 is the schema of the versions before schema versions: it applies to their files as they are. */
@@ -56,4 +57,6 @@ CREATE INDEX tasks_agent_created ON tasks (agent_id, created_at);`,
     up: SQLITE_SEARCH_MIGRATION,
   },
   { version: OPERATOR_SCHEMA_VERSION, summary: OPERATOR_MIGRATION.summary, up: OPERATOR_MIGRATION.sqlite },
+  { version: RESERVED_MIGRATION.version, summary: RESERVED_MIGRATION.summary, up: RESERVED_MIGRATION.sqlite },
+  { version: SCHEDULE_SCHEMA_VERSION, summary: SCHEDULE_MIGRATION.summary, up: SCHEDULE_MIGRATION.sqlite },
 ]
