@@ -76,11 +76,16 @@ export class ScheduleBook {
 
   /** Makes the catch-up runs and ticks every `tickMs` from now on; resolves once the catch-up runs are answered. */
   async start(): Promise<void> {
-    this.timer = setInterval(() => void this.tick(), this.options.tickMs ?? 1000)
+    this.timer = setInterval(() => void this.tick().catch(this.failed), this.options.tickMs ?? 1000)
     this.timer.unref()
     const catchUps = this.catchUps.flatMap((id) => this.entries.get(id) ?? [])
     this.catchUps = []
-    await Promise.all(catchUps.map((entry) => this.fire(entry, 'catch-up')))
+    await Promise.all(catchUps.map((entry) => this.fire(entry, 'catch-up'))).catch(this.failed)
+  }
+
+  /** A run that threw (a bug: refusals are answers) is logged; the tick goes on. */
+  private readonly failed = (error: unknown): void => {
+    this.options.logger.warn({ error: (error as Error).message }, 'schedule run failed')
   }
 
   stop(): void {
