@@ -76,6 +76,14 @@ test('schedules: preview before saving, run now, pause, delete; viewers read', a
   expect(await seriousViolations(page)).toEqual([])
   await page.getByRole('button', { name: 'Cancel', exact: true }).click()
 
+  // At 1024 px the list fits without scrolling sideways.
+  await page.setViewportSize({ width: 1024, height: 768 })
+  const fits = await page
+    .locator('[data-testid="schedules"]')
+    .evaluate((element) => element.scrollWidth <= element.clientWidth)
+  expect(fits).toBe(true)
+  await snap(page, `${SHOTS}/schedules-1024.png`)
+
   await cleanup.locator('[data-testid="schedule-delete"]').click()
   await page.getByRole('button', { name: 'Delete schedule' }).click()
   await expect(page.locator('[data-testid="schedule-row"]')).toHaveCount(1)
