@@ -22,6 +22,8 @@ const POLL_EVERY_MS = 5000
 export const useSchedulesStore = defineStore('schedules', () => {
   const schedules = shallowRef<readonly Schedule[]>([])
   const loaded = ref(false)
+  /** The Workflows view shows its Schedules section. */
+  const shown = ref(false)
   const error = ref<ErrorBody | null>(null)
   let reloadTimer: ReturnType<typeof setTimeout> | null = null
   let pollTimer: ReturnType<typeof setInterval> | null = null
@@ -70,7 +72,7 @@ export const useSchedulesStore = defineStore('schedules', () => {
     return previewSchedule(rest, timezone ? { cron, timezone } : { cron })
   }
 
-  return { schedules, loaded, error, load, touch, watch, stop, preview }
+  return { schedules, loaded, shown, error, load, touch, watch, stop, preview }
 })
 
 if (import.meta.hot) import.meta.hot.accept(acceptHMRUpdate(useSchedulesStore, import.meta.hot))
