@@ -93,6 +93,8 @@ describe('schedules on a real server', () => {
       expect(answer.status, JSON.stringify(body)).toBe(400)
       expect((answer.body as { error: { message: string } }).error.message).toContain(field)
     }
+    const huge = { ...BUILD, task: { ...BUILD.task, payload: { blob: 'x'.repeat(1024 * 1024) } } }
+    expect(await post(url, '/api/schedules', huge)).toMatchObject({ status: 413 })
     expect(await post(url, '/api/schedules', BUILD, viewer)).toMatchObject({ status: 403 })
     expect(await schedules(url)).toEqual([])
 
