@@ -48,7 +48,7 @@ const CORE_LAYERS = [
   { name: 'log', units: ['logger'] },
   { name: 'settings', units: ['config/', 'auth/'] },
   { name: 'state', units: ['coordinator/', 'storage/'] },
-  { name: 'around the coordinator', units: ['agents/', 'demo/', 'metrics/'] },
+  { name: 'around the coordinator', units: ['agents/', 'demo/', 'metrics/', 'schedules/'] },
   { name: 'alerts', units: ['alerts/'] },
   { name: 'pipeline', units: ['pipeline/'] },
   { name: 'server', units: ['server/'] },

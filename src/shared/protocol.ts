@@ -30,6 +30,7 @@ import type {
   WorkflowSubmitRequest,
 } from './commands'
 import type { WorkflowActed, WorkflowSubmitted } from './workflows'
+import type { Schedule, ScheduleCreateRequest, ScheduleRef } from './schedules'
 import type { TaskBulkAnswer, TaskBulkRequest } from './task-bulk'
 import type { KindInfo } from './kinds'
 
@@ -129,6 +130,13 @@ export interface DashboardCommands {
   'workflow:retry-failed': (request: WorkflowRef, ack: Ack<WorkflowActed>) => void
   /** Pauses or resumes a task kind, sets or clears its `maxRunning` and `maxPerMinute` (`PATCH /api/kinds/:kind`). */
   'kind:update': (request: KindUpdateRequest, ack: Ack<KindInfo>) => void
+  /** Stores a cron schedule of a task or a workflow (`POST /api/schedules`). */
+  'schedule:create': (request: ScheduleCreateRequest, ack: Ack<Schedule>) => void
+  'schedule:pause': (request: ScheduleRef, ack: Ack<Schedule>) => void
+  'schedule:resume': (request: ScheduleRef, ack: Ack<Schedule>) => void
+  /** One run now, under the schedule's overlap rule; answered once it is submitted (or skipped). */
+  'schedule:run': (request: ScheduleRef, ack: Ack<Schedule>) => void
+  'schedule:delete': (request: ScheduleRef, ack: Ack<Schedule>) => void
 }
 export type CommandName = keyof DashboardCommands
 export type CommandRequest<N extends CommandName> = RequestOf<DashboardCommands, N>

@@ -30,6 +30,11 @@ const table: HandlerTable<DashboardClientToServer, null> = {
   'workflow:cancel': notHere,
   'workflow:retry-failed': notHere,
   'kind:update': notHere,
+  'schedule:create': notHere,
+  'schedule:pause': notHere,
+  'schedule:resume': notHere,
+  'schedule:run': notHere,
+  'schedule:delete': notHere,
   subscribe: notHere,
   'task:submit': async () => {
     await later()

@@ -62,6 +62,9 @@ describe('roles on every route and event', () => {
     ['GET', '/metrics'],
     ['POST', '/api/tasks'],
     ['POST', '/api/tasks/ID/cancel'],
+    ['GET', '/api/schedules'],
+    ['POST', '/api/schedules'],
+    ['POST', '/api/schedules/ID/run'],
   ])('%s %s: 401 without a token or with a wrong one, 403 for the wrong role', async (method, route) => {
     const url = `${core.url}${route.replace('ID', taskId)}`
     const writes = method === 'POST'
@@ -122,6 +125,8 @@ describe('roles on every route and event', () => {
       ['agent:resume', { agentId: 'any' }],
       ['alert:ack', { alertId: 'any' }],
       ['kind:update', { kind: 'report', paused: true }],
+      ['schedule:create', { name: 'x', cron: '0 * * * *', task: { name: 'x', kind: 'report' } }],
+      ['schedule:run', { scheduleId: 'any' }],
     ]
     for (const [event, payload] of commands) {
       const answer = await (socket as unknown as Socket).emitWithAck(event, payload)
@@ -162,6 +167,25 @@ describe('shell tasks from beyond this machine', () => {
     // Other kinds are fine from anywhere.
     expect((await socket.emitWithAck('task:submit', { name: 'r', kind: 'report' })).ok).toBe(true)
     expect(core.coordinator.listTasks().tasks.map((t) => t.kind)).toEqual(['report'])
+  })
+
+  it('refuses a schedule of a shell task or workflow when a proxy forwarded the request, storing nothing', async () => {
+    const hourly = { name: 'remote shell hourly', cron: '0 * * * *' }
+    for (const body of [
+      { ...hourly, task: shellTask },
+      { ...hourly, workflow: { name: 'w', tasks: [{ key: 'a', ...shellTask }] } },
+    ]) {
+      const response = await fetch(`${core.url}/api/schedules`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${TEST_TOKENS.operator}`, ...viaProxy },
+        body: JSON.stringify(body),
+      })
+      expect(response.status).toBe(403)
+      expect(await response.json()).toMatchObject({
+        error: { message: expect.stringContaining('--allow-remote-shell') },
+      })
+    }
+    expect(await getJson(`${core.url}/api/schedules`, TEST_TOKENS.viewer)).toMatchObject({ body: { schedules: [] } })
   })
 
   it('accepts them from this machine itself', async () => {

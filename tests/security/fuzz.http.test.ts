@@ -2,7 +2,7 @@
  * Fuzzing every HTTP route with no token, a wrong one and each role: random
  * paths, queries, bodies (malformed JSON, prototype-pollution keys, deep
  * nesting) and content types — the operator's routes (audit, saved views,
- * metric history) included. Every answer is a 2xx or a clear 4xx in the JSON
+ * metric history, schedules) included. Every answer is a 2xx or a clear 4xx in the JSON
  * error shape, never a 500; afterwards the swarm is what it was.
  */
 import fc from 'fast-check'
@@ -67,6 +67,37 @@ describe('fuzzing HTTP', () => {
       ),
     },
     ['name', 'view'],
+  ).map((value) => JSON.stringify(value))
+  // Crons meant to break croner or to fire too often: each must get a 400, never a 500 or a stored schedule.
+  const hostileCron = fc.oneof(
+    fc.string({ unit: 'binary', maxLength: 130 }),
+    fc.constantFrom(
+      '@',
+      'L L L L L',
+      '0 0 31 2 *',
+      '*/0 * * * *',
+      '60 * * * *',
+      '* * * * * *',
+      '0 0 1 1 * 2020',
+      '@every',
+    ),
+    fc.constantFrom('', ' ', 'x'.repeat(121), '\u0000 * * * *', '0 0 ? * 9#9', '0 0 LW-1 * *'),
+  )
+  const scheduleBody = broken(
+    { name: 'fuzz schedule', cron: '0 * * * *', task: { name: 'fuzz', kind: 'report' } },
+    {
+      name: fc.oneof(badString, fc.constantFrom(' lead', 'bell\u0007', 'x'.repeat(201))),
+      cron: fc.oneof(badString, hostileCron),
+      timezone: fc.oneof(badString, fc.constantFrom('Mars/Olympus', 'UTC+99', '../../etc/passwd', 'x'.repeat(65))),
+      overlap: fc.oneof(badString, fc.constantFrom('SKIP', 'never')),
+      task: fc.oneof(junk, fc.constant({ name: 't', kind: 'report', dependsOn: ['x'] })),
+      workflow: junk,
+    },
+    ['name', 'cron'],
+  ).map((value) => JSON.stringify(value))
+  const previewBody = broken(
+    { cron: '0 * * * *' },
+    { cron: fc.oneof(badString, hostileCron), timezone: badString },
   ).map((value) => JSON.stringify(value))
   const body = fc.oneof(
     broken(
@@ -195,6 +226,31 @@ describe('fuzzing HTTP', () => {
     fc.record({ method: fc.constantFrom('DELETE', 'PUT', 'PATCH'), path: pathPart.map((id) => `/api/views/${id}`) }),
     fc.record({ method: fc.constant('GET'), path: fc.constant('/api/kinds') }),
     fc.record({ method: fc.constant('PATCH'), path: pathPart.map((kind) => `/api/kinds/${kind}`), body, contentType }),
+    fc.record({ method: fc.constant('GET'), path: fc.constant('/api/schedules') }),
+    fc.record({
+      method: fc.constant('POST'),
+      path: fc.constant('/api/schedules'),
+      body: fc.oneof(scheduleBody, body),
+      contentType,
+    }),
+    fc.record({
+      method: fc.constant('POST'),
+      path: fc.constant('/api/schedules/preview'),
+      body: fc.oneof(previewBody, body),
+      contentType,
+    }),
+    fc.record({
+      method: fc.constant('POST'),
+      path: fc
+        .tuple(pathPart, fc.constantFrom('pause', 'resume', 'run'))
+        .map(([id, action]) => `/api/schedules/${id}/${action}`),
+      body,
+      contentType,
+    }),
+    fc.record({
+      method: fc.constantFrom('DELETE', 'GET'),
+      path: pathPart.map((id) => `/api/schedules/${id}`),
+    }),
   )
 
   it(
@@ -231,6 +287,13 @@ describe('fuzzing HTTP', () => {
     },
     TIMEOUT_MS,
   )
+
+  it('leaves no schedule behind: every schedule body it sent was invalid', async () => {
+    const response = await fetch(`${target.core.url}/api/schedules`, {
+      headers: { authorization: `Bearer ${TEST_TOKENS.viewer}` },
+    })
+    expect(await response.json()).toEqual({ schedules: [] })
+  })
 
   it('leaves no saved view behind: every view body it sent was invalid', async () => {
     const response = await fetch(`${target.core.url}/api/views`, {

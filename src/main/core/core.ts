@@ -39,6 +39,8 @@ import { createSocketServer } from './server/socket-server'
 import { ViewerEncoder } from './server/viewer-encoding'
 import { viewerRooms, type DashboardNamespace } from './server/viewer-transport'
 import { ConfigError, StartError } from './start-error'
+import { ScheduleBook } from './schedules/schedule-book'
+import { coordinatorRunner } from './server/schedule-runner'
 
 export interface CoreOptions {
   /** Print log lines to the console (the file log is always written). Default true. */
@@ -57,6 +59,8 @@ export interface CoreOptions {
   agentOfflineGraceMs?: number
   /** Message size, nesting and rate limits (defaults in server/limits.ts; docs/security.md). */
   limits?: Partial<Limits>
+  /** The schedules' clock (epoch ms); tests move it to cross run times and restarts. Default `Date.now`. */
+  scheduleClock?: () => number
   /** The SQLite addon to load instead of better-sqlite3's own build (see SqliteOptions.nativeBinding). */
   sqliteBinding?: string
 }
@@ -160,6 +164,13 @@ function assembleCore(config: Config, options: CoreOptions, swarm: SwarmFile | n
   const demo = config.demo
     ? new DemoSwarm(coordinator, { agents: config.demoAgents, rate: config.demoRate, speed: options.demoSpeed })
     : null
+  // Its store is the history's, read once the history is open (`start`).
+  const schedules = new ScheduleBook({
+    store: pipeline.operator.store,
+    runner: coordinatorRunner(coordinator, state.history),
+    logger,
+    now: options.scheduleClock,
+  })
   const processes = new ProcessRegistry(config.dataDir)
   const localAgents = new LocalAgents(coordinator, localAgentSpecs(config.localAgents, swarm?.agents), {
     registry: processes,
@@ -180,6 +191,7 @@ function assembleCore(config: Config, options: CoreOptions, swarm: SwarmFile | n
     limits,
     rateLimited: () => metrics.rateLimited.inc({ via: 'http' }),
     securityHeaders: headers,
+    schedules,
     ...(secure ? { https: { cert: readFileSync(config.tlsCert!), key: readFileSync(config.tlsKey!) } } : {}),
   })
   const connections = trackConnections(http.server)
@@ -203,6 +215,7 @@ function assembleCore(config: Config, options: CoreOptions, swarm: SwarmFile | n
     audit: pipeline.operator.audit,
     kinds: pipeline.operator.kinds,
     allowRemoteShell: config.allowRemoteShell,
+    schedules,
     instance: randomUUID(),
     limits,
     caps: { total: config.maxViewers, perToken: config.maxViewersPerToken },
@@ -250,6 +263,7 @@ function assembleCore(config: Config, options: CoreOptions, swarm: SwarmFile | n
       logLeftovers(await endLeftovers(processes, DEFAULT_KILL_GRACE_MS), logger)
       // History first, so the first viewer's snapshot already holds it.
       const storedIds = await pipeline.restore()
+      await schedules.load()
       // Decided against the history as it was at start: a swarm file task it holds is not enqueued again.
       const swarmTasks = swarm && config.swarm ? planSwarmTasks(config.swarm, swarm.tasks, storedIds) : null
       try {
@@ -265,6 +279,8 @@ function assembleCore(config: Config, options: CoreOptions, swarm: SwarmFile | n
       pipeline.start()
       localAgents.start()
       demo?.start()
+      // After the restored tasks and this server's agents: a catch-up run's overlap check sees the previous run.
+      void schedules.start()
       // After listening succeeded (a start that fails enqueues nothing), and once this server's agents are there.
       if (swarmTasks) enqueueSwarmTasks(swarmTasks, { coordinator, logger, routing })
       logger.info(
@@ -276,6 +292,7 @@ function assembleCore(config: Config, options: CoreOptions, swarm: SwarmFile | n
 
     async stop() {
       tokens.stop()
+      schedules.stop()
       demo?.stop()
       await localAgents.stop()
       pipeline.stop()

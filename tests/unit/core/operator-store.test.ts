@@ -12,6 +12,8 @@ import { createStorage, type BackendOptions } from '../../../src/main/core/stora
 import { OPERATOR_SCHEMA_VERSION } from '../../../src/main/core/storage/operator-schema'
 import { KIND_LIMITS_SCHEMA_VERSION } from '../../../src/main/core/storage/kind-limits-schema'
 import type { OperatorStore } from '../../../src/main/core/storage/operator-store'
+import { SCHEDULE_SCHEMA_VERSION } from '../../../src/main/core/storage/schedule-schema'
+import type { StoredSchedule } from '../../../src/main/core/storage/schedule-store'
 import { postgresFixture, sqliteFixture, status, task, type TestDatabase } from '../../helpers/histories'
 import { sample as baseSample } from '../../helpers/factories'
 
@@ -49,6 +51,24 @@ const view = (fields: Partial<SavedView> = {}): SavedView => ({
   params: { 'tasks.status': 'failed', 'tasks.q': 'shell' },
   createdBy: 'alice',
   createdAt: 5000,
+  ...fields,
+})
+
+const schedule = (fields: Partial<StoredSchedule> = {}): StoredSchedule => ({
+  id: 's1',
+  name: 'nightly',
+  cron: '0 2 * * *',
+  timezone: 'UTC',
+  overlap: 'skip',
+  target: 'task',
+  task: { name: 'build', kind: 'shell', payload: { command: 'make' } },
+  workflow: null,
+  paused: false,
+  createdBy: 'alice',
+  createdAt: 1000,
+  nextRunAt: 86_400_000 + 7_200_000,
+  lastRun: { at: 900, trigger: 'manual', outcome: 'started', reason: null, taskId: 't1', workflowId: null },
+  pending: null,
   ...fields,
 })
 
@@ -214,5 +234,27 @@ describe.each([sqliteFixture(), postgresFixture()])('OperatorStore on $name', (b
     await store.appendAudit([record()])
     expect((await store.audit({ limit: 5 })).total).toBe(1)
     expect((await open[0]!.restore()).tasks.map((t) => t.id)).toEqual(['kept'])
+  })
+
+  it('saves, replaces, lists (oldest first) and deletes schedules; a database at version 5 gets their table', async () => {
+    const db = await backend.database()
+    const old = createStorage(db.target, {
+      retention: { maxTasks: 10, maxAgeMs: DAY },
+      targetVersion: SCHEDULE_SCHEMA_VERSION - 1,
+    })
+    await old.history.open()
+    await old.history.close()
+    const store = await storage(db)
+    expect(await db.schemaVersion()).toBeGreaterThanOrEqual(SCHEDULE_SCHEMA_VERSION)
+    await store.saveSchedule(schedule({ id: 's2', name: 'second', createdAt: 2000 }))
+    await store.saveSchedule(schedule({ id: 's1', name: 'first', createdAt: 1000 }))
+    await store.saveSchedule(schedule({ id: 's2', name: 'second', createdAt: 2000, paused: true }))
+    expect(await store.schedules()).toEqual([
+      schedule({ id: 's1', name: 'first', createdAt: 1000 }),
+      schedule({ id: 's2', name: 'second', createdAt: 2000, paused: true }),
+    ])
+    expect(await store.deleteSchedule('s1')).toBe(true)
+    expect(await store.deleteSchedule('s1')).toBe(false)
+    expect((await store.schedules()).map((s) => s.id)).toEqual(['s2'])
   })
 })

@@ -29,6 +29,7 @@ import { eventsOf, mounter, type HandlerTable } from './handler-table'
 import type { Limits } from './limits'
 import { COMMANDS, type CommandContext } from './operator-commands'
 import type { KindControl } from '../pipeline/kind-control'
+import type { ScheduleBook } from '../schedules/schedule-book'
 import { buildSnapshot, type SwarmState } from '../pipeline/snapshot'
 import type { ViewerConnection } from '../pipeline/viewers'
 import { chooseEncoding, type ViewerEncoder } from './viewer-encoding'
@@ -49,6 +50,8 @@ export interface DashboardDeps {
   /** Where refused tokens and operator commands are recorded. */
   audit: AuditSink
   allowRemoteShell: boolean
+  /** For the `schedule:*` commands; absent, they answer `unavailable`. */
+  schedules?: ScheduleBook
   /** Identifies this server process to resuming viewers. */
   instance: string
   limits: Limits
@@ -248,6 +251,7 @@ export function registerDashboard(namespace: DashboardNamespace, deps: Dashboard
       allowRemoteShell: deps.allowRemoteShell,
       alerts: state.alerts,
       history: state.history,
+      schedules: deps.schedules,
       actor: { name: actor, role, address: addressOf(socket), via: 'socket' },
       audit: deps.audit,
       kinds: deps.kinds,

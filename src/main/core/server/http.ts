@@ -33,6 +33,8 @@ import { registerOperatorRoutes } from './operator-routes'
 import { sendError, sendResult } from './replies'
 import { registerWorkflowRoutes } from './workflow.routes'
 import { registerKindRoutes } from './kind.routes'
+import { registerScheduleRoutes } from './schedule.routes'
+import type { ScheduleBook } from '../schedules/schedule-book'
 import { buildSnapshot, type SwarmState } from '../pipeline/snapshot'
 
 /** The default body limit (64 KiB); `HttpDeps.limits` may set another. */
@@ -62,6 +64,8 @@ export interface HttpDeps {
   rateLimited?: () => void
   /** The security headers, for the answers Node writes itself (`400`, `408`, `431`); `edge.ts` adds them to the rest. */
   securityHeaders: HeaderSet
+  /** The schedules (`/api/schedules`); absent, those routes are not served. */
+  schedules?: ScheduleBook
 }
 
 declare module 'fastify' {
@@ -255,6 +259,15 @@ export function createHttpServer(deps: HttpDeps): FastifyInstance {
     messageBytes: limits.messageBytes,
   })
   registerKindRoutes(app, { coordinator: state.coordinator, readers, writers, context })
+  if (deps.schedules) {
+    registerScheduleRoutes(app, {
+      schedules: deps.schedules,
+      readers,
+      writers,
+      context,
+      messageBytes: limits.messageBytes,
+    })
+  }
 
   if (deps.rendererDir && existsSync(join(deps.rendererDir, 'index.html'))) {
     void app.register(fastifyStatic, { root: deps.rendererDir, index: 'index.html', wildcard: true })

@@ -23,6 +23,7 @@ import {
 } from '../../../shared/commands'
 import type { WorkflowSubmitted } from '../../../shared/workflows'
 import type { KindInfo } from '../../../shared/kinds'
+import type { Schedule } from '../../../shared/schedules'
 import type { Role, Task } from '../../../shared/domain'
 import type { CommandData, CommandName, DashboardCommands } from '../../../shared/protocol'
 import { fail, ok, type Result } from '../../../shared/result'
@@ -34,6 +35,8 @@ import type { Answer } from './guard'
 import type { HandlerTable } from './handler-table'
 import { submitDurably, type SubmitHistory } from './durable-submit'
 import type { KindControl } from '../pipeline/kind-control'
+import type { ScheduleBook } from '../schedules/schedule-book'
+import { ScheduleCreateSchema, ScheduleRefSchema } from '../schedules/schedule-input'
 
 export interface CommandContext extends Audited {
   coordinator: Coordinator
@@ -47,6 +50,8 @@ export interface CommandContext extends Audited {
   history: SubmitHistory
   /** For `kind:update`; absent: that command answers `unavailable`. */
   kinds?: KindControl
+  /** For the `schedule:*` commands; absent: they answer `unavailable`. */
+  schedules?: ScheduleBook
 }
 
 export type CommandTable = HandlerTable<DashboardCommands, CommandContext>
@@ -174,6 +179,31 @@ function submitWorkflowNow(input: unknown, context: CommandContext): WorkflowSub
   return context.coordinator.submitWorkflow(request)
 }
 
+function scheduleBook(context: CommandContext): ScheduleBook {
+  if (!context.schedules) throw new CommandRefused(fail('unavailable', 'this server keeps no schedules'))
+  return context.schedules
+}
+
+/** A schedule's run submits as its creator did: a shell task only from where `task:submit` would take it. */
+function createSchedule(input: unknown, context: CommandContext): Promise<Schedule> {
+  const request = valid(ScheduleCreateSchema, input)
+  const book = scheduleBook(context)
+  const workflow = request.workflow as { tasks?: { kind?: unknown }[] } | undefined
+  const task = request.task as { kind?: unknown } | undefined
+  checkShell(
+    [...(workflow?.tasks ?? []), ...(task ? [task] : [])].map((t) => String(t.kind)),
+    context,
+  )
+  return book.create(request, context.actor?.name ?? 'unknown')
+}
+
+/** The schedule's name in the audit trail when it acted, else the id sent when it is one. */
+const scheduleTarget: Target<Schedule> = (input, schedule) =>
+  schedule?.name ?? field(ScheduleRefSchema, 'scheduleId')(input, null)
+
+const scheduleAction = (act: (book: ScheduleBook, id: string) => Promise<Schedule>) =>
+  operator((input, context) => act(scheduleBook(context), valid(ScheduleRefSchema, input).scheduleId), scheduleTarget)
+
 export const COMMANDS: CommandTable = {
   'task:submit': operator(
     (input, context) =>
@@ -248,6 +278,14 @@ export const COMMANDS: CommandTable = {
     field(KindUpdateSchema, 'kind'),
     kindNote,
   ),
+  'schedule:create': operator(
+    createSchedule,
+    (input, schedule) => schedule?.name ?? fieldOf(input, 'name')?.slice(0, 200) ?? null,
+  ),
+  'schedule:pause': scheduleAction((book, id) => book.pause(id)),
+  'schedule:resume': scheduleAction((book, id) => book.resume(id)),
+  'schedule:run': scheduleAction((book, id) => book.runNow(id)),
+  'schedule:delete': scheduleAction((book, id) => book.delete(id)),
 }
 
 /** How a kind's change reads in the audit trail: its limits as they are now. */

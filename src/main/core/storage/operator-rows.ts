@@ -7,6 +7,7 @@ import { AUDIT_CHANNELS, AUDIT_OUTCOMES, type AuditEntry, type AuditPage, type A
 import { AGENT_STATUSES, type MetricsSample } from '../../../shared/domain'
 import { ERROR_CODES } from '../../../shared/result'
 import { SAVED_VIEW_PAGES, type SavedView } from '../../../shared/saved-views'
+import type { StoredSchedule } from './schedule-store'
 import { HistoryQueryError } from './history'
 import type { StoredKindLimits } from './operator-store'
 
@@ -158,4 +159,11 @@ export const KindLimitsRowSchema = z.object({
 
 export function kindLimitsOf(row: z.output<typeof KindLimitsRowSchema>): StoredKindLimits {
   return { kind: row.kind, paused: row.paused, maxRunning: row.max_running, maxPerMinute: row.max_per_minute }
+}
+
+/** A schedule's row: its state as the book wrote it (the book is its only writer). */
+export const ScheduleRowSchema = z.object({ data: z.string() })
+
+export function scheduleOf(row: z.output<typeof ScheduleRowSchema>): StoredSchedule {
+  return JSON.parse(row.data) as StoredSchedule
 }

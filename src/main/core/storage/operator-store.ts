@@ -16,6 +16,7 @@ import type { AuditPage, AuditQuery, AuditRecord } from '../../../shared/audit'
 import type { MetricsSample } from '../../../shared/domain'
 import type { KindLimits } from '../../../shared/kinds'
 import type { SavedView } from '../../../shared/saved-views'
+import type { ScheduleStore } from './schedule-store'
 
 /** A kind's limits as stored. */
 export interface StoredKindLimits extends KindLimits {
@@ -24,7 +25,8 @@ export interface StoredKindLimits extends KindLimits {
 
 export type SaveViewOutcome = 'created' | 'replaced' | 'full'
 
-export interface OperatorStore {
+/** Schedules (`ScheduleStore`): their rows come with schema version 6 (schedule-schema.ts). */
+export interface OperatorStore extends ScheduleStore {
   /** Appends the records in one transaction, in order; each gets the next id. */
   appendAudit(records: readonly AuditRecord[]): Promise<void>
   /** Entries newest first, filtered and paged; a `cursor` no page handed out throws a `HistoryQueryError`. */

@@ -8,6 +8,7 @@ import type { AuditPage, AuditQuery, AuditRecord } from '../../../shared/audit'
 import type { MetricsSample } from '../../../shared/domain'
 import { isDefaultLimits } from '../../../shared/kinds'
 import type { SavedView } from '../../../shared/saved-views'
+import type { StoredSchedule } from './schedule-store'
 import { rowsOf } from './rows'
 import type { OperatorStore, SaveViewOutcome, StoredKindLimits } from './operator-store'
 import {
@@ -18,6 +19,8 @@ import {
   kindLimitsOf,
   KindLimitsRowSchema,
   samplesOf,
+  scheduleOf,
+  ScheduleRowSchema,
   ThresholdRowSchema,
   TotalRowSchema,
   viewOf,
@@ -139,6 +142,22 @@ export class PostgresOperatorStore implements OperatorStore {
          max_per_minute = excluded.max_per_minute, updated_at = excluded.updated_at`,
       [limits.kind, limits.paused, limits.maxRunning, limits.maxPerMinute, at],
     )
+  }
+
+  async schedules(): Promise<StoredSchedule[]> {
+    const { rows } = await this.pool.query('SELECT data FROM schedules ORDER BY created_at, id')
+    return rowsOf(ScheduleRowSchema, rows, 'schedules').map(scheduleOf)
+  }
+
+  async saveSchedule(schedule: StoredSchedule): Promise<void> {
+    await this.pool.query(
+      'INSERT INTO schedules (id, created_at, data) VALUES ($1, $2, $3) ON CONFLICT (id) DO UPDATE SET data = excluded.data',
+      [schedule.id, schedule.createdAt, JSON.stringify(schedule)],
+    )
+  }
+
+  async deleteSchedule(id: string): Promise<boolean> {
+    return ((await this.pool.query('DELETE FROM schedules WHERE id = $1', [id])).rowCount ?? 0) > 0
   }
 
   async appendSamples(stepMs: number, samples: readonly MetricsSample[]): Promise<void> {

@@ -12,6 +12,7 @@ import { HistoryOpenError } from './history'
 import { latestVersion, pendingMigrations, type Migration } from './migrations'
 import { KIND_LIMITS_MIGRATION, KIND_LIMITS_SCHEMA_VERSION } from './kind-limits-schema'
 import { OPERATOR_MIGRATION, OPERATOR_SCHEMA_VERSION } from './operator-schema'
+import { SCHEDULE_MIGRATION, SCHEDULE_SCHEMA_VERSION } from './schedule-schema'
 import { POSTGRES_SEARCH_MIGRATION } from './postgres-search'
 import { rowsOf, VersionRowSchema } from './rows'
 
@@ -72,6 +73,7 @@ CREATE INDEX tasks_agent_created ON tasks (agent_id, created_at, ord);`,
   },
   { version: OPERATOR_SCHEMA_VERSION, summary: OPERATOR_MIGRATION.summary, up: OPERATOR_MIGRATION.postgres },
   { version: KIND_LIMITS_SCHEMA_VERSION, summary: KIND_LIMITS_MIGRATION.summary, up: KIND_LIMITS_MIGRATION.postgres },
+  { version: SCHEDULE_SCHEMA_VERSION, summary: SCHEDULE_MIGRATION.summary, up: SCHEDULE_MIGRATION.postgres },
 ]
 
 /** Any constant: the lock only has to be the same for every Swarm Monitor. */

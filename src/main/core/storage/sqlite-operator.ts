@@ -8,6 +8,7 @@ import type { AuditPage, AuditQuery, AuditRecord } from '../../../shared/audit'
 import type { MetricsSample } from '../../../shared/domain'
 import { isDefaultLimits } from '../../../shared/kinds'
 import type { SavedView } from '../../../shared/saved-views'
+import type { StoredSchedule } from './schedule-store'
 import { rowsOf } from './rows'
 import type { OperatorStore, SaveViewOutcome, StoredKindLimits } from './operator-store'
 import {
@@ -18,6 +19,8 @@ import {
   kindLimitsOf,
   KindLimitsRowSchema,
   samplesOf,
+  scheduleOf,
+  ScheduleRowSchema,
   ThresholdRowSchema,
   TotalRowSchema,
   viewOf,
@@ -133,6 +136,23 @@ export class SqliteOperatorStore implements OperatorStore {
        ON CONFLICT (kind) DO UPDATE SET paused = excluded.paused, max_running = excluded.max_running,
          max_per_minute = excluded.max_per_minute, updated_at = excluded.updated_at`,
     ).run(limits.kind, limits.paused ? 1 : 0, limits.maxRunning, limits.maxPerMinute, at)
+  }
+
+  async schedules(): Promise<StoredSchedule[]> {
+    const rows = this.db().prepare('SELECT data FROM schedules ORDER BY created_at, id').all()
+    return rowsOf(ScheduleRowSchema, rows, 'schedules').map(scheduleOf)
+  }
+
+  async saveSchedule(schedule: StoredSchedule): Promise<void> {
+    this.db()
+      .prepare(
+        'INSERT INTO schedules (id, created_at, data) VALUES (?, ?, ?) ON CONFLICT (id) DO UPDATE SET data = excluded.data',
+      )
+      .run(schedule.id, schedule.createdAt, JSON.stringify(schedule))
+  }
+
+  async deleteSchedule(id: string): Promise<boolean> {
+    return this.db().prepare('DELETE FROM schedules WHERE id = ?').run(id).changes > 0
   }
 
   async appendSamples(stepMs: number, samples: readonly MetricsSample[]): Promise<void> {

@@ -5,6 +5,7 @@
 import type { Migration } from './migrations'
 import { KIND_LIMITS_MIGRATION, KIND_LIMITS_SCHEMA_VERSION } from './kind-limits-schema'
 import { OPERATOR_MIGRATION, OPERATOR_SCHEMA_VERSION } from './operator-schema'
+import { SCHEDULE_MIGRATION, SCHEDULE_SCHEMA_VERSION } from './schedule-schema'
 import { SQLITE_SEARCH_MIGRATION } from './sqlite-search'
 
 /** Version 1 is the schema of the versions before schema versions: it applies to their files as they are. */
@@ -58,4 +59,5 @@ CREATE INDEX tasks_agent_created ON tasks (agent_id, created_at);`,
   },
   { version: OPERATOR_SCHEMA_VERSION, summary: OPERATOR_MIGRATION.summary, up: OPERATOR_MIGRATION.sqlite },
   { version: KIND_LIMITS_SCHEMA_VERSION, summary: KIND_LIMITS_MIGRATION.summary, up: KIND_LIMITS_MIGRATION.sqlite },
+  { version: SCHEDULE_SCHEMA_VERSION, summary: SCHEDULE_MIGRATION.summary, up: SCHEDULE_MIGRATION.sqlite },
 ]

@@ -8,6 +8,7 @@ import type { KindInfo } from '../../../shared/kinds'
 import type { MetricHistory, MetricRange } from '../../../shared/metric-ranges'
 import type { Result } from '../../../shared/result'
 import type { SavedView, SavedViewInput } from '../../../shared/saved-views'
+import type { SchedulePreview, SchedulePreviewRequest } from '../../../shared/schedules'
 import type { TaskBulkAnswer, TaskBulkRequest } from '../../../shared/task-bulk'
 import { errorOf, getJson } from './dashboard-api'
 
@@ -65,6 +66,11 @@ export function deleteView(rest: Rest, id: string): Promise<Result<SavedView>> {
 /** A bulk action's answer comes once every task is dealt with and stored: 10,000 take seconds, so it may take long. */
 export function postTaskBulk(rest: Rest, request: TaskBulkRequest): Promise<Result<TaskBulkAnswer>> {
   return send(rest, 'POST', '/api/tasks/bulk', request, 120_000)
+}
+
+/** The next run times of a cron, before a schedule is saved (`POST /api/schedules/preview`). */
+export function previewSchedule(rest: Rest, request: SchedulePreviewRequest): Promise<Result<SchedulePreview>> {
+  return send(rest, 'POST', '/api/schedules/preview', request)
 }
 
 async function send<T>(
