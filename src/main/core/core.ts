@@ -53,6 +53,8 @@ export interface CoreOptions {
   replayBuffer?: number
   /** Demo pace multiplier for durations (tests use less than 1). */
   demoSpeed?: number
+  /** Share of demo tasks that fail (default 0.08); a test that needs every run to succeed passes 0. */
+  demoFailureRate?: number
   /** Silence after which a remote agent is offline and its tasks requeued; overrides `--heartbeat-timeout` (tests use less than its floor). */
   agentHeartbeatTimeoutMs?: number
   /** How long an offline remote agent stays listed before it is removed (default 10 min). */
@@ -162,7 +164,12 @@ function assembleCore(config: Config, options: CoreOptions, swarm: SwarmFile | n
   const { state, metrics } = pipeline
   const { coordinator } = state
   const demo = config.demo
-    ? new DemoSwarm(coordinator, { agents: config.demoAgents, rate: config.demoRate, speed: options.demoSpeed })
+    ? new DemoSwarm(coordinator, {
+        agents: config.demoAgents,
+        rate: config.demoRate,
+        speed: options.demoSpeed,
+        failureRate: options.demoFailureRate,
+      })
     : null
   // Its store is the history's, read once the history is open (`start`).
   const schedules = new ScheduleBook({
