@@ -45,6 +45,10 @@ describe('swarm file', () => {
     expect(swarm.tasks[0]).toMatchObject({ name: 'hello', kind: 'shell', priority: 5, maxRetries: 0, timeoutMs: null })
     // A relative cwd is relative to the file's folder.
     expect(swarm.tasks.find((task) => task.name === 'list the examples')?.payload.cwd).toBe(join(ROOT, 'examples'))
+    expect(swarm.workflows.map((w) => [w.name, w.tasks.map((task) => task.key)])).toEqual([
+      ['build and check', ['build', 'test', 'lint', 'package']],
+    ])
+    expect(swarm.workflows[0]!.tasks[3]!.payload.cwd).toBe(join(ROOT, 'examples'))
   })
 
   it('loads JSON the same way, with defaults for what it leaves out', () => {
