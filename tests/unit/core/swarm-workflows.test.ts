@@ -1,5 +1,15 @@
+import { mkdtempSync, readFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
-import { planSwarmWorkflows, swarmWorkflowIds } from '../../../src/main/core/agents/swarm-workflows'
+import {
+  planSwarm,
+  planSwarmWorkflows,
+  startSwarm,
+  swarmWorkflowIds,
+} from '../../../src/main/core/agents/swarm-workflows'
+import { Coordinator, CoordinatorError } from '../../../src/main/core/coordinator/coordinator'
+import { createLogger } from '../../../src/main/core/logger'
 import type { SwarmWorkflow } from '../../../src/main/core/config/swarm-file'
 import { WorkflowSubmitSchema } from '../../../src/shared/commands'
 
@@ -46,5 +56,28 @@ describe('swarm file workflow ids', () => {
     const again = planSwarmWorkflows('/srv/swarm.yaml', workflows, held)
     expect(again.kept).toEqual([{ ids: first.submit[0]!.ids, name: 'release' }])
     expect(again.submit.map((w) => w.ids)).toEqual([first.submit[1]!.ids, first.submit[2]!.ids])
+  })
+
+  it('a workflow whose ids are taken is refused whole, said in the log; the others are submitted', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'sm-swarm-wf-'))
+    const { logger, close } = createLogger({ dataDir, logLevel: 'info' }, { console: false })
+    const coordinator = new Coordinator({ emit: () => {} })
+    const release = workflow('release', RELEASE)
+    const ids = swarmWorkflowIds('/srv/swarm.yaml', release, 0)
+    // Only the test task's id is taken: nothing of the workflow is made, not even build, which comes first.
+    coordinator.submit({ ...release.tasks[1]!, dependsOn: [] }, { id: ids.taskIds.get('test')! })
+    expect(() => coordinator.submitWorkflow(release, ids)).toThrow(CoordinatorError)
+    expect(coordinator.getTask(ids.taskIds.get('build')!)).toBeUndefined()
+
+    const swarm = { agents: [], tasks: [], workflows: [release, workflow('docs', [{ key: 'a' }])] }
+    startSwarm(planSwarm('/srv/swarm.yaml', swarm, new Set()), {
+      coordinator,
+      logger,
+      routing: { remoteShellAgents: false },
+    })
+    expect(coordinator.listWorkflows(10).workflows.map((w) => w.name)).toEqual(['docs'])
+    await close()
+    const log = readFileSync(join(dataDir, 'logs', 'swarm-monitor.log'), 'utf8')
+    expect(log).toMatch(/"workflow":"release".*swarm file workflow not submitted/)
   })
 })
