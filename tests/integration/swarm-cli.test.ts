@@ -1,8 +1,9 @@
-import { mkdtempSync, readdirSync } from 'node:fs'
+import { mkdtempSync, readdirSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
 import type { Agent, Task } from '../../src/shared/domain'
+import type { WorkflowSummary } from '../../src/shared/workflows'
 import { TEST_TOKENS, TOKEN_ENV, getJson, until } from '../helpers/core'
 import { builtEntry, run, type RunningProcess } from '../helpers/process'
 
@@ -21,6 +22,17 @@ describe('headless CLI with --swarm (built out/main/cli.js)', () => {
     expect(cli.stderr()).toContain('examples/invalid-swarm.yaml:9: tasks.0.priority: expected number, received string')
     expect(cli.stdout()).not.toMatch(/listening on/)
     expect(readdirSync(dir)).toEqual([])
+
+    // A workflow's graph is checked as POST /api/workflows checks it.
+    const file = join(dataDir(), 'cycle.yaml')
+    writeFileSync(
+      file,
+      'workflows:\n  - name: w\n    tasks:\n      - { key: a, name: a, kind: k, dependsOn: [b] }\n      - { key: b, name: b, kind: k, dependsOn: [a] }\n',
+    )
+    const cycle = run(builtEntry('cli'), ['--swarm', file, '--port', '0', '--data-dir', dir])
+    expect(await cycle.exited).toBe(2)
+    expect(cycle.stderr()).toContain(`${file}:4: workflows.0.tasks.0.dependsOn: cycle: `)
+    expect(readdirSync(dir)).toEqual([])
   })
 
   it('documents --swarm and --local-agents in --help', async () => {
@@ -30,7 +42,7 @@ describe('headless CLI with --swarm (built out/main/cli.js)', () => {
     expect(help.stdout()).toMatch(/--local-agents <n>[\s\S]*one per CPU core/)
   })
 
-  it('runs examples/swarm.yaml: its agents join, its tasks succeed, no demo swarm', async () => {
+  it('runs examples/swarm.yaml: its agents join, its tasks and its workflow succeed, no demo swarm', async () => {
     const cli = run(
       builtEntry('cli'),
       ['--swarm', 'examples/swarm.yaml', '--local-agents', '1', '--port', '0', '--data-dir', dataDir()],
@@ -50,10 +62,22 @@ describe('headless CLI with --swarm (built out/main/cli.js)', () => {
       'every task of the swarm file to succeed',
     ).finally(() => clearInterval(poll))
     expect(tasks.map((task) => task.name).sort()).toEqual([
+      'build',
       'count to three',
       'greet from the environment',
       'hello',
+      'lint',
       'list the examples',
+      'package',
+      'test',
+    ])
+    const { body: listed } = await getJson(`${url}/api/workflows`, TEST_TOKENS.viewer)
+    expect((listed as { workflows: WorkflowSummary[] }).workflows).toEqual([
+      expect.objectContaining({
+        name: 'build and check',
+        state: 'succeeded',
+        progress: expect.objectContaining({ total: 4 }),
+      }),
     ])
     expect(tasks.find((task) => task.name === 'list the examples')?.agentId).toMatch(/^local-builder-[12]$/)
 

@@ -32,7 +32,7 @@ import { securityHeaders } from './server/headers'
 import { createHttpServer } from './server/http'
 import { resolveLimits, type Limits } from './server/limits'
 import { listen, warnIfClearText } from './server/listen'
-import { enqueueSwarmTasks, planSwarmTasks } from './agents/swarm-tasks'
+import { planSwarm, startSwarm } from './agents/swarm-workflows'
 import { LoopLag } from './server/loop-lag'
 import { closeServer, trackConnections } from './server/shutdown'
 import { createSocketServer } from './server/socket-server'
@@ -53,6 +53,8 @@ export interface CoreOptions {
   replayBuffer?: number
   /** Demo pace multiplier for durations (tests use less than 1). */
   demoSpeed?: number
+  /** Share of demo tasks that fail (default 0.08); a test that needs every run to succeed passes 0. */
+  demoFailureRate?: number
   /** Silence after which a remote agent is offline and its tasks requeued; overrides `--heartbeat-timeout` (tests use less than its floor). */
   agentHeartbeatTimeoutMs?: number
   /** How long an offline remote agent stays listed before it is removed (default 10 min). */
@@ -162,7 +164,12 @@ function assembleCore(config: Config, options: CoreOptions, swarm: SwarmFile | n
   const { state, metrics } = pipeline
   const { coordinator } = state
   const demo = config.demo
-    ? new DemoSwarm(coordinator, { agents: config.demoAgents, rate: config.demoRate, speed: options.demoSpeed })
+    ? new DemoSwarm(coordinator, {
+        agents: config.demoAgents,
+        rate: config.demoRate,
+        speed: options.demoSpeed,
+        failureRate: options.demoFailureRate,
+      })
     : null
   // Its store is the history's, read once the history is open (`start`).
   const schedules = new ScheduleBook({
@@ -264,8 +271,8 @@ function assembleCore(config: Config, options: CoreOptions, swarm: SwarmFile | n
       // History first, so the first viewer's snapshot already holds it.
       const storedIds = await pipeline.restore()
       await schedules.load()
-      // Decided against the history as it was at start: a swarm file task it holds is not enqueued again.
-      const swarmTasks = swarm && config.swarm ? planSwarmTasks(config.swarm, swarm.tasks, storedIds) : null
+      // Decided against the history as it was at start: a swarm file task or workflow it holds is not submitted again.
+      const swarmPlan = swarm && config.swarm ? planSwarm(config.swarm, swarm, storedIds) : null
       try {
         url = await listen(http, config.host, config.port, secure)
       } catch (error) {
@@ -282,7 +289,7 @@ function assembleCore(config: Config, options: CoreOptions, swarm: SwarmFile | n
       // After the restored tasks and this server's agents: a catch-up run's overlap check sees the previous run.
       void schedules.start()
       // After listening succeeded (a start that fails enqueues nothing), and once this server's agents are there.
-      if (swarmTasks) enqueueSwarmTasks(swarmTasks, { coordinator, logger, routing })
+      if (swarmPlan) startSwarm(swarmPlan, { coordinator, logger, routing })
       logger.info(
         { url, dataDir: config.dataDir, demo: demo !== null, localAgents: localAgents.size, swarm: config.swarm },
         'server started',

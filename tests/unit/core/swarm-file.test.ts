@@ -14,6 +14,29 @@ function file(name: string, text: string): string {
   return path
 }
 
+/** build; then test and lint; then deploy. Line 10 is test's dependsOn, 12 lint's key, 17 deploy's dependsOn. */
+const WORKFLOW = `workflows:
+  - name: release
+    tasks:
+      - key: build
+        name: build
+        kind: shell
+        payload: { command: 'true', cwd: out }
+      - key: test
+        name: test
+        dependsOn: [build]
+        kind: k
+      - key: lint
+        name: lint
+        kind: k
+        dependsOn: [build]
+      - key: deploy
+        dependsOn: [test, lint]
+        name: deploy
+        kind: k
+        maxRetries: 2
+`
+
 describe('swarm file', () => {
   it('loads the YAML example: agent groups, and tasks with the API defaults', () => {
     const swarm = loadSwarmFile(join(ROOT, 'examples/swarm.yaml'))
@@ -22,6 +45,10 @@ describe('swarm file', () => {
     expect(swarm.tasks[0]).toMatchObject({ name: 'hello', kind: 'shell', priority: 5, maxRetries: 0, timeoutMs: null })
     // A relative cwd is relative to the file's folder.
     expect(swarm.tasks.find((task) => task.name === 'list the examples')?.payload.cwd).toBe(join(ROOT, 'examples'))
+    expect(swarm.workflows.map((w) => [w.name, w.tasks.map((task) => task.key)])).toEqual([
+      ['build and check', ['build', 'test', 'lint', 'package']],
+    ])
+    expect(swarm.workflows[0]!.tasks[3]!.payload.cwd).toBe(join(ROOT, 'examples'))
   })
 
   it('loads JSON the same way, with defaults for what it leaves out', () => {
@@ -44,6 +71,21 @@ describe('swarm file', () => {
       },
     ])
     expect(loadSwarmFile(join(ROOT, 'examples/swarm.json')).tasks).toHaveLength(2)
+  })
+
+  it('loads workflows with the API defaults; a relative cwd is relative to the file', () => {
+    const path = file('workflow.yaml', WORKFLOW)
+    const [release] = loadSwarmFile(path).workflows
+    expect(release!.name).toBe('release')
+    expect(release!.tasks.map((task) => [task.key, task.dependsOn])).toEqual([
+      ['build', []],
+      ['test', ['build']],
+      ['lint', ['build']],
+      ['deploy', ['test', 'lint']],
+    ])
+    expect(release!.tasks[0]).toMatchObject({ payload: { command: 'true', cwd: join(dir, 'out') }, priority: 0 })
+    expect(release!.tasks[3]).toMatchObject({ maxRetries: 2, timeoutMs: null, capabilities: [] })
+    expect(loadSwarmFile(file('none.yaml', 'agents: []\n')).workflows).toEqual([])
   })
 
   it.each([
@@ -97,7 +139,32 @@ describe('swarm file', () => {
       'a dependency, which a swarm file has no ids for',
       'deps.yaml',
       'tasks:\n  - name: t\n    kind: k\n    dependsOn: [t-1]\n',
-      ':4: tasks.0.dependsOn: swarm files cannot declare dependencies yet',
+      ':4: tasks.0.dependsOn: a task of "tasks" has no ids to depend on; declare tasks that depend on others under "workflows"',
+    ],
+    [
+      'a workflow with a cycle, at the task that closes it',
+      'cycle.yaml',
+      // The first `dependsOn: [build]` is test's.
+      WORKFLOW.replace('dependsOn: [build]', 'dependsOn: [build, deploy]'),
+      ':10: workflows.0.tasks.1.dependsOn: cycle: test -> deploy -> test',
+    ],
+    [
+      'a workflow naming an unknown key',
+      'unknown-key.yaml',
+      WORKFLOW.replace('dependsOn: [test, lint]', 'dependsOn: [test, lnit]'),
+      ':17: workflows.0.tasks.3.dependsOn.1: unknown key "lnit"',
+    ],
+    [
+      'a workflow with a key twice',
+      'twice-key.yaml',
+      WORKFLOW.replace('key: lint', 'key: test'),
+      ':12: workflows.0.tasks.2.key: duplicate key "test" (also tasks.1)',
+    ],
+    [
+      'a workflow task without a key',
+      'no-key.yaml',
+      WORKFLOW.replace('- key: lint\n        name: lint', '- name: lint'),
+      ':12: workflows.0.tasks.2.key: expected string, received undefined',
     ],
   ])('refuses %s: file:line: path: reason', (_what, name, text, expected) => {
     const path = file(name, text)
@@ -123,6 +190,15 @@ describe('swarm file', () => {
     ])
   })
 
+  it('refuses more than 100 workflows', () => {
+    const one = { name: 'w', tasks: [{ key: 'a', name: 'a', kind: 'k' }] }
+    const path = file('many-workflows.json', `{\n"workflows": ${JSON.stringify(Array(101).fill(one))}\n}\n`)
+    expect(() => loadSwarmFile(path)).toThrow(`${path}:2: workflows: Too big: expected array to have <=100 items`)
+    expect(
+      loadSwarmFile(file('hundred.json', JSON.stringify({ workflows: Array(100).fill(one) }))).workflows,
+    ).toHaveLength(100)
+  })
+
   it('refuses a missing file or a wrong extension', () => {
     expect(() => loadSwarmFile(join(dir, 'nope.yaml'))).toThrow(/cannot read swarm file .*nope\.yaml: ENOENT/)
     expect(() => loadSwarmFile(file('swarm.txt', 'tasks: []'))).toThrow(/expected a \.yaml, \.yml or \.json file/)
@@ -133,6 +209,10 @@ describe('swarm file', () => {
     const bad = file('refused.yaml', 'tasks:\n  - name: t\n    kind: shell\n    payload: {}\n')
     const config = loadConfig(['--swarm', bad, '--data-dir', dataDir], {})
     expect(() => createCore(config, { console: false })).toThrow(`${bad}:4: tasks.0.payload.command`)
+    const cycle = file('refused-cycle.yaml', WORKFLOW.replace('dependsOn: [build]', 'dependsOn: [deploy]'))
+    expect(() => createCore(loadConfig(['--swarm', cycle, '--data-dir', dataDir], {}), { console: false })).toThrow(
+      `${cycle}:10: workflows.0.tasks.1.dependsOn: cycle: `,
+    )
     expect(readdirSync(dataDir)).toEqual([])
   })
 })

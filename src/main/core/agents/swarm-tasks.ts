@@ -24,7 +24,7 @@ export interface SwarmTaskPlan {
 }
 
 /** JSON with object keys sorted: the same task gives the same text whatever order its file wrote the keys in. */
-function canonical(value: unknown): string {
+export function canonical(value: unknown): string {
   if (Array.isArray(value)) return `[${value.map(canonical).join(',')}]`
   if (value !== null && typeof value === 'object') {
     const entries = Object.entries(value as Record<string, unknown>).filter(([, v]) => v !== undefined)
@@ -63,8 +63,8 @@ export interface EnqueueDeps {
   routing: RoutingPolicy
 }
 
-/** Enqueues the plan's tasks; logs the ones kept from before, and every queued one no agent here runs. */
-export function enqueueSwarmTasks(plan: SwarmTaskPlan, { coordinator, logger, routing }: EnqueueDeps): void {
+/** Enqueues the plan's tasks; logs the ones kept from before. */
+export function enqueueSwarmTasks(plan: SwarmTaskPlan, { coordinator, logger }: EnqueueDeps): void {
   for (const { id, task } of plan.enqueue) coordinator.submit(task, { id })
   if (plan.kept.length > 0) {
     logger.info(
@@ -72,10 +72,18 @@ export function enqueueSwarmTasks(plan: SwarmTaskPlan, { coordinator, logger, ro
       'swarm file tasks already in the history from an earlier start: not enqueued again',
     )
   }
+}
+
+/** Logs the file's queued tasks (`ids`) that no agent here runs: one warning per kind and capabilities. */
+export function warnUnrunnable(
+  file: string,
+  ids: readonly string[],
+  { coordinator, logger, routing }: EnqueueDeps,
+): void {
   const online = coordinator.listAgents().filter((agent) => agent.status !== 'offline')
   // One line per kind and capabilities that nobody runs, however many tasks share them.
   const waiting = new Map<string, { why: string; names: string[] }>()
-  for (const { id } of [...plan.enqueue, ...plan.kept]) {
+  for (const id of ids) {
     const task = coordinator.getTask(id)
     if (task?.status !== 'queued' || online.some((agent) => agentRunsTask(agent, task, routing))) continue
     const key = canonical([task.kind, task.capabilities])
@@ -85,7 +93,7 @@ export function enqueueSwarmTasks(plan: SwarmTaskPlan, { coordinator, logger, ro
   }
   for (const { why, names } of waiting.values()) {
     logger.warn(
-      { file: plan.file, count: names.length, tasks: names.slice(0, 10) },
+      { file, count: names.length, tasks: names.slice(0, 10) },
       `swarm file tasks wait: ${why} They stay queued until an agent that runs them connects.`,
     )
   }

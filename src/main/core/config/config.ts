@@ -98,7 +98,7 @@ function buildProgram(): Command {
         .argParser(int('--port')),
     )
     .addOption(
-      new Option('--swarm <file>', 'swarm file (YAML or JSON): local agent groups and tasks to enqueue').env(
+      new Option('--swarm <file>', 'swarm file (YAML or JSON): local agent groups, tasks and workflows to submit').env(
         `${ENV}SWARM`,
       ),
     )

@@ -1,6 +1,6 @@
 /**
- * The swarm file (`--swarm FILE`, YAML or JSON): local agent groups and tasks
- * to enqueue at start. It is read and validated before anything starts; any
+ * The swarm file (`--swarm FILE`, YAML or JSON): local agent groups, and tasks
+ * and workflows to submit at start. It is read and validated before anything starts; any
  * problem is a `SwarmFileError` naming the file, the line, the field's path
  * and the reason (`swarm.yaml:7: tasks.0.priority: …`), one line per problem.
  */
@@ -8,9 +8,12 @@ import { readFileSync } from 'node:fs'
 import { dirname, extname, isAbsolute, resolve } from 'node:path'
 import { isMap, isSeq, LineCounter, parseDocument, type Document, type Node } from 'yaml'
 import { z } from 'zod'
-import { TaskSubmitSchema, type TaskSubmit } from '../../../shared/commands'
+import { TaskSubmitSchema, WorkflowSubmitSchema, type TaskSubmit } from '../../../shared/commands'
 import { CapabilitySchema } from '../../../shared/domain'
 import { ConfigError } from './config'
+
+/** Workflows one swarm file may declare (each up to `WORKFLOW_LIMITS.tasks` tasks). */
+export const SWARM_FILE_WORKFLOWS = 100
 
 const AgentGroupSchema = z
   .object({
@@ -28,16 +31,18 @@ const AgentGroupSchema = z
 const SwarmFileSchema = z
   .object({
     agents: z.array(AgentGroupSchema).max(100).default([]),
-    // A swarm file's task ids are made at start, so it has none to name in `dependsOn` (the API's tasks have).
+    // A swarm file's task ids are made at start, so it has none to name in `dependsOn`: its workflows' keys are.
     tasks: z
       .array(
         TaskSubmitSchema.refine((task) => task.dependsOn === undefined, {
           path: ['dependsOn'],
-          message: 'swarm files cannot declare dependencies yet; submit dependent tasks as a workflow over the API',
+          message: 'a task of "tasks" has no ids to depend on; declare tasks that depend on others under "workflows"',
         }),
       )
       .max(10_000)
       .default([]),
+    // The schema and graph checks of POST /api/workflows.
+    workflows: z.array(WorkflowSubmitSchema).max(SWARM_FILE_WORKFLOWS).default([]),
   })
   .strict()
   .superRefine((swarm, ctx) => {
@@ -55,6 +60,7 @@ const SwarmFileSchema = z
   })
 
 export type SwarmFile = z.output<typeof SwarmFileSchema>
+export type SwarmWorkflow = SwarmFile['workflows'][number]
 export type { TaskSubmit }
 
 /** At most this many problems are listed; the rest are counted. */
@@ -66,8 +72,8 @@ export class SwarmFileError extends ConfigError {
 
 /**
  * Reads, parses and validates a swarm file. A relative `cwd` in a shell
- * task's payload is taken relative to the file's folder, so a swarm file
- * means the same wherever the server is started from.
+ * task's payload (a workflow's too) is taken relative to the file's folder,
+ * so a swarm file means the same wherever the server is started from.
  */
 export function loadSwarmFile(file: string): SwarmFile {
   let text: string
@@ -81,7 +87,7 @@ export function loadSwarmFile(file: string): SwarmFile {
     throw new SwarmFileError(`swarm file ${file}: expected a .yaml, .yml or .json file`)
   }
   const swarm = parseSwarm(text, file, extension === '.json' ? 'json' : 'yaml')
-  for (const task of swarm.tasks) {
+  for (const task of [...swarm.tasks, ...swarm.workflows.flatMap((workflow) => workflow.tasks)]) {
     const cwd = task.payload.cwd
     if (task.kind === 'shell' && typeof cwd === 'string' && !isAbsolute(cwd)) {
       task.payload = { ...task.payload, cwd: resolve(dirname(file), cwd) }
@@ -104,7 +110,8 @@ export function parseSwarm(text: string, name: string, format: 'yaml' | 'json'):
         .join('\n'),
     )
   }
-  if (doc.contents === null) throw new SwarmFileError(`${name}:1: the file is empty; expected "agents" and/or "tasks"`)
+  if (doc.contents === null)
+    throw new SwarmFileError(`${name}:1: the file is empty; expected "agents", "tasks" and/or "workflows"`)
   const parsed = SwarmFileSchema.safeParse(doc.toJS({ maxAliasCount: 100 }))
   if (parsed.success) return parsed.data
   const problems = parsed.error.issues.slice(0, MAX_PROBLEMS).map((issue) => {

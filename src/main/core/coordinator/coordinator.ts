@@ -29,7 +29,7 @@ import { Scheduler } from './scheduler'
 import { TaskBook } from './task-book'
 import { TaskQueue } from './task-queue'
 import type { AgentDriver, AgentSpec, TaskQuery, Totals } from './types'
-import { cancelWorkflow, retryWorkflow, submitWorkflow, type WorkflowParts } from './workflow-actions'
+import { cancelWorkflow, retryWorkflow, submitWorkflow, type WorkflowIds, type WorkflowParts } from './workflow-actions'
 import { WorkflowIndex } from './workflow-index'
 
 export type { AgentDriver, AgentSpec, TaskQuery, Totals } from './types'
@@ -282,9 +282,9 @@ export class Coordinator {
 
   // ---- workflows ------------------------------------------------------------
 
-  /** Queues a checked graph as one workflow, all of it at once (`workflow-actions.ts`). */
-  submitWorkflow(request: WorkflowSubmit): WorkflowSubmitted {
-    const submitted = submitWorkflow(this.workflowParts, request)
+  /** Queues a checked graph as one workflow, all of it at once (`workflow-actions.ts`); `ids`: the ones to give it. */
+  submitWorkflow(request: WorkflowSubmit, ids?: WorkflowIds): WorkflowSubmitted {
+    const submitted = submitWorkflow(this.workflowParts, request, ids)
     this.scheduler.schedule()
     return submitted
   }

@@ -20,17 +20,33 @@ export interface WorkflowParts {
   retry(taskId: string): void
 }
 
+/** The ids a workflow is to get instead of new ones (a swarm file's, stable across restarts): its own, each key's. */
+export interface WorkflowIds {
+  workflowId: string
+  taskIds: ReadonlyMap<string, string>
+}
+
 /**
  * Queues a checked graph (`WorkflowSubmitSchema`: keys unique, known, no cycle) as one workflow: every task is made
- * here, each after those it depends on, so nothing can be refused half-way.
+ * here, each after those it depends on, so nothing can be refused half-way (given ids are checked first).
  */
-export function submitWorkflow({ book, now }: WorkflowParts, request: WorkflowSubmit): WorkflowSubmitted {
-  const id = `w-${now().toString(36)}-${Math.random().toString(36).slice(2, 8)}`
+export function submitWorkflow(
+  { book, index, now }: WorkflowParts,
+  request: WorkflowSubmit,
+  given?: WorkflowIds,
+): WorkflowSubmitted {
+  const id = given?.workflowId ?? `w-${now().toString(36)}-${Math.random().toString(36).slice(2, 8)}`
+  if (given) {
+    const unnamed = request.tasks.find(({ key }) => !given.taskIds.has(key))
+    if (unnamed) throw new Error(`workflow ${id}: no id given for task ${unnamed.key}`)
+    const taken = index.has(id) ? id : [...given.taskIds.values()].find((taskId) => book.has(taskId))
+    if (taken !== undefined) throw new CoordinatorError('conflict', `workflow ${id}: ${taken} exists already`)
+  }
   const ids = new Map<string, string>()
-  for (const index of request.order) {
-    const { key, dependsOn, ...fields } = request.tasks[index]!
+  for (const at of request.order) {
+    const { key, dependsOn, ...fields } = request.tasks[at]!
     const request_ = { ...fields, dependsOn: dependsOn.map((dependency) => ids.get(dependency)!) }
-    const task = book.create(request_, false, undefined, { id, name: request.name, key })
+    const task = book.create(request_, false, given?.taskIds.get(key), { id, name: request.name, key })
     ids.set(key, task.id)
   }
   return { id, tasks: request.tasks.map(({ key }) => ({ key, id: ids.get(key)! })) }
