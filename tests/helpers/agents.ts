@@ -46,6 +46,29 @@ export async function registeredRawAgent(
   return socket
 }
 
+/**
+ * A registered raw agent a test drives by hand: it records the ids of the
+ * tasks it is given (listening before it registers, so the queued work that
+ * comes at once is seen) and finishes them when told.
+ */
+export async function manualAgent(url: string, id = 'w1', concurrency = 8) {
+  const socket = rawAgent(url)
+  await new Promise<void>((resolve, reject) => {
+    socket.once('connect', () => resolve())
+    socket.once('connect_error', reject)
+  })
+  const assigned: string[] = []
+  socket.on('task:assign', ({ task }) => assigned.push(task.id))
+  const registered = await socket.emitWithAck('agent:register', { id, name: id, capabilities: [], concurrency })
+  if (!registered.ok) throw new Error(`register refused: ${registered.error.message}`)
+  return {
+    socket,
+    assigned,
+    succeed: (taskId: string) => socket.emitWithAck('task:complete', { taskId, result: null }),
+    fail: (taskId: string) => socket.emitWithAck('task:fail', { taskId, error: 'boom' }),
+  }
+}
+
 /** An SDK agent over WebSocket with test-friendly defaults (fast reconnects, no resource sampling). */
 export function sdkAgent(
   url: string,

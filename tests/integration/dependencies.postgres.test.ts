@@ -6,7 +6,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import type { Task } from '../../src/shared/domain'
 import type { WorkflowDetail, WorkflowSubmitted } from '../../src/shared/workflows'
-import { closeAgents, rawAgent } from '../helpers/agents'
+import { closeAgents, manualAgent } from '../helpers/agents'
 import { TEST_TOKENS, getJson, postJson, startCore, until } from '../helpers/core'
 import { startPostgres, type Postgres } from '../helpers/postgres'
 
@@ -72,16 +72,12 @@ describe('dependencies on PostgreSQL', () => {
       ['load', 'queued', ['transform']],
     ])
 
-    const socket = rawAgent(second.url)
-    const assigned: string[] = []
-    socket.on('task:assign', ({ task }) => assigned.push(task.id))
-    await new Promise<void>((resolve) => socket.once('connect', () => resolve()))
-    await socket.emitWithAck('agent:register', { id: 'pg-w', name: 'pg-w', capabilities: [], concurrency: 4 })
+    const { assigned, succeed } = await manualAgent(second.url, 'pg-w', 4)
     const id = (key: string) => submitted.tasks.find((task) => task.key === key)!.id
     for (const key of ['extract', 'transform', 'load']) {
       await until(() => assigned.includes(id(key)), 5000, key)
       expect(assigned).toHaveLength(['extract', 'transform', 'load'].indexOf(key) + 1)
-      await socket.emitWithAck('task:complete', { taskId: id(key), result: null })
+      await succeed(id(key))
     }
   })
 })

@@ -7,7 +7,7 @@
 import { afterEach, describe, expect, it } from 'vitest'
 import type { Task, TaskDetail } from '../../src/shared/domain'
 import type { AuditPage } from '../../src/shared/audit'
-import { closeAgents, rawAgent } from '../helpers/agents'
+import { closeAgents, manualAgent } from '../helpers/agents'
 import { TEST_TOKENS, getJson, postJson, startCore, until } from '../helpers/core'
 
 const cores: { stop(): Promise<void> }[] = []
@@ -22,29 +22,7 @@ async function start(dataDir?: string) {
   return core
 }
 
-/** An agent that records what it is given and finishes tasks when told. */
-async function worker(url: string) {
-  const socket = rawAgent(url)
-  await new Promise<void>((resolve, reject) => {
-    socket.once('connect', () => resolve())
-    socket.once('connect_error', reject)
-  })
-  // Listening before registering: the queued work comes as soon as the agent is known.
-  const assigned: string[] = []
-  socket.on('task:assign', ({ task }) => assigned.push(task.id))
-  const registered = await socket.emitWithAck('agent:register', {
-    id: 'w1',
-    name: 'w1',
-    capabilities: [],
-    concurrency: 8,
-  })
-  if (!registered.ok) throw new Error(registered.error.message)
-  return {
-    assigned,
-    succeed: (taskId: string) => socket.emitWithAck('task:complete', { taskId, result: null }),
-    fail: (taskId: string) => socket.emitWithAck('task:fail', { taskId, error: 'boom' }),
-  }
-}
+const worker = (url: string) => manualAgent(url)
 
 const submit = (url: string, body: object) => postJson(`${url}/api/tasks`, body, TEST_TOKENS.operator)
 const detail = async (url: string, id: string) =>

@@ -7,7 +7,7 @@ import { afterEach, describe, expect, it } from 'vitest'
 import type { AuditPage } from '../../src/shared/audit'
 import type { Task, TaskDetail } from '../../src/shared/domain'
 import type { WorkflowDetail, WorkflowSubmitted, WorkflowSummary } from '../../src/shared/workflows'
-import { closeAgents, rawAgent } from '../helpers/agents'
+import { closeAgents, manualAgent } from '../helpers/agents'
 import { TEST_TOKENS, connectDashboard, getJson, postJson, startCore, until } from '../helpers/core'
 
 const cores: { stop(): Promise<void> }[] = []
@@ -22,27 +22,7 @@ async function start(dataDir?: string) {
   return core
 }
 
-async function worker(url: string) {
-  const socket = rawAgent(url)
-  await new Promise<void>((resolve, reject) => {
-    socket.once('connect', () => resolve())
-    socket.once('connect_error', reject)
-  })
-  const assigned: string[] = []
-  socket.on('task:assign', ({ task }) => assigned.push(task.id))
-  const registered = await socket.emitWithAck('agent:register', {
-    id: 'w1',
-    name: 'w1',
-    capabilities: [],
-    concurrency: 8,
-  })
-  if (!registered.ok) throw new Error(registered.error.message)
-  return {
-    assigned,
-    succeed: (taskId: string) => socket.emitWithAck('task:complete', { taskId, result: null }),
-    fail: (taskId: string) => socket.emitWithAck('task:fail', { taskId, error: 'boom' }),
-  }
-}
+const worker = (url: string) => manualAgent(url)
 
 /** build, then test and lint, then deploy. */
 const RELEASE = {
