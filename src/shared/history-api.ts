@@ -49,6 +49,7 @@ export interface HistoryLogLine {
   /** Larger is later; lines of the demo swarm and lines of no task are not stored. */
   id: number
   taskId: string
+  /** The agent that sent it; for lines stored before schema version 3, the task's last agent. */
   agentId: string | null
   at: number
   level: LogLevel

@@ -10,6 +10,7 @@ import type { Agent, Task, TaskSummary } from '../../src/shared/domain'
 import type { SwarmChange } from '../../src/shared/events'
 import { isTerminal } from '../../src/shared/statuses'
 import { summarize } from '../../src/shared/changes'
+import { sample } from './factories'
 
 export type ModelStep =
   | { kind: 'agent'; index: number; what: number; value: number }
@@ -40,15 +41,7 @@ export class SwarmModel {
         return {
           type: 'metrics',
           at: this.now,
-          sample: {
-            at: this.now,
-            agents: { idle: 0, busy: 0, paused: 0, error: 0, offline: 0 },
-            queued: 0,
-            running: 0,
-            succeeded: 0,
-            failed: 0,
-            throughput: 0,
-          },
+          sample: sample(this.now),
         }
     }
   }

@@ -3,22 +3,18 @@
  * whole (503, nothing stored) while the database is gone, and after a restart
  * on the same database its waiting tasks still wait and are released in order.
  */
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { afterEach, describe, expect, it } from 'vitest'
 import type { Task } from '../../src/shared/domain'
 import type { WorkflowDetail, WorkflowSubmitted } from '../../src/shared/workflows'
 import { closeAgents, manualAgent } from '../helpers/agents'
 import { TEST_TOKENS, getJson, postJson, startCore, until } from '../helpers/core'
-import { startPostgres, type Postgres } from '../helpers/postgres'
+import { postgresForSuite } from '../helpers/postgres-suite'
 
-let pg: Postgres
-beforeAll(async () => {
-  pg = await startPostgres()
-}, 30_000)
-afterAll(() => pg.destroy())
+const pg = postgresForSuite()
 
 const cores: { stop(): Promise<void> }[] = []
 afterEach(async () => {
-  pg.resume()
+  pg().resume()
   await closeAgents()
   await Promise.all(cores.splice(0).map((core) => core.stop()))
 })
@@ -40,16 +36,16 @@ const CHAIN = {
 
 describe('dependencies on PostgreSQL', () => {
   it('refuses a workflow whole while the database is gone, and keeps waiting tasks waiting across a restart', async () => {
-    const { url: database } = await pg.createDatabase()
+    const { url: database } = await pg().createDatabase()
     const first = await serve(database)
     const submitted = (await postJson(`${first.url}/api/workflows`, CHAIN, TEST_TOKENS.operator))
       .body as WorkflowSubmitted
     expect(submitted.tasks).toHaveLength(3)
 
-    pg.halt()
+    pg().halt()
     const refused = await postJson(`${first.url}/api/workflows`, { ...CHAIN, name: 'refused' }, TEST_TOKENS.operator)
     expect(refused.status).toBe(503)
-    pg.resume()
+    pg().resume()
     await first.stop()
     cores.length = 0
 
@@ -58,7 +54,7 @@ describe('dependencies on PostgreSQL', () => {
       workflows: { name: string }[]
     }
     // The refused one was never accepted: if any of its tasks reached the database, it is there cancelled.
-    const stored = await pg.sql(new URL(database).pathname.slice(1), 'SELECT data FROM tasks')
+    const stored = await pg().sql(new URL(database).pathname.slice(1), 'SELECT data FROM tasks')
     for (const row of stored) {
       const task = JSON.parse(String(row.data)) as Task
       if (task.workflow?.name === 'refused') expect(task.status).toBe('cancelled')

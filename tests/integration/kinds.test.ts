@@ -7,14 +7,14 @@
  * says what holds it; bad bodies are refused naming the field, nothing
  * changed; limits survive a restart on SQLite and PostgreSQL.
  */
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { afterEach, describe, expect, it } from 'vitest'
 import type { AuditPage } from '../../src/shared/audit'
 import type { DomainEvent } from '../../src/shared/events'
 import type { Task, TaskDetail } from '../../src/shared/domain'
 import type { KindInfo } from '../../src/shared/kinds'
 import { closeAgents, registeredRawAgent, sdkAgent } from '../helpers/agents'
 import { connectDashboard, getJson, startCore, TEST_TOKENS, until } from '../helpers/core'
-import { startPostgres, type Postgres } from '../helpers/postgres'
+import { postgresForSuite } from '../helpers/postgres-suite'
 
 type Core = Awaited<ReturnType<typeof startCore>>
 
@@ -272,21 +272,17 @@ describe('per-kind limits', () => {
 })
 
 describe('per-kind limits on PostgreSQL', () => {
-  let pg: Postgres
-  beforeAll(async () => {
-    pg = await startPostgres()
-  }, 30_000)
-  afterAll(() => pg.destroy())
-  afterEach(() => pg.resume())
+  const pg = postgresForSuite()
+  afterEach(() => pg().resume())
 
   it('keeps limits across a restart, and refuses a change the database does not take (nothing applied)', async () => {
-    const { url: database } = await pg.createDatabase()
+    const { url: database } = await pg().createDatabase()
     const first = await started(['--database', database])
     expect((await patch(first.url, 'build', { maxRunning: 2 })).status).toBe(200)
-    pg.halt()
+    pg().halt()
     const refused = await patch(first.url, 'build', { paused: true })
     expect(refused).toMatchObject({ status: 503, body: { error: { code: 'unavailable' } } })
-    pg.resume()
+    pg().resume()
     expect((await kinds(first.url))[0]).toMatchObject({ kind: 'build', paused: false, maxRunning: 2 })
     await first.stop()
     stops.length = 0

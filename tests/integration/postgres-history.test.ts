@@ -8,23 +8,19 @@
 import { mkdtempSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { afterEach, describe, expect, it } from 'vitest'
 import type { Alert, Task, TaskDetail } from '../../src/shared/domain'
 import type { Snapshot } from '../../src/shared/protocol'
 import { TEST_TOKENS, TOKEN_ENV, connectDashboard, getJson, postJson, startCore } from '../helpers/core'
-import { startPostgres, type Postgres } from '../helpers/postgres'
+import { postgresForSuite } from '../helpers/postgres-suite'
 import { builtEntry, run, type RunningProcess } from '../helpers/process'
 
-let pg: Postgres
-beforeAll(async () => {
-  pg = await startPostgres()
-}, 30_000)
-afterAll(() => pg.destroy())
+const pg = postgresForSuite()
 
 const cores: { stop(): Promise<void> }[] = []
 const processes: RunningProcess[] = []
 afterEach(async () => {
-  pg.resume()
+  pg().resume()
   await Promise.all(cores.splice(0).map((core) => core.stop()))
   await Promise.all(processes.splice(0).map((server) => server.stop()))
 })
@@ -56,9 +52,9 @@ async function eventually<T>(probe: () => Promise<T>, ok: (value: T) => boolean,
 describe('a PostgreSQL history', () => {
   it('works with the setup docs/deployment.md gives: its own user, a database it owns', async () => {
     const name = `swarm_${Date.now()}`
-    await pg.sql('postgres', `CREATE ROLE ${name} LOGIN PASSWORD 'a secret'`)
-    await pg.sql('postgres', `CREATE DATABASE ${name} OWNER ${name}`)
-    const url = pg.url(name, name, 'a secret')
+    await pg().sql('postgres', `CREATE ROLE ${name} LOGIN PASSWORD 'a secret'`)
+    await pg().sql('postgres', `CREATE DATABASE ${name} OWNER ${name}`)
+    const url = pg().url(name, name, 'a secret')
     const first = await serve(url)
     const accepted = await submit(first.url, 'kept')
     expect(accepted.status).toBe(201)
@@ -72,13 +68,13 @@ describe('a PostgreSQL history', () => {
   })
 
   it('refuses submissions with 503 while the database is gone, raises an alert, and takes them again when it is back', async () => {
-    const { url: database } = await pg.createDatabase()
+    const { url: database } = await pg().createDatabase()
     const core = await serve(database)
     const before = await submit(core.url, 'before')
     expect(before.status).toBe(201)
     const { socket } = await connectDashboard(core.url, TEST_TOKENS.operator)
 
-    pg.halt()
+    pg().halt()
     // Whether the server has noticed yet or finds out from this very commit: never 201 while it is gone.
     for (let i = 0; i < 5; i++) {
       const refused = await submit(core.url, `during ${i}`)
@@ -108,7 +104,7 @@ describe('a PostgreSQL history', () => {
     )
     expect(cancelled.status).toBe(200)
 
-    pg.resume()
+    pg().resume()
     const back = await eventually(
       () => submit(core.url, 'after'),
       (response) => response.status === 201,
@@ -124,7 +120,7 @@ describe('a PostgreSQL history', () => {
       .body as TaskDetail
     expect(detail.transitions.map((t) => t.status)).toEqual(['queued', 'cancelled'])
     // Nothing refused was stored as accepted: the only tasks are the two that heard 201.
-    const stored = await pg.sql(new URL(database).pathname.slice(1), 'SELECT data FROM tasks')
+    const stored = await pg().sql(new URL(database).pathname.slice(1), 'SELECT data FROM tasks')
     const names = stored.map((row) => (JSON.parse(String(row.data)) as Task).name).sort()
     expect(names.filter((name) => !name.startsWith('during') && name !== 'over socket')).toEqual(['after', 'before'])
     for (const row of stored) {
@@ -137,11 +133,11 @@ describe('a PostgreSQL history', () => {
 
 describe('a PostgreSQL connection dropped while idle', () => {
   it('is not an outage: the next submission is accepted and no alert is raised', async () => {
-    const { name, url: database } = await pg.createDatabase()
+    const { name, url: database } = await pg().createDatabase()
     const core = await serve(database)
     expect((await submit(core.url, 'first')).status).toBe(201)
     // What a server-side idle timeout or a pooler does: the idle connections are cut, the server stays up.
-    const cut = await pg.sql(
+    const cut = await pg().sql(
       'postgres',
       "SELECT pg_terminate_backend(pid) AS cut FROM pg_stat_activity WHERE datname = $1 AND application_name = 'swarm-monitor' AND state = 'idle'",
       [name],
@@ -165,7 +161,7 @@ describe('a PostgreSQL history that cannot be used at start', () => {
   const oneLine = (server: RunningProcess) => server.stderr().trim().split('\n')
 
   it('exits 2 in one line when it is unreachable, without the password', async () => {
-    const closed = pg.port + 1
+    const closed = pg().port + 1
     const server = start(`postgres://swarm:hunter2@127.0.0.1:${closed}/swarm`)
     expect(await server.exited).toBe(2)
     expect(oneLine(server)).toEqual([
@@ -180,14 +176,14 @@ describe('a PostgreSQL history that cannot be used at start', () => {
   })
 
   it('exits 2 in one line when it refuses the password or has no such database', async () => {
-    const wrong = start(pg.url('postgres', 'postgres', 'not the password'))
+    const wrong = start(pg().url('postgres', 'postgres', 'not the password'))
     expect(await wrong.exited).toBe(2)
     expect(oneLine(wrong)).toEqual([
       expect.stringMatching(
         /^swarm-monitor: the history database \S+ refused the connection: password authentication failed/,
       ),
     ])
-    const missing = start(pg.url('no_such_database'))
+    const missing = start(pg().url('no_such_database'))
     expect(await missing.exited).toBe(2)
     expect(oneLine(missing)).toEqual([
       expect.stringMatching(/refused the connection: database "no_such_database" does not exist$/),

@@ -4,21 +4,17 @@
  * database the schedules are back, with one catch-up run for the runs missed
  * while the server was down and none for a paused one.
  */
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { afterEach, describe, expect, it } from 'vitest'
 import type { Schedule, ScheduleList } from '../../src/shared/schedules'
 import { TEST_TOKENS, getJson, postJson, startCore } from '../helpers/core'
-import { startPostgres, type Postgres } from '../helpers/postgres'
+import { postgresForSuite } from '../helpers/postgres-suite'
 
 const HOUR = 3_600_000
-let pg: Postgres
-beforeAll(async () => {
-  pg = await startPostgres()
-}, 30_000)
-afterAll(() => pg.destroy())
+const pg = postgresForSuite()
 
 const cores: { stop(): Promise<void> }[] = []
 afterEach(async () => {
-  pg.resume()
+  pg().resume()
   await Promise.all(cores.splice(0).map((core) => core.stop()))
 })
 
@@ -36,17 +32,17 @@ async function list(url: string): Promise<Schedule[]> {
 
 describe('schedules on PostgreSQL', () => {
   it('refuses a schedule while the database is gone, storing nothing', async () => {
-    const { url: database } = await pg.createDatabase()
+    const { url: database } = await pg().createDatabase()
     const core = await serve(database, { ms: 0 })
-    pg.halt()
+    pg().halt()
     const refused = await postJson(`${core.url}/api/schedules`, HOURLY, TEST_TOKENS.operator)
     expect(refused).toMatchObject({ status: 503, body: { error: { code: 'unavailable' } } })
     expect(await list(core.url)).toEqual([])
-    pg.resume()
+    pg().resume()
   })
 
   it('is back after a restart, with one catch-up run for the runs missed while down and none when paused', async () => {
-    const { url: database } = await pg.createDatabase()
+    const { url: database } = await pg().createDatabase()
     const offset = { ms: 0 }
     const first = await serve(database, offset)
     const hourly = (await postJson(`${first.url}/api/schedules`, HOURLY, TEST_TOKENS.operator)).body as Schedule

@@ -9,14 +9,14 @@
 import { join } from 'node:path'
 import { monitorEventLoopDelay } from 'node:perf_hooks'
 import Database from 'better-sqlite3'
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { afterEach, describe, expect, it } from 'vitest'
 import { createCore, loadConfig } from '../../src/main/core'
 import type { AuditPage } from '../../src/shared/audit'
 import type { TaskStatus } from '../../src/shared/domain'
 import type { TaskBulkAnswer } from '../../src/shared/task-bulk'
 import { closeAgents, registeredRawAgent } from '../helpers/agents'
 import { connectDashboard, getJson, postJson, startCore, TEST_TOKENS, TOKEN_ENV, until } from '../helpers/core'
-import { startPostgres, type Postgres } from '../helpers/postgres'
+import { postgresForSuite } from '../helpers/postgres-suite'
 
 type Core = Awaited<ReturnType<typeof startCore>>
 
@@ -237,16 +237,12 @@ describe('bulk actions', () => {
 })
 
 describe('bulk actions on both history backends', () => {
-  let pg: Postgres
-  beforeAll(async () => {
-    pg = await startPostgres()
-  }, 30_000)
-  afterAll(() => pg.destroy())
+  const pg = postgresForSuite()
 
   it.each(['SQLite', 'PostgreSQL'])(
     '%s: the answer comes once every change is stored, and the changes are there after a restart',
     async (backend) => {
-      const made = backend === 'PostgreSQL' ? await pg.createDatabase() : null
+      const made = backend === 'PostgreSQL' ? await pg().createDatabase() : null
       const database = made ? ['--database', made.url] : []
       const first = await startCore(['--no-demo', ...database])
       stops.push(() => first.stop())
@@ -258,7 +254,7 @@ describe('bulk actions on both history backends', () => {
       // At once, straight from the database through a connection of its own (not through the server's history).
       const count = "SELECT count(*) AS n FROM tasks WHERE kind = 'nightly' AND status = 'cancelled'"
       let cancelled: number
-      if (made) cancelled = Number((await pg.sql(made.name, count))[0]!.n)
+      if (made) cancelled = Number((await pg().sql(made.name, count))[0]!.n)
       else {
         const db = new Database(join(first.dataDir, 'swarm.db'), { readonly: true })
         cancelled = (db.prepare(count).get() as { n: number }).n

@@ -12,6 +12,7 @@
  */
 import type { Task, TaskDetail, TaskStatus } from '../../../shared/domain'
 import type { LogLevel, SwarmChange } from '../../../shared/events'
+import type { HistoryLogLine } from '../../../shared/history-api'
 import type { SearchTerm } from '../../../shared/search'
 
 export interface RetentionPolicy {
@@ -78,17 +79,8 @@ export interface LogQuery {
   cursor?: string
 }
 
-/** A log line as the history keeps it. */
-export interface StoredLogLine {
-  /** Its place in the history: larger is later. */
-  id: number
-  taskId: string
-  /** The agent that sent it; for lines stored before schema version 3, the task's last agent. */
-  agentId: string | null
-  at: number
-  level: LogLevel
-  message: string
-}
+/** A log line as the history keeps it: what `GET /api/logs` gives. */
+export type StoredLogLine = HistoryLogLine
 
 export interface LogPage {
   lines: StoredLogLine[]
