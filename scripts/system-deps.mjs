@@ -29,6 +29,11 @@ export const PACKAGES = [
   { name: 'python3-websocket', for: 'the Python example agent', has: { python: 'websocket' } },
   { name: 'python3-requests', for: 'the Python example agent', has: { python: 'requests' } },
   {
+    name: 'redis-server',
+    for: 'the cluster tests (tests/helpers/redis.ts starts a server in a temp dir)',
+    has: { program: ['$REDIS_SERVER', '/usr/bin/redis-server', 'redis-server'] },
+  },
+  {
     name: 'postgresql',
     for: 'the PostgreSQL history tests (tests/helpers/postgres.ts starts a server in a temp dir)',
     // Debian and Ubuntu keep the server's programs per major version, off PATH.

@@ -4,23 +4,14 @@
  * dir, that a test can stop and start again on the same port.
  */
 import { mkdtempSync } from 'node:fs'
-import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { test as base, expect, type Page } from '@playwright/test'
 import { TEST_TOKENS, TOKEN_ENV } from '../helpers/core'
+import { freePort } from '../helpers/ports'
 import { builtEntry, run, type RunningProcess } from '../helpers/process'
 
 export { expect, TEST_TOKENS }
-
-async function freePort(): Promise<number> {
-  const server = createServer()
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  const address = server.address()
-  await new Promise<void>((resolve) => server.close(() => resolve()))
-  if (address === null || typeof address === 'string') throw new Error('no port')
-  return address.port
-}
 
 export class AppServer {
   private process: RunningProcess | null = null

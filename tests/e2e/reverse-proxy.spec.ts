@@ -4,7 +4,8 @@
  * that does not pass upgrades it stays on long-polling and still gets pushes.
  */
 import { AppServer, expect, test, TEST_TOKENS } from './fixtures'
-import { findNginx, freePort, nginxPorts, siteConfig, startNginx, type RunningNginx } from '../helpers/nginx'
+import { freePort } from '../helpers/ports'
+import { findNginx, nginxPorts, siteConfig, startNginx, type RunningNginx } from '../helpers/nginx'
 import { selfSignedCert } from '../helpers/tls'
 
 test('a browser through nginx: WebSocket over TLS, long-polling when upgrades are stripped', async ({ browser }) => {

@@ -7,9 +7,10 @@
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
 import { chmodSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
-import { connect, createServer } from 'node:net'
+import { connect } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
+import { freePort } from './ports'
 
 export const NGINX_CONF = resolve(__dirname, '../../deploy/nginx/swarm-monitor.conf')
 
@@ -22,15 +23,6 @@ export function findNginx(): string {
     if (probe.status === 0) return candidate
   }
   throw new Error(`the reverse-proxy tests need nginx, which is not installed here: ${INSTALL_HINT}`)
-}
-
-export async function freePort(): Promise<number> {
-  const server = createServer()
-  await new Promise<void>((done) => server.listen(0, '127.0.0.1', done))
-  const address = server.address()
-  await new Promise<void>((done) => server.close(() => done()))
-  if (address === null || typeof address === 'string') throw new Error('no free port')
-  return address.port
 }
 
 export interface NginxPorts {

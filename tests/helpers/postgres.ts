@@ -9,11 +9,11 @@
  */
 import { spawnSync } from 'node:child_process'
 import { chownSync, existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs'
-import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { randomBytes } from 'node:crypto'
 import { Client } from 'pg'
+import { freePort } from './ports'
 
 export const PG_SUPERUSER = 'postgres'
 export const PG_PASSWORD = 'test-postgres-password-0000'
@@ -37,15 +37,6 @@ export function findPostgresBin(): string {
   throw new Error(
     `the PostgreSQL tests need PostgreSQL's server programs (initdb, pg_ctl), not found here: ${INSTALL_HINT}`,
   )
-}
-
-async function freePort(): Promise<number> {
-  const server = createServer()
-  await new Promise<void>((done) => server.listen(0, '127.0.0.1', done))
-  const address = server.address()
-  await new Promise<void>((done) => server.close(() => done()))
-  if (address === null || typeof address === 'string') throw new Error('no free port')
-  return address.port
 }
 
 export interface Postgres {

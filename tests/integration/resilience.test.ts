@@ -4,7 +4,6 @@
  * and heartbeats where the test is about behaviour; the defaults where it
  * is about the documented bound (half-open detection ≤ 15 s).
  */
-import { createServer } from 'node:net'
 import { io } from 'socket.io-client'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { DashboardClient, type DashboardTuning } from '../../src/shared/client/dashboard-client'
@@ -15,6 +14,7 @@ import type { ConnectionState } from '../../src/shared/client/states'
 import type { Task } from '../../src/shared/domain'
 import type { Snapshot } from '../../src/shared/protocol'
 import { FaultProxy } from '../helpers/fault-proxy'
+import { freePort } from '../helpers/ports'
 import { getJson, postJson, startCore, TEST_TOKENS, until } from '../helpers/core'
 
 type TestCore = Awaited<ReturnType<typeof startCore>>
@@ -62,15 +62,6 @@ async function converged(url: string, swarm: SwarmState): Promise<void> {
   expect(byId(swarm.tasks.values())).toEqual(byId(server.tasks))
   expect(byId(swarm.agents.values())).toEqual(byId(server.agents))
   expect(swarm.duplicates).toBe(0)
-}
-
-async function freePort(): Promise<number> {
-  const server = createServer()
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  const address = server.address()
-  await new Promise<void>((resolve) => server.close(() => resolve()))
-  if (address === null || typeof address === 'string') throw new Error('no port')
-  return address.port
 }
 
 describe('the server stops and comes back', () => {
