@@ -247,6 +247,29 @@ describe('Fanout: delivery', () => {
   })
 })
 
+describe('Fanout: resyncing everyone', () => {
+  it('sends every viewer a snapshot at once, allowance or not, and batches again only after it', () => {
+    const a = viewer('a')
+    const b = viewer('b')
+    fanout.add(a, null)
+    fanout.add(b, [])
+    settle()
+    // Spend a's allowance: a resync for falling behind would now wait; this one does not.
+    for (let i = 0; i < LIMITS.resyncBurst + 1; i++) fanout.ration(a)
+    fanout.resyncAll()
+    // Between the order and the snapshot, batches would apply to state the viewers must drop.
+    fanout.send([logLine()])
+    expect(a.seen).toEqual(['S0'])
+    expect(b.seen).toEqual([])
+    settle()
+    expect(a.seen).toEqual(['S0', 'S1'])
+    expect(b.seen).toEqual(['S1'])
+    fanout.send([logLine()])
+    expect(a.seen).toEqual(['S0', 'S1', 2])
+    expect(b.seen).toEqual(['S1', 2])
+  })
+})
+
 describe('Fanout: a viewer that falls behind', () => {
   it('is held back while the others get every batch, then resynced by one snapshot once it has drained', () => {
     const slow = viewer('slow')

@@ -79,6 +79,23 @@ describe('EventLog', () => {
     expect(log.since(0, 10_000)).toBeNull()
     expect(log.since(15, 10_000)?.map((event) => event.seq)).toEqual([16, 17, 18, 19, 20])
   })
+
+  it('goes on from a seq numbered elsewhere (a cluster follower), refusing one that does not follow', () => {
+    const log = new EventLog(10)
+    const seen: number[] = []
+    log.subscribe((event) => seen.push(event.seq))
+    log.append(logEvent('mine'))
+    log.resetTo(41)
+    // Nothing from before the reset can be replayed: a viewer resuming from there gets a snapshot.
+    expect(log.since(0)).toBeNull()
+    expect(log.since(41)).toEqual([])
+    log.appendSequenced({ ...logEvent('copied'), seq: 42 })
+    expect(() => log.appendSequenced({ ...logEvent('gap'), seq: 44 })).toThrow(/44 does not follow 42/)
+    expect(() => log.appendSequenced({ ...logEvent('repeat'), seq: 42 })).toThrow(/does not follow/)
+    expect(log.append(logEvent('next')).seq).toBe(43)
+    expect(log.since(41)?.map((event) => event.seq)).toEqual([42, 43])
+    expect(seen).toEqual([1, 42, 43])
+  })
 })
 
 describe('Batcher', () => {

@@ -69,17 +69,7 @@ export class MetricsSampler {
    * (what a viewer's one-hour chart needs, at a fraction of the bytes).
    */
   state(historyLimit = 300, olderEveryMs?: number): MetricsState {
-    const current = this.history.at(-1) ?? this.measure()
-    const recent = this.history.slice(-historyLimit)
-    if (!olderEveryMs || recent.length === this.history.length) return { current, history: recent }
-    const older: MetricsSample[] = []
-    let next = Number.NEGATIVE_INFINITY
-    for (const sample of this.history.slice(0, this.history.length - recent.length)) {
-      if (sample.at < next) continue
-      older.push(sample)
-      next = sample.at + olderEveryMs
-    }
-    return { current, history: [...older, ...recent] }
+    return metricsState(this.history, this.history.at(-1) ?? this.measure(), historyLimit, olderEveryMs)
   }
 
   /** Takes note of finished tasks' run times (fed every domain event). */
@@ -113,4 +103,27 @@ export class MetricsSampler {
     const rank = (p: number) => values[Math.min(values.length - 1, Math.ceil(p * values.length) - 1)]!
     return [rank(0.5), rank(0.95)]
   }
+}
+
+/**
+ * What a snapshot carries of a sample history: the last `historyLimit` samples whole, and the older ones
+ * thinned to one per `olderEveryMs` (none when it is not given). Shared by the sampler and a cluster
+ * follower's copy of the leader's samples (cluster/replica.ts).
+ */
+export function metricsState(
+  history: readonly MetricsSample[],
+  current: MetricsSample,
+  historyLimit: number,
+  olderEveryMs?: number,
+): MetricsState {
+  const recent = history.slice(-historyLimit)
+  if (!olderEveryMs || recent.length === history.length) return { current, history: recent }
+  const older: MetricsSample[] = []
+  let next = Number.NEGATIVE_INFINITY
+  for (const sample of history.slice(0, history.length - recent.length)) {
+    if (sample.at < next) continue
+    older.push(sample)
+    next = sample.at + olderEveryMs
+  }
+  return { current, history: [...older, ...recent] }
 }

@@ -53,7 +53,32 @@ export class EventLog {
   }
 
   append(event: UnsequencedEvent): DomainEvent {
-    const sequenced = { ...event, seq: ++this.last } as DomainEvent
+    return this.store({ ...event, seq: this.last + 1 } as DomainEvent)
+  }
+
+  /**
+   * An event numbered elsewhere — a cluster follower's copy of the leader's (cluster/replica.ts) — which must
+   * be the next one: a gap or a repeat is the caller's to heal (`resetTo` after a snapshot), never stored.
+   */
+  appendSequenced(event: DomainEvent): DomainEvent {
+    if (event.seq !== this.last + 1) throw new Error(`event ${event.seq} does not follow ${this.last}`)
+    return this.store(event)
+  }
+
+  /**
+   * Forgets every event and goes on from `seq`: a new leader continuing the cluster's numbering, a follower
+   * that took a snapshot. Nothing before `seq` can be replayed from here on.
+   */
+  resetTo(seq: number): void {
+    this.ring.fill(undefined)
+    this.retained.fill(0)
+    this.bytes = 0
+    this.last = seq
+    this.first = seq + 1
+  }
+
+  private store(sequenced: DomainEvent): DomainEvent {
+    this.last = sequenced.seq
     const slot = sequenced.seq % this.capacity
     if (this.last - this.first >= this.capacity) this.evictOldest()
     this.ring[slot] = sequenced

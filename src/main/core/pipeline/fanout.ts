@@ -140,6 +140,21 @@ export class Fanout {
     this.leaveGroup(viewer)
   }
 
+  /**
+   * Every viewer is sent a snapshot, as if it had just connected, whatever its allowance: what they hold may not
+   * lead to the next events (the cluster's epoch changed, a follower's copy of the swarm was reset).
+   */
+  resyncAll(): void {
+    for (const viewer of this.viewers.values()) {
+      if (viewer.live) viewer.connection.leave(viewer.group.room)
+      viewer.live = false
+      viewer.heldSince = null
+      viewer.overSince = null
+      viewer.connection.leave(LAGGING_ROOM)
+      this.owe(viewer)
+    }
+  }
+
   /** Spends one of a viewer's snapshots or replays: 0 when it had one, else the ms until it has. */
   ration(connection: ViewerConnection): number {
     return this.viewers.get(connection.id)?.allowance.take() ?? 0

@@ -20,6 +20,12 @@ export interface SwarmState {
  * summaries (no payload, no result: `GET /api/tasks/:id` serves those), so its size follows the number of
  * tasks, not what they carry; every active one is in it, which the slim events rely on (slim.ts).
  */
+/** Finished tasks a snapshot carries besides every active one. */
+export const SNAPSHOT_FINISHED_TASKS = 500
+/** A snapshot's metrics: the last 5 min at full resolution, the rest of the hour one sample per 30 s. */
+export const SNAPSHOT_RECENT_SAMPLES = 300
+export const SNAPSHOT_OLDER_EVERY_MS = 30_000
+
 export function buildSnapshot({
   coordinator,
   sampler,
@@ -29,9 +35,8 @@ export function buildSnapshot({
   return {
     seq: log.seq,
     agents: coordinator.listAgents(),
-    tasks: coordinator.snapshotTasks().map(summarize),
-    // The last 5 min at full resolution, the rest of the hour one sample per 30 s.
-    metrics: sampler.state(300, 30_000),
+    tasks: coordinator.snapshotTasks(SNAPSHOT_FINISHED_TASKS).map(summarize),
+    metrics: sampler.state(SNAPSHOT_RECENT_SAMPLES, SNAPSHOT_OLDER_EVERY_MS),
     alerts: alerts?.list() ?? [],
   }
 }

@@ -1,0 +1,167 @@
+/**
+ * The leader's side of the cluster's event stream (docs/cluster.md): every
+ * sequenced event goes into one Redis Stream under its own `seq` as the entry
+ * id (`<seq>-0`), so ids are the cluster's dense numbering and a follower
+ * can ask for "everything after seq N" in one XREAD. Writes are fenced: a
+ * Lua script appends a tick's events only while the term in Redis is not
+ * above the writer's (a newer leader raised it), so a leader that lost its
+ * lock and does not know yet cannot write after its successor began.
+ *
+ * Snapshots for followers are written on request (`swarm:snapshot:wanted`),
+ * after the events they cover, on the same connection: a follower that reads
+ * snapshot `S` finds event `S + 1` in the stream, or a gap it can see.
+ */
+import type { DomainEvent } from '../../../shared/events'
+import type { Snapshot } from '../../../shared/protocol'
+import type { Logger } from '../logger'
+import { CLUSTER_KEYS, type RedisConnection } from './redis'
+
+/** Raises the term to the writer's (never lowers it) and answers the newest seq in the stream (0: empty). */
+const CLAIM = `
+local current = tonumber(redis.call('GET', KEYS[2]) or '0')
+if current > tonumber(ARGV[1]) then return redis.error_reply('FENCED term ' .. current) end
+redis.call('SET', KEYS[2], ARGV[1])
+local top = redis.call('XREVRANGE', KEYS[1], '+', '-', 'COUNT', 1)
+if #top == 0 then return 0 end
+return tonumber(string.match(top[1][1], '^(%d+)'))
+`
+
+/** Appends events (id, json pairs), trimming to about ARGV[2] entries, unless a newer term is in Redis. */
+const APPEND = `
+local current = tonumber(redis.call('GET', KEYS[2]) or '0')
+if current > tonumber(ARGV[1]) then return redis.error_reply('FENCED term ' .. current) end
+if current < tonumber(ARGV[1]) then redis.call('SET', KEYS[2], ARGV[1]) end
+for i = 3, #ARGV, 2 do
+  redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[2], ARGV[i], 'e', ARGV[i + 1])
+end
+return (#ARGV - 2) / 2
+`
+
+/** Stores a snapshot for followers, unless a newer term is in Redis; clears the request it answers. */
+const SNAPSHOT = `
+local current = tonumber(redis.call('GET', KEYS[2]) or '0')
+if current > tonumber(ARGV[1]) then return redis.error_reply('FENCED term ' .. current) end
+redis.call('SET', KEYS[1], ARGV[2])
+redis.call('DEL', KEYS[3])
+return 1
+`
+
+export interface StreamWriterOptions {
+  /** This leader's fencing term (cluster/leadership.ts). */
+  term: number
+  /** The whole state at the current seq, everything before it handed to `push` first. */
+  snapshot(): Snapshot
+  logger: Logger
+  /** Entries the stream keeps, about (XADD MAXLEN ~): how far back a follower or a viewer can catch up. */
+  maxLength?: number
+  /** How often the writer looks for snapshot requests, ms. */
+  snapshotCheckMs?: number
+  /** A newer leader wrote first: this one must stop leading (the core exits). */
+  fenced(message: string): void
+}
+
+export const DEFAULT_STREAM_LENGTH = 100_000
+/** Events in one fenced append; a tick with more sends several. */
+const APPEND_CHUNK = 500
+
+export class StreamWriter {
+  private pending: DomainEvent[] = []
+  private flushing: Promise<void> = Promise.resolve()
+  private scheduled = false
+  private timer: NodeJS.Timeout | null = null
+  private failing = false
+  private stopped = false
+
+  constructor(
+    private readonly redis: RedisConnection,
+    private readonly options: StreamWriterOptions,
+  ) {}
+
+  /** Takes the stream for this term; resolves with the seq to go on from (the newest in the stream, 0 if empty). */
+  async claim(): Promise<number> {
+    const keys = [CLUSTER_KEYS.events, CLUSTER_KEYS.term]
+    return Number(await this.redis.eval(CLAIM, { keys, arguments: [String(this.options.term)] }))
+  }
+
+  start(): void {
+    const every = this.options.snapshotCheckMs ?? 200
+    this.timer = setInterval(() => void this.answerSnapshotRequest(), every)
+    this.timer.unref()
+  }
+
+  push(event: DomainEvent): void {
+    if (this.stopped) return
+    this.pending.push(event)
+    if (this.scheduled) return
+    this.scheduled = true
+    // One round trip per tick, whatever the number of events in it.
+    setImmediate(() => {
+      this.scheduled = false
+      void this.flush()
+    })
+  }
+
+  /** Writes what is pending, in order, after what is already being written. */
+  flush(): Promise<void> {
+    const events = this.pending
+    this.pending = []
+    if (events.length === 0) return this.flushing
+    this.flushing = this.flushing.then(() => this.append(events))
+    return this.flushing
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true
+    if (this.timer) clearInterval(this.timer)
+    await this.flush()
+  }
+
+  private async append(events: DomainEvent[]): Promise<void> {
+    const keys = [CLUSTER_KEYS.events, CLUSTER_KEYS.term]
+    const head = [String(this.options.term), String(this.options.maxLength ?? DEFAULT_STREAM_LENGTH)]
+    for (let start = 0; start < events.length; start += APPEND_CHUNK) {
+      const args = [...head]
+      for (const event of events.slice(start, start + APPEND_CHUNK)) args.push(`${event.seq}-0`, JSON.stringify(event))
+      if (!(await this.run(APPEND, keys, args, events.length))) return
+    }
+  }
+
+  private async answerSnapshotRequest(): Promise<void> {
+    try {
+      if ((await this.redis.exists(CLUSTER_KEYS.snapshotWanted)) === 0) return
+      // After every event it covers: a follower reading it finds the next event in the stream.
+      const snapshot = this.options.snapshot()
+      await this.flush()
+      const keys = [CLUSTER_KEYS.snapshot, CLUSTER_KEYS.term, CLUSTER_KEYS.snapshotWanted]
+      await this.run(SNAPSHOT, keys, [String(this.options.term), JSON.stringify(snapshot)], 0)
+    } catch (error) {
+      this.failed(error, 0)
+    }
+  }
+
+  /** Runs a fenced script; false when it did not write (fenced or Redis failing: logged once per outage). */
+  private async run(script: string, keys: string[], args: string[], events: number): Promise<boolean> {
+    try {
+      await this.redis.eval(script, { keys, arguments: args })
+      if (this.failing) this.options.logger.info('cluster stream: writing to Redis again')
+      this.failing = false
+      return true
+    } catch (error) {
+      this.failed(error, events)
+      return false
+    }
+  }
+
+  private failed(error: unknown, events: number): void {
+    const message = error instanceof Error ? error.message : String(error)
+    if (message.includes('FENCED')) {
+      this.stopped = true
+      this.options.fenced(`a newer leader writes the cluster's events (${message})`)
+      return
+    }
+    // Followers see the gap these events leave and take a snapshot; this node's own viewers lose nothing.
+    if (!this.failing)
+      this.options.logger.error({ err: error, events }, 'cluster stream: cannot write to Redis; followers will resync')
+    this.failing = true
+  }
+}

@@ -1,0 +1,198 @@
+/**
+ * The cluster's event stream on a real redis-server (tests/helpers/redis.ts):
+ * a leader's fenced writer, followers' readers feeding copies of the swarm
+ * (cluster/replica.ts), and what they do when the numbering breaks — a
+ * stream trimmed past a follower, Redis restarted empty, a leader that was
+ * superseded. Every follower must end with the leader's snapshot, field by
+ * field, having applied no event out of order.
+ */
+import pino from 'pino'
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
+import type { DomainEvent, UnsequencedEvent } from '../../src/shared/events'
+import type { Snapshot } from '../../src/shared/protocol'
+import { connectRedis, CLUSTER_KEYS, type RedisConnection } from '../../src/main/core/cluster/redis'
+import { StreamWriter } from '../../src/main/core/cluster/event-stream'
+import { StreamReader } from '../../src/main/core/cluster/stream-reader'
+import { Replica } from '../../src/main/core/cluster/replica'
+import { agent, sample, snapshot, task } from '../helpers/factories'
+import { until } from '../helpers/core'
+import { startRedis, type Redis } from '../helpers/redis'
+
+const logger = pino({ level: 'silent' })
+let redis: Redis
+const open: { stop(): Promise<void> | void }[] = []
+
+beforeAll(async () => {
+  redis = await startRedis()
+}, 20_000)
+afterAll(() => redis?.destroy())
+afterEach(async () => {
+  for (const thing of open.splice(0).reverse()) await thing.stop()
+})
+
+async function connection(purpose: string): Promise<RedisConnection> {
+  const client = await connectRedis(redis.url, logger, purpose)
+  open.push({ stop: () => void client.destroy() })
+  return client
+}
+
+/** A leader: its own copy of the swarm (what its snapshot says) and its writer, numbering from the stream. */
+async function leader(term: number, options: { maxLength?: number } = {}) {
+  const state = new Replica()
+  state.reset(snapshot(0))
+  const fenced: string[] = []
+  const writer = new StreamWriter(await connection(`leader ${term}`), {
+    term,
+    logger,
+    snapshot: () => state.snapshot(),
+    fenced: (message) => fenced.push(message),
+    snapshotCheckMs: 20,
+    ...options,
+  })
+  let seq = await writer.claim()
+  state.reset(snapshot(seq))
+  writer.start()
+  open.push(writer)
+  const emit = (event: UnsequencedEvent) => {
+    const sequenced = { ...event, seq: ++seq } as DomainEvent
+    state.apply([sequenced])
+    writer.push(sequenced)
+  }
+  return { state, writer, fenced, emit, seq: () => seq }
+}
+
+async function follower() {
+  const copy = new Replica()
+  const order: number[] = []
+  let resets = 0
+  const reader = new StreamReader(await connection('follower blocking'), await connection('follower control'), {
+    logger,
+    blockMs: 200,
+    snapshotWaitMs: 500,
+    reset: (taken) => {
+      resets++
+      copy.reset(taken)
+      order.push(taken.seq)
+    },
+    apply: (events) => {
+      copy.apply(events)
+      order.push(...events.map((event) => event.seq))
+    },
+  })
+  reader.start()
+  open.push(reader)
+  return { copy, reader, order, resets: () => resets }
+}
+
+/** A burst of changes: agents joining, tasks added and ending, samples. */
+function work(emit: (event: UnsequencedEvent) => void, from: number, count: number): void {
+  for (let i = from; i < from + count; i++) {
+    const at = 1_700_000_000_000 + i
+    if (i % 10 === 0) emit({ type: 'agent:added', at, agent: agent(`a${i}`) })
+    else if (i % 7 === 0) emit({ type: 'metrics', at, sample: sample(at, { queued: i }) })
+    else emit({ type: 'task:added', at, task: task(`t${i % 40}`, i % 3 ? 'queued' : 'succeeded', at) })
+  }
+}
+
+/** A snapshot with its lists in id order: the order a Map was filled in is no part of the state. */
+function sorted(taken: Snapshot): Snapshot {
+  const byId = <T extends { id: string }>(items: T[]) => [...items].sort((a, b) => a.id.localeCompare(b.id))
+  return { ...taken, agents: byId(taken.agents), tasks: byId(taken.tasks), alerts: byId(taken.alerts) }
+}
+
+/** Each follower's numbering went up by one from a snapshot, never back, never skipping. */
+function inOrder(order: number[]): boolean {
+  return order.every((seq, i) => i === 0 || seq > order[i - 1]!)
+}
+
+describe('the cluster event stream (real Redis)', () => {
+  it('brings a follower that joins late to the leader’s state, then keeps it there event by event', async () => {
+    await redis.restart()
+    const lead = await leader(1)
+    work(lead.emit, 0, 300)
+    await lead.writer.flush()
+    const one = await follower()
+    await until(() => one.copy.seq === lead.seq(), 5_000)
+    work(lead.emit, 300, 500)
+    const two = await follower()
+    await until(() => one.copy.seq === lead.seq() && two.copy.seq === lead.seq(), 5_000)
+    expect(sorted(one.copy.snapshot())).toEqual(sorted(lead.state.snapshot()))
+    expect(sorted(two.copy.snapshot())).toEqual(sorted(lead.state.snapshot()))
+    expect(one.resets()).toBe(1)
+    expect(inOrder(one.order) && inOrder(two.order)).toBe(true)
+    // Ids are the seqs: anyone can read "after N" without knowing the leader.
+    const top = (await (await connection('probe')).xRevRange(CLUSTER_KEYS.events, '+', '-', { COUNT: 1 }))?.[0]
+    expect(top!.id).toBe(`${lead.seq()}-0`)
+  })
+
+  it('takes a fresh snapshot when the stream was trimmed past it, and applies nothing across the gap', async () => {
+    await redis.restart()
+    const lead = await leader(1, { maxLength: 50 })
+    const one = await follower()
+    work(lead.emit, 0, 20)
+    await until(() => one.copy.seq === lead.seq(), 5_000)
+    await one.reader.stop()
+    const before = one.copy.seq
+    work(lead.emit, 20, 2_000)
+    await lead.writer.flush()
+    const again = new StreamReader(await connection('b'), await connection('c'), {
+      logger,
+      blockMs: 200,
+      snapshotWaitMs: 500,
+      // Resumes from what it had: the stream no longer holds the next event.
+      after: before,
+      reset: (taken) => {
+        one.copy.reset(taken)
+        one.order.push(taken.seq)
+      },
+      apply: (events) => {
+        expect(events[0]!.seq).toBeGreaterThan(before)
+        one.copy.apply(events)
+        one.order.push(...events.map((event) => event.seq))
+      },
+    })
+    again.start()
+    open.push(again)
+    await until(() => one.copy.seq === lead.seq(), 5_000)
+    expect(sorted(one.copy.snapshot())).toEqual(sorted(lead.state.snapshot()))
+    expect(inOrder(one.order)).toBe(true)
+  })
+
+  it('goes on after Redis restarts empty: the leader writes again, followers resync by snapshot', async () => {
+    await redis.restart()
+    const lead = await leader(3)
+    const one = await follower()
+    work(lead.emit, 0, 100)
+    await until(() => one.copy.seq === lead.seq(), 5_000)
+    await redis.restart()
+    // Written while Redis was gone or just back: these leave a gap the follower sees.
+    work(lead.emit, 100, 50)
+    await new Promise((resolve) => setTimeout(resolve, 600))
+    work(lead.emit, 150, 50)
+    await until(() => one.copy.seq === lead.seq(), 10_000)
+    expect(sorted(one.copy.snapshot())).toEqual(sorted(lead.state.snapshot()))
+    expect(one.resets()).toBeGreaterThanOrEqual(2)
+    expect(inOrder(one.order)).toBe(true)
+    // The term came back with the writes: a stale leader is still fenced after the restart.
+    expect(await (await connection('probe')).get(CLUSTER_KEYS.term)).toBe('3')
+  })
+
+  it('fences a superseded leader: once a newer term claimed the stream, the old one writes nothing more', async () => {
+    await redis.restart()
+    const old = await leader(4)
+    work(old.emit, 0, 10)
+    await old.writer.flush()
+    const successor = await leader(5)
+    expect(successor.seq()).toBe(old.seq())
+    work(old.emit, 10, 10)
+    await old.writer.flush()
+    expect(old.fenced).toEqual([expect.stringContaining('newer leader')])
+    const probe = await connection('probe')
+    expect(await probe.xLen(CLUSTER_KEYS.events)).toBe(10)
+    // And the successor goes on from where the old one was fenced.
+    work(successor.emit, 100, 5)
+    await successor.writer.flush()
+    expect(await probe.xLen(CLUSTER_KEYS.events)).toBe(15)
+    await expect(old.writer.claim()).rejects.toThrow(/FENCED/)
+  })
+})
