@@ -140,7 +140,7 @@ describe('the cluster event stream (real Redis)', () => {
       blockMs: 200,
       snapshotWaitMs: 500,
       // Resumes from what it had: the stream no longer holds the next event.
-      after: before,
+      after: { seq: before, term: 1 },
       reset: (taken) => {
         one.copy.reset(taken)
         one.order.push(taken.seq)
@@ -175,6 +175,22 @@ describe('the cluster event stream (real Redis)', () => {
     expect(inOrder(one.order)).toBe(true)
     // The term came back with the writes: a stale leader is still fenced after the restart.
     expect(await (await connection('probe')).get(CLUSTER_KEYS.term)).toBe('3')
+  })
+
+  it('follows a new leader’s swarm, not the old one’s: its first entry (a higher term) makes followers take its snapshot', async () => {
+    await redis.restart()
+    const old = await leader(6)
+    const one = await follower()
+    work(old.emit, 0, 60)
+    await until(() => one.copy.seq === old.seq(), 5_000)
+    // The successor rebuilt its swarm from the history: here, one with none of the old leader's agents.
+    const successor = await leader(7)
+    expect(successor.seq()).toBe(old.seq())
+    work(successor.emit, 1_000, 5)
+    await until(() => one.copy.seq === successor.seq() && one.resets() === 2, 5_000)
+    expect(sorted(one.copy.snapshot())).toEqual(sorted(successor.state.snapshot()))
+    expect(one.copy.snapshot().agents).not.toEqual(old.state.snapshot().agents)
+    expect(inOrder(one.order)).toBe(true)
   })
 
   it('fences a superseded leader: once a newer term claimed the stream, the old one writes nothing more', async () => {

@@ -187,6 +187,7 @@ function assembleCore(config: Config, options: CoreOptions, swarm: SwarmFile | n
   const headers = securityHeaders(secure)
   const http = createHttpServer({
     state,
+    snapshot: pipeline.snapshot,
     tokens,
     logger,
     operator: pipeline.operator,
@@ -215,6 +216,7 @@ function assembleCore(config: Config, options: CoreOptions, swarm: SwarmFile | n
   }
   registerDashboard(dashboard, {
     state,
+    snapshot: pipeline.snapshot,
     batcher: pipeline.batcher,
     fanout: pipeline.fanout,
     tokens,

@@ -7,9 +7,13 @@
  * above the writer's (a newer leader raised it), so a leader that lost its
  * lock and does not know yet cannot write after its successor began.
  *
- * Snapshots for followers are written on request (`swarm:snapshot:wanted`),
- * after the events they cover, on the same connection: a follower that reads
- * snapshot `S` finds event `S + 1` in the stream, or a gap it can see.
+ * Snapshots for followers are written on request (`swarm:snapshot:wanted`)
+ * and when a leader takes over, after the events they cover, on the same
+ * connection: a follower that reads snapshot `S` finds event `S + 1` in the
+ * stream, or a gap it can see. Entries and snapshots carry their leader's
+ * term: a new leader's swarm was rebuilt from the history, not from the
+ * events before it, so a follower seeing a higher term takes a snapshot of
+ * that term before applying anything from it.
  */
 import type { DomainEvent } from '../../../shared/events'
 import type { Snapshot } from '../../../shared/protocol'
@@ -32,7 +36,7 @@ local current = tonumber(redis.call('GET', KEYS[2]) or '0')
 if current > tonumber(ARGV[1]) then return redis.error_reply('FENCED term ' .. current) end
 if current < tonumber(ARGV[1]) then redis.call('SET', KEYS[2], ARGV[1]) end
 for i = 3, #ARGV, 2 do
-  redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[2], ARGV[i], 'e', ARGV[i + 1])
+  redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[2], ARGV[i], 't', ARGV[1], 'e', ARGV[i + 1])
 end
 return (#ARGV - 2) / 2
 `
@@ -129,14 +133,20 @@ export class StreamWriter {
   private async answerSnapshotRequest(): Promise<void> {
     try {
       if ((await this.redis.exists(CLUSTER_KEYS.snapshotWanted)) === 0) return
-      // After every event it covers: a follower reading it finds the next event in the stream.
-      const snapshot = this.options.snapshot()
-      await this.flush()
-      const keys = [CLUSTER_KEYS.snapshot, CLUSTER_KEYS.term, CLUSTER_KEYS.snapshotWanted]
-      await this.run(SNAPSHOT, keys, [String(this.options.term), JSON.stringify(snapshot)], 0)
+      await this.publishSnapshot()
     } catch (error) {
       this.failed(error, 0)
     }
+  }
+
+  /** Stores a snapshot of now for followers (`{ term, snapshot }`), after every event it covers. */
+  async publishSnapshot(): Promise<void> {
+    const snapshot = this.options.snapshot()
+    await this.flush()
+    const { term } = this.options
+    const stored = `{"term":${term},"snapshot":${JSON.stringify(snapshot)}}`
+    const keys = [CLUSTER_KEYS.snapshot, CLUSTER_KEYS.term, CLUSTER_KEYS.snapshotWanted]
+    await this.run(SNAPSHOT, keys, [String(term), stored], 0)
   }
 
   /** Runs a fenced script; false when it did not write (fenced or Redis failing: logged once per outage). */

@@ -12,11 +12,11 @@ export type RedisConnection = RedisClientType
 
 /** Every key the cluster uses, under one prefix (a Redis shared with other programs keeps them apart). */
 export const CLUSTER_KEYS = {
-  /** The event stream: entry id `<seq>-0`, one field `e` holding the event's JSON. */
+  /** The event stream: entry id `<seq>-0`, fields `t` (the writing leader's term) and `e` (the event's JSON). */
   events: 'swarm:events',
   /** The highest leader term that wrote to Redis: older leaders' writes are refused (fencing). */
   term: 'swarm:term',
-  /** The last snapshot the leader wrote for followers (JSON, its `seq` inside). */
+  /** The last snapshot a leader wrote for followers: JSON `{ term, snapshot }`. */
   snapshot: 'swarm:snapshot',
   /** Set by a follower that needs a snapshot newer than the stored one; the leader answers and clears it. */
   snapshotWanted: 'swarm:snapshot:wanted',

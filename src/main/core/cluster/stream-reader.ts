@@ -21,8 +21,8 @@ export interface StreamReaderOptions {
   blockMs?: number
   /** How long to wait for the leader to answer a snapshot request before asking again, ms. */
   snapshotWaitMs?: number
-  /** The seq already held, to read on from (a reader replaced in a running follower); default: none, a snapshot first. */
-  after?: number
+  /** The seq and term held, to read on from (a reader replaced in a running follower); default: a snapshot first. */
+  after?: { seq: number; term: number }
 }
 
 const READ_COUNT = 1_000
@@ -31,8 +31,10 @@ const SNAPSHOT_POLL_MS = 50
 export class StreamReader {
   /** The seq of the last event handed on (or of the snapshot); -1 before the first snapshot. */
   private last = -1
-  /** A snapshot is needed, at least this recent (its seq); null: none needed. */
-  private needed: number | null = 0
+  /** The term of the leader whose swarm is held (its snapshot's, then its entries'). */
+  private term = 0
+  /** A snapshot is needed, at least this recent (its seq and term); null: none needed. */
+  private needed: { seq: number; term: number } | null = { seq: 0, term: 0 }
   private stopped = false
   private failures = 0
   private loop: Promise<void> = Promise.resolve()
@@ -45,7 +47,8 @@ export class StreamReader {
     private readonly options: StreamReaderOptions,
   ) {
     if (options.after !== undefined) {
-      this.last = options.after
+      this.last = options.after.seq
+      this.term = options.after.term
       this.needed = null
     }
   }
@@ -60,7 +63,7 @@ export class StreamReader {
 
   /** Takes a fresh snapshot before anything else (the cluster's epoch changed). */
   resync(): void {
-    this.needed = 0
+    this.needed = { seq: 0, term: 0 }
   }
 
   async stop(): Promise<void> {
@@ -94,18 +97,21 @@ export class StreamReader {
     const events: DomainEvent[] = []
     for (const { id, message } of messages) {
       const event = parseEvent(message.e)
+      const term = Number(message.t)
       const expected = this.last + events.length + 1
-      if (event?.seq === expected && id === `${expected}-0`) {
+      if (event?.seq === expected && id === `${expected}-0` && term === this.term) {
         events.push(event)
         continue
       }
-      // A gap (or a garbled entry): what is held cannot lead to what comes, a snapshot at least as recent can.
+      // A gap, a garbled entry, or a new leader (its swarm rebuilt from the history): what is held cannot lead to
+      // what comes; a snapshot at least as recent, and of that leader, can.
       const seq = event?.seq ?? Number.parseInt(id, 10)
-      this.options.logger.info(
-        { have: expected - 1, next: seq },
-        'cluster stream: gap in the events; taking a snapshot',
-      )
-      this.needed = Number.isFinite(seq) ? seq - 1 : this.last + 1
+      const why = term > this.term ? 'a new leader' : 'a gap in the events'
+      this.options.logger.info({ have: expected - 1, next: seq, term }, `cluster stream: ${why}; taking a snapshot`)
+      this.needed = {
+        seq: Number.isFinite(seq) ? seq - 1 : this.last + 1,
+        term: Number.isInteger(term) ? Math.max(term, this.term) : this.term,
+      }
       break
     }
     if (events.length === 0) return
@@ -114,27 +120,28 @@ export class StreamReader {
   }
 
   /**
-   * Takes the stored snapshot if it is at least as recent as `atLeast`; else asks the leader for one (again
-   * every `snapshotWaitMs`, a request expiring by then) and waits for it. A stored one that is older than the
+   * Takes the stored snapshot if it is at least as recent as `atLeast` (seq and term); else asks the leader for
+   * one (again every `snapshotWaitMs`, a request expiring by then) and waits for it. A stored one older than the
    * stream still holds shows as a gap on the next read, which asks for a newer one.
    */
-  private async takeSnapshot(atLeast: number): Promise<void> {
+  private async takeSnapshot(atLeast: { seq: number; term: number }): Promise<void> {
     const waitMs = this.options.snapshotWaitMs ?? 5_000
     let askedAt = Number.NEGATIVE_INFINITY
     while (!this.stopped) {
-      const snapshot = parseSnapshot(await this.control.get(CLUSTER_KEYS.snapshot))
-      if (snapshot && snapshot.seq >= atLeast) return this.take(snapshot)
+      const stored = parseStored(await this.control.get(CLUSTER_KEYS.snapshot))
+      if (stored && stored.snapshot.seq >= atLeast.seq && stored.term >= atLeast.term) return this.take(stored)
       if (Date.now() - askedAt >= waitMs) {
         const expiration = { type: 'PX', value: waitMs } as const
-        await this.control.set(CLUSTER_KEYS.snapshotWanted, String(atLeast), { expiration })
+        await this.control.set(CLUSTER_KEYS.snapshotWanted, String(atLeast.seq), { expiration })
         askedAt = Date.now()
       }
       await sleep(SNAPSHOT_POLL_MS)
     }
   }
 
-  private take(snapshot: Snapshot): void {
+  private take({ term, snapshot }: StoredSnapshot): void {
     this.last = snapshot.seq
+    this.term = term
     this.needed = null
     this.options.reset(snapshot)
   }
@@ -159,11 +166,17 @@ function parseEvent(json: string | undefined): DomainEvent | null {
   }
 }
 
-function parseSnapshot(json: string | null): Snapshot | null {
+interface StoredSnapshot {
+  term: number
+  snapshot: Snapshot
+}
+
+function parseStored(json: string | null): StoredSnapshot | null {
   if (json === null) return null
   try {
-    const snapshot = JSON.parse(json) as Snapshot
-    return Number.isInteger(snapshot.seq) && Array.isArray(snapshot.tasks) ? snapshot : null
+    const stored = JSON.parse(json) as StoredSnapshot
+    const { term, snapshot } = stored
+    return Number.isInteger(term) && Number.isInteger(snapshot?.seq) && Array.isArray(snapshot.tasks) ? stored : null
   } catch {
     return null
   }

@@ -19,6 +19,12 @@ export async function restoreHistory(
   coordinator: Coordinator,
   logger: Logger,
 ): Promise<ReadonlySet<string>> {
+  await openHistory(history, logger)
+  return restoreTasks(history, coordinator, logger)
+}
+
+/** Opens the history, bringing its schema up to date; one that cannot be opened is a StartError. */
+export async function openHistory(history: TaskHistory, logger: Logger): Promise<void> {
   try {
     const opened = await history.open()
     if (opened.migratedFrom !== opened.schemaVersion) {
@@ -31,6 +37,17 @@ export async function restoreHistory(
     if (error instanceof HistoryOpenError) throw new StartError(error.message, error.exitCode)
     throw error
   }
+}
+
+/**
+ * Puts the open history's tasks back into the coordinator (at start, or when a cluster node becomes the leader)
+ * and applies the retention; returns the ids it held.
+ */
+export async function restoreTasks(
+  history: TaskHistory,
+  coordinator: Coordinator,
+  logger: Logger,
+): Promise<ReadonlySet<string>> {
   const stored = await history.restore()
   for (const { id, problem } of stored.invalid) {
     logger.warn({ taskId: id, problem }, 'a stored task could not be read: left in the database, not restored')

@@ -16,6 +16,7 @@
  * flushes first, so a snapshot covers exactly the events sent before it.
  */
 import type { SwarmChange } from '../../../shared/events'
+import type { Snapshot } from '../../../shared/protocol'
 import type { RoutingPolicy } from '../../../shared/routing'
 import { AlertEngine } from '../alerts/engine'
 import type { AlertSettings } from '../alerts/rules'
@@ -33,7 +34,7 @@ import { KindControl } from './kind-control'
 import { Batcher, type Windows } from './batcher'
 import { EventLog } from './event-log'
 import { Fanout, type DropReason } from './fanout'
-import { keepPruning, restoreHistory } from './history-lifecycle'
+import { keepPruning, openHistory, restoreTasks } from './history-lifecycle'
 import { PipelineMetrics } from './pipeline-metrics'
 import { Slimmer } from './slim'
 import { buildSnapshot, type SwarmState } from './snapshot'
@@ -69,15 +70,29 @@ export interface Pipeline {
   readonly operator: OperatorRecords
   /**
    * Opens the history and puts its tasks back into the coordinator (a database that cannot be opened is a
-   * StartError); resolves with the ids it held at start.
+   * StartError); resolves with the ids it held at start. `open` then `takeOver`.
    */
   restore(): Promise<ReadonlySet<string>>
+  /** Opens the history and the operator's records beside it, without taking its tasks (a cluster follower). */
+  open(): Promise<void>
+  /** Puts the open history's tasks and per-kind limits into the coordinator (at start, or on becoming leader). */
+  takeOver(): Promise<ReadonlySet<string>>
+  /** The whole state viewers are sent: this process's, or the copy it follows. */
+  snapshot(): Snapshot
+  /** Viewers are sent this copy's snapshots from now on (a cluster follower: cluster/replica.ts). */
+  follow(copy: SnapshotSource): void
+  /** Viewers are sent this process's own state again (a follower became the leader). */
+  lead(): void
   /** Starts sampling, the alert rules and the history's retention (once the server listens). */
   start(): void
   /** Ends sampling, the alerts, the coordinator's timers and the delivery to viewers. */
   stop(): void
   /** Stops recording and closes the history: last, once nothing can submit or change a task any more. */
   close(): Promise<void>
+}
+
+export interface SnapshotSource {
+  snapshot(): Snapshot
 }
 
 export interface OperatorRecords {
@@ -137,11 +152,14 @@ export function createPipeline(options: PipelineOptions): Pipeline {
       fanout.send(events)
     },
   })
+  /** A cluster follower's copy of the leader's swarm (cluster/replica.ts); null: this process's own. */
+  let replica: SnapshotSource | null = null
+  const snapshot = (): Snapshot => (replica ? replica.snapshot() : buildSnapshot(state))
   const fanout = new Fanout(options.viewers, {
     limits: options.limits,
     snapshot: () => {
       batcher.flush()
-      return buildSnapshot(state)
+      return snapshot()
     },
     delivered: (count) => metrics.eventsOut.inc(count),
     resynced: (count) => {
@@ -161,6 +179,22 @@ export function createPipeline(options: PipelineOptions): Pipeline {
     batcher.push(event)
   })
 
+  const open = async (): Promise<void> => {
+    await openHistory(history, logger)
+    // The operator's tables came with the history's schema: usable from here on.
+    audit.start()
+    metricsHistory.start()
+    const pruned = await audit.prune().catch(() => 0)
+    if (pruned > 0) logger.info({ pruned }, 'audit retention applied')
+  }
+  const takeOver = async (): Promise<ReadonlySet<string>> => {
+    const ids = await restoreTasks(history, coordinator, logger)
+    // Before any agent can join: a kind paused before the restart sends nothing after it.
+    const limited = await kinds.load()
+    if (limited > 0) logger.info({ kinds: limited }, 'per-kind limits restored')
+    return ids
+  }
+
   let stopPruning = (): void => {}
   let stopAuditPruning = (): void => {}
   return {
@@ -170,16 +204,17 @@ export function createPipeline(options: PipelineOptions): Pipeline {
     metrics,
     operator: { audit, store, metrics: metricsHistory, kinds },
     async restore() {
-      const ids = await restoreHistory(history, coordinator, logger)
-      // Before any agent can join: a kind paused before the restart sends nothing after it.
-      const limited = await kinds.load()
-      if (limited > 0) logger.info({ kinds: limited }, 'per-kind limits restored')
-      // The operator's tables came with the history's schema: usable from here on.
-      audit.start()
-      metricsHistory.start()
-      const pruned = await audit.prune().catch(() => 0)
-      if (pruned > 0) logger.info({ pruned }, 'audit retention applied')
-      return ids
+      await open()
+      return takeOver()
+    },
+    open,
+    takeOver,
+    snapshot,
+    follow(copy) {
+      replica = copy
+    },
+    lead() {
+      replica = null
     },
     start() {
       stopPruning = keepPruning(history, logger)

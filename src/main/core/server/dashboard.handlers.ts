@@ -11,7 +11,7 @@
 import { SubscribeSchema, SyncSchema, describeIssues } from '../../../shared/commands'
 import { ROLES } from '../../../shared/domain'
 import type { DomainEvent } from '../../../shared/events'
-import type { DashboardClientToServer, SyncResponse } from '../../../shared/protocol'
+import type { DashboardClientToServer, Snapshot, SyncResponse } from '../../../shared/protocol'
 import { fail, ok } from '../../../shared/result'
 import type { Logger } from '../logger'
 import type { AccessTokens } from '../auth/access'
@@ -30,7 +30,7 @@ import type { Limits } from './limits'
 import { COMMANDS, type CommandContext } from './operator-commands'
 import type { KindControl } from '../pipeline/kind-control'
 import type { ScheduleBook } from '../schedules/schedule-book'
-import { buildSnapshot, type SwarmState } from '../pipeline/snapshot'
+import type { SwarmState } from '../pipeline/snapshot'
 import type { ViewerConnection } from '../pipeline/viewers'
 import { chooseEncoding, type ViewerEncoder } from './viewer-encoding'
 import { viewerConnection, type DashboardNamespace, type DashboardSocket } from './viewer-transport'
@@ -43,6 +43,8 @@ export interface ViewerCaps {
 
 export interface DashboardDeps {
   state: SwarmState
+  /** The whole state viewers are sent: this process's, or a cluster follower's copy (pipeline.snapshot). */
+  snapshot(): Snapshot
   batcher: Batcher
   fanout: Fanout
   tokens: AccessTokens
@@ -109,7 +111,7 @@ function viewerHandlers(deps: DashboardDeps): HandlerTable<DashboardClientToServ
       const events = state.log.since(parsed.data.sinceSeq, limits.replayBytes)
       const response: SyncResponse = events
         ? { kind: 'events', events: events.filter((event) => matches(current, event)) }
-        : { kind: 'snapshot', snapshot: buildSnapshot(state) }
+        : { kind: 'snapshot', snapshot: deps.snapshot() }
       return ok(response)
     },
 

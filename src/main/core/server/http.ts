@@ -16,7 +16,7 @@ import type { Registry } from 'prom-client'
 import { z } from 'zod'
 import { describeIssues } from '../../../shared/commands'
 import type { Role } from '../../../shared/domain'
-import type { Health } from '../../../shared/protocol'
+import type { Health, Snapshot } from '../../../shared/protocol'
 import type { AccessTokens } from '../auth/access'
 import type { Logger } from '../logger'
 import type { OperatorRecords } from '../pipeline/pipeline'
@@ -35,7 +35,7 @@ import { registerWorkflowRoutes } from './workflow.routes'
 import { registerKindRoutes } from './kind.routes'
 import { registerScheduleRoutes } from './schedule.routes'
 import type { ScheduleBook } from '../schedules/schedule-book'
-import { buildSnapshot, type SwarmState } from '../pipeline/snapshot'
+import type { SwarmState } from '../pipeline/snapshot'
 
 /** The default body limit (64 KiB); `HttpDeps.limits` may set another. */
 export const BODY_LIMIT = DEFAULT_LIMITS.messageBytes
@@ -48,6 +48,8 @@ function rateLimited(url: string): boolean {
 
 export interface HttpDeps {
   state: SwarmState
+  /** The whole state viewers are sent: this process's, or a cluster follower's copy (pipeline.snapshot). */
+  snapshot(): Snapshot
   tokens: AccessTokens
   logger: Logger
   /** The audit trail, saved views and long metric ranges (operator-routes.ts). */
@@ -187,7 +189,7 @@ export function createHttpServer(deps: HttpDeps): FastifyInstance {
     uptimeS: Math.round((Date.now() - deps.startedAt) / 1000),
   }))
 
-  app.get('/api/snapshot', readers, async () => buildSnapshot(state))
+  app.get('/api/snapshot', readers, async () => deps.snapshot())
 
   app.get('/metrics', readers, async (_request, reply) =>
     reply.type(deps.metrics.contentType).send(await deps.metrics.metrics()),
