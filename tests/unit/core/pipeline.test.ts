@@ -316,7 +316,15 @@ describe('slim events, batched, converge (property)', () => {
         const model = new SwarmModel()
         const slim = new Slimmer()
         const log = new EventLog(1000)
-        const empty = { seq: 0, agents: [], tasks: [], alerts: [], metrics: { current: {} as never, history: [] } }
+        const empty = {
+          seq: 0,
+          agents: [],
+          tasks: [],
+          alerts: [],
+          metrics: { current: {} as never, history: [] },
+          kinds: [],
+          schedules: [],
+        }
         const direct = createSwarmState(limits)
         const batched = createSwarmState(limits)
         const late = createSwarmState(limits)
