@@ -58,10 +58,10 @@ export function isImmediate(event: DomainEvent): boolean {
     case 'agent:removed':
     case 'task:progress':
     case 'metrics':
-    // An operator's change is answered to that operator at once; other viewers see it within the window.
     case 'kind:limits':
     case 'schedule':
     case 'schedule:removed':
+      // An operator's change is answered to that operator at once; other viewers see it within the window.
       return false
     default: {
       // Every event type decides here whether a person waits for it: a new one fails to compile until it does.

@@ -39,8 +39,7 @@ export interface ScheduleBookOptions {
 
 /** A schedule's change as the pipeline takes it: the schedule whole (slim.ts leaves out what its runs submit). */
 export type ScheduleChange =
-  | { type: 'schedule'; at: number; schedule: Schedule }
-  | { type: 'schedule:removed'; at: number; scheduleId: string }
+  { type: 'schedule'; at: number; schedule: Schedule } | { type: 'schedule:removed'; at: number; scheduleId: string }
 
 interface Entry {
   stored: StoredSchedule
