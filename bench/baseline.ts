@@ -61,6 +61,8 @@ export class Baseline {
         tasks: [],
         metrics: { current: SAMPLE, history: [] },
         alerts: [],
+        kinds: [],
+        schedules: [],
       }
       socket.emit('snapshot', snapshot)
     })

@@ -15,6 +15,8 @@
  * route `GET /api/tasks/:id` serves those.
  */
 import type { Agent, AgentResources, Alert, MetricsSample, Task, TaskStatus, TaskSummary } from './domain'
+import type { KindState } from './kinds'
+import type { Schedule, ScheduleSummary } from './schedules'
 import type { LogLevel } from './statuses'
 
 /**
@@ -57,6 +59,14 @@ interface EventData {
   'task:log': { taskId: string; agentId: string | null; level: LogLevel; message: string }
   metrics: { sample: MetricsSample }
   alert: { alert: Alert }
+  /**
+   * A kind's limits changed (an operator's `kind:update`, the stored ones at start) or its rate window filled:
+   * its whole state, an upsert; back at the defaults (not paused, no limits) it leaves what a viewer holds.
+   */
+  'kind:limits': KindState
+  /** A schedule was created, paused, resumed or made a run (its last run, next run, waiting run): whole, an upsert. */
+  schedule: { schedule: ScheduleSummary }
+  'schedule:removed': { scheduleId: string }
 }
 
 export type { LogLevel }
@@ -84,8 +94,15 @@ export type SwarmChange =
   | Omit<EventOf<'task:log'>, 'seq'>
   | Omit<EventOf<'metrics'>, 'seq'>
   | Omit<EventOf<'alert'>, 'seq'>
+  | Omit<EventOf<'kind:limits'>, 'seq'>
+  | { type: 'schedule'; at: number; schedule: Schedule }
+  | Omit<EventOf<'schedule:removed'>, 'seq'>
 
-export const CHANNELS = ['agents', 'tasks', 'metrics', 'logs', 'alerts'] as const
+/**
+ * `operator`: what operators set beside the tasks, per-kind limits and schedules. A channel of its own, so a
+ * viewer that narrowed to tasks or agents is not sent them, and one that widens to it gets a snapshot with them.
+ */
+export const CHANNELS = ['agents', 'tasks', 'metrics', 'logs', 'alerts', 'operator'] as const
 export type Channel = (typeof CHANNELS)[number]
 
 export const EVENT_CHANNEL: Record<DomainEventType, Channel> = {
@@ -98,4 +115,7 @@ export const EVENT_CHANNEL: Record<DomainEventType, Channel> = {
   'task:log': 'logs',
   metrics: 'metrics',
   alert: 'alerts',
+  'kind:limits': 'operator',
+  schedule: 'operator',
+  'schedule:removed': 'operator',
 }

@@ -57,6 +57,29 @@ export function describeHold(kind: string, hold: KindHold): string {
   }
 }
 
+/**
+ * A kind's limits as viewers hold them (the `kind:limits` event, `Snapshot.kinds`): the limits, and until when
+ * the rate holds it. The counts are not pushed (they change with every dispatch): a viewer counts them from the
+ * tasks it holds, all active ones, and says what holds the kind with `holdOf`.
+ */
+export interface KindState extends KindLimits {
+  kind: string
+  /** Epoch ms until which `maxPerMinute` holds the kind (its window is full); null: the rate does not hold it. */
+  rateHeldUntil: number | null
+}
+
+/** What holds a kind, from its state, the tasks of it on agents and the time: the server's rule, on a viewer. */
+export function holdOf(state: KindState | undefined, running: number, now: number): KindHold | null {
+  if (!state) return null
+  if (state.paused) return { limit: 'paused' }
+  if (state.maxRunning !== null && running >= state.maxRunning)
+    return { limit: 'maxRunning', maxRunning: state.maxRunning }
+  if (state.maxPerMinute !== null && state.rateHeldUntil !== null && state.rateHeldUntil > now) {
+    return { limit: 'maxPerMinute', maxPerMinute: state.maxPerMinute, untilMs: state.rateHeldUntil }
+  }
+  return null
+}
+
 export function isDefaultLimits(limits: KindLimits): boolean {
   return !limits.paused && limits.maxRunning === null && limits.maxPerMinute === null
 }

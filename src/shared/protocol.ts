@@ -30,9 +30,9 @@ import type {
   WorkflowSubmitRequest,
 } from './commands'
 import type { WorkflowActed, WorkflowSubmitted } from './workflows'
-import type { Schedule, ScheduleCreateRequest, ScheduleRef } from './schedules'
+import type { Schedule, ScheduleCreateRequest, ScheduleRef, ScheduleSummary } from './schedules'
 import type { TaskBulkAnswer, TaskBulkRequest } from './task-bulk'
-import type { KindInfo } from './kinds'
+import type { KindInfo, KindState } from './kinds'
 
 export const DASHBOARD_NAMESPACE = '/dashboard'
 export const AGENTS_NAMESPACE = '/agents'
@@ -49,6 +49,10 @@ export interface Snapshot {
   tasks: TaskSummary[]
   metrics: MetricsState
   alerts: Alert[]
+  /** Every kind with limits set (at most 1,000: `KIND_LIMITS.configured`), by name. */
+  kinds: KindState[]
+  /** Every schedule (at most 200), without what its runs submit (`ScheduleSummary`), by name. */
+  schedules: ScheduleSummary[]
 }
 
 export interface Welcome {

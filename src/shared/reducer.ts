@@ -20,6 +20,9 @@
  * - Every active task is kept, and the latest `finishedTasks` finished ones;
  *   the oldest finished leaves first, with its log tail.
  * - Logs, metrics samples and alerts are bounded (`SwarmLimits`).
+ * - Kinds' limits and schedules come whole (`kind:limits`, `schedule`): upserts;
+ *   a kind back at its defaults, or a removed schedule, leaves. The server
+ *   bounds both (1,000 kinds with limits, 200 schedules).
  *
  * Deterministic and free of I/O, time and globals, but not copy-on-write: it
  * mutates the state it is handed. Copying a 100,000-task Map per event would
@@ -30,6 +33,14 @@
 import { applyAgentChange, applyTaskEvent, type TaskEvent } from './changes'
 import type { Agent, Alert, MetricsSample, TaskSummary } from './domain'
 import type { DomainEvent } from './events'
+import {
+  kindOf,
+  putKind,
+  putSchedule,
+  removeSchedule,
+  type OperatorObserver,
+  type OperatorState,
+} from './operator-state'
 import { LogTail, type SwarmLogLine } from './log-tail'
 import type { Snapshot } from './protocol'
 import { isTerminal } from './statuses'
@@ -59,7 +70,7 @@ export const SWARM_LIMITS: Readonly<SwarmLimits> = Object.freeze({
   alerts: 200,
 })
 
-export interface SwarmState {
+export interface SwarmState extends OperatorState {
   /** The seq of the snapshot or of the last event applied; 0 before any. */
   seq: number
   hasSnapshot: boolean
@@ -83,7 +94,7 @@ export interface SwarmState {
 }
 
 /** What a holder hears as events apply; every method is optional. */
-export interface SwarmObserver {
+export interface SwarmObserver extends OperatorObserver {
   /** `previous` is undefined when the agent is new here. */
   agentChanged?(agent: Agent, previous: Agent | undefined): void
   /** `previous` is undefined when the agent was not known here. */
@@ -111,6 +122,8 @@ export function createSwarmState(limits: Partial<SwarmLimits> = {}): SwarmState 
     log: new LogTail(own.swarmLogLines),
     metrics: [],
     alerts: new Map(),
+    kinds: new Map(),
+    schedules: new Map(),
   }
 }
 
@@ -142,6 +155,9 @@ export function applySnapshot(state: SwarmState, snapshot: Snapshot): void {
     limits.alerts,
   )
   state.alerts = new Map(alerts.map((alert) => [alert.id, alert]))
+  // Absent from servers older than them, and from a REST snapshot not checked for them.
+  state.kinds = new Map((snapshot.kinds ?? []).map((kind) => [kind.kind, kind]))
+  state.schedules = new Map((snapshot.schedules ?? []).map((schedule) => [schedule.id, schedule]))
 
   state.seq = snapshot.seq
   state.hasSnapshot = true
@@ -204,6 +220,15 @@ export function applyEvent(state: SwarmState, event: DomainEvent, observer?: Swa
       break
     case 'alert':
       putAlert(state, event.alert, observer)
+      break
+    case 'kind:limits':
+      putKind(state, kindOf(event), observer)
+      break
+    case 'schedule':
+      putSchedule(state, event.schedule, observer)
+      break
+    case 'schedule:removed':
+      removeSchedule(state, event.scheduleId, observer)
       break
     default: {
       // A new event type fails to compile here until it has a case. At run

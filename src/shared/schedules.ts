@@ -98,6 +98,19 @@ export interface Schedule {
   pending: ScheduleRun | null
 }
 
+/**
+ * A schedule as viewers hold it (the `schedule` event, `Snapshot.schedules`): everything but what each run
+ * submits, which may be a large workflow (`GET /api/schedules/:id` serves it). `lastRun.state` is as it was
+ * when the schedule last changed; a viewer reads the live one from the run's task or workflow tasks it holds.
+ */
+export type ScheduleSummary = Omit<Schedule, 'task' | 'workflow'>
+
+export function summarizeSchedule({ task, workflow, ...summary }: Schedule): ScheduleSummary {
+  void task
+  void workflow
+  return summary
+}
+
 /** `GET /api/schedules`. */
 export interface ScheduleList {
   schedules: Schedule[]

@@ -3,6 +3,8 @@
  * running tasks; an operator pauses a kind (its new task stays queued, the
  * drawer says why), sets a limit and resumes it (the task runs); a bad limit
  * is refused in place; viewers read, with no controls; it fits at 1024 px.
+ * A second page sees an operator's limit change within 2 s without
+ * reloading, and the hold in a queued task's drawer comes and goes with it.
  */
 import { expect, snap, test, TEST_TOKENS } from './fixtures'
 import { openView, seriousViolations, SHOTS, submitTask } from './views.shared'
@@ -74,4 +76,37 @@ test('queues: pause a kind, its task waits and says why; a limit saved; resume r
   await expect(kindRow('shell')).toContainText('2')
   await expect(kindRow('report')).toContainText('10')
   await expect(queues.locator('[data-testid="kind-pause"], [data-testid="kind-save"], input')).toHaveCount(0)
+})
+
+test('queues: another page sees a limit change within 2 s, without reloading', async ({ page, app, browser }) => {
+  await submitTask(page, app, { name: 'waiting report', kind: 'report', capabilities: ['gpu'] })
+  // A viewer in a browser of its own, its Queues open and a queued task's drawer open.
+  const other = await (await browser.newContext()).newPage()
+  await openView(other, app, 'tasks', TEST_TOKENS.viewer)
+  await other.locator('[data-testid="queues-toggle"]').click()
+  const otherRow = other.locator('[data-testid="kind-row"][data-kind="report"]')
+  await expect(otherRow.locator('[data-testid="kind-held"]')).toHaveText('')
+  await other.locator('[data-testid="task-row"]', { hasText: 'waiting report' }).locator('[data-row-focus]').click()
+  await expect(other.locator('[data-testid="task-drawer-held"]')).toHaveCount(0)
+  await other.evaluate(() => ((window as unknown as { notReloaded: boolean }).notReloaded = true))
+
+  // The operator, on its own page, pauses the kind and sets a limit.
+  await openView(page, app, 'tasks')
+  await page.locator('[data-testid="queues-toggle"]').click()
+  const row = page.locator('[data-testid="kind-row"][data-kind="report"]')
+  await row.locator('[data-testid="kind-pause"]').click()
+  await expect(otherRow.locator('[data-testid="kind-held"]')).toHaveText('kind report is paused', { timeout: 2000 })
+  await expect(otherRow).toContainText('paused')
+  await expect(other.locator('[data-testid="task-drawer-held"]')).toContainText('Held: kind report is paused', {
+    timeout: 2000,
+  })
+  await row.locator('[data-testid="kind-max-running"]').fill('4')
+  await row.locator('[data-testid="kind-save"]').click()
+  await expect(otherRow).toContainText('4', { timeout: 2000 })
+
+  // Resumed: the hold leaves the other page too.
+  await row.locator('[data-testid="kind-pause"]').click()
+  await expect(otherRow.locator('[data-testid="kind-held"]')).toHaveText('', { timeout: 2000 })
+  await expect(other.locator('[data-testid="task-drawer-held"]')).toHaveCount(0, { timeout: 2000 })
+  expect(await other.evaluate(() => (window as unknown as { notReloaded?: boolean }).notReloaded)).toBe(true)
 })

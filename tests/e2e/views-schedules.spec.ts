@@ -3,7 +3,8 @@
  * form shows the next five run times (the server's preview) and the preview's
  * error for a bad cron; a saved schedule is listed with its next run; "Run
  * now" makes a run whose outcome follows its task (a local agent runs it);
- * pause and delete; a viewer sees the list without the buttons.
+ * pause and delete; a viewer sees the list without the buttons, and an
+ * operator's change in it without reloading (pushed, not polled).
  */
 import type { Page } from '@playwright/test'
 import { expect, snap, test, TEST_TOKENS, type AppServer } from './fixtures'
@@ -61,8 +62,9 @@ test('schedules: preview before saving, run now, pause, delete; viewers read', a
   await report.locator('[data-testid="schedule-run"]').click()
   await expect(report.locator('[data-testid="schedule-outcome"]')).toContainText('succeeded', { timeout: 15_000 })
 
+  // Created elsewhere (the API), pushed to this page: no reload, no polling.
   const cleanup = page.locator('[data-testid="schedule-row"]', { hasText: 'nightly cleanup' })
-  await expect(cleanup).toHaveCount(1, { timeout: 6000 })
+  await expect(cleanup).toHaveCount(1, { timeout: 2000 })
   await cleanup.locator('[data-testid="schedule-pause"]').click()
   await expect(cleanup).toHaveAttribute('data-paused', 'true')
   await expect(cleanup.locator('[data-testid="schedule-next"]')).toHaveText('paused')
@@ -96,4 +98,11 @@ test('schedules: preview before saving, run now, pause, delete; viewers read', a
   await expect(viewer.locator('[data-testid="schedule-row"]')).toHaveCount(1)
   await expect(viewer.locator('[data-testid="schedule-run"]')).toHaveCount(0)
   await expect(viewer.locator('[data-testid="schedule-new"]')).toHaveCount(0)
+  // The operator pauses it: the viewer's page shows it within 2 s, without reloading.
+  await viewer.evaluate(() => ((window as unknown as { notReloaded: boolean }).notReloaded = true))
+  await report.locator('[data-testid="schedule-pause"]').click()
+  const viewerRow = viewer.locator('[data-testid="schedule-row"]', { hasText: 'morning report' })
+  await expect(viewerRow).toHaveAttribute('data-paused', 'true', { timeout: 2000 })
+  await expect(viewerRow.locator('[data-testid="schedule-next"]')).toHaveText('paused')
+  expect(await viewer.evaluate(() => (window as unknown as { notReloaded?: boolean }).notReloaded)).toBe(true)
 })

@@ -3,6 +3,8 @@
  * progress, its graph follows the tasks live (a failure cancels what waits
  * for it), a node opens its task's drawer saying why it ended, and "Retry
  * failed" runs the rest to the end. A second workflow of 500 tasks draws.
+ * A link names the workflow shown: it opens that graph, and back and forward
+ * move between the workflows opened.
  */
 import { join } from 'node:path'
 import type { Page } from '@playwright/test'
@@ -118,4 +120,31 @@ test('workflows: a graph of 500 tasks draws and opens a task', async ({ page, ap
   await expect(page.locator('[data-testid="task-drawer-dependencies"]')).toContainText('to succeed before it can run')
   await snap(page, `${SHOTS}/view-workflows-500.png`)
   expect(consoleErrors).toEqual([])
+})
+
+test('workflows: a link opens its graph; back and forward move between workflows', async ({ page, app, browser }) => {
+  const one = (name: string) => ({ name, tasks: [{ key: `${name}-a`, name: `${name} a`, kind: 'nobody-runs-this' }] })
+  const first = await submitWorkflow(page, app, one('alpha'))
+  const second = await submitWorkflow(page, app, one('beta'))
+  const detail = (p: Page) => p.locator('[data-testid="workflow-detail"]')
+  const fragment = (p: Page) => new URLSearchParams(new URL(p.url()).hash.replace(/^#/, ''))
+
+  // A link to the first, opened in a browser of its own: that graph, whichever the list shows first.
+  const other = await (await browser.newContext()).newPage()
+  await other.goto(`${app.url}/#view=workflows&workflow=${first.id}&token=${TEST_TOKENS.viewer}`)
+  await expect(detail(other)).toContainText('alpha')
+  await expect(other.locator('[data-testid="workflow-node"][data-key="alpha-a"]')).toBeVisible()
+
+  // Picking one puts it in the address; back and forward follow.
+  await openWorkflows(page, app)
+  await page.locator('[data-testid="workflow-row"]', { hasText: 'beta' }).click()
+  await expect(detail(page)).toContainText('beta')
+  expect(fragment(page).get('workflow')).toBe(second.id)
+  await page.locator('[data-testid="workflow-row"]', { hasText: 'alpha' }).click()
+  await expect(detail(page)).toContainText('alpha')
+  expect(fragment(page).get('workflow')).toBe(first.id)
+  await page.goBack()
+  await expect(detail(page)).toContainText('beta')
+  await page.goForward()
+  await expect(detail(page)).toContainText('alpha')
 })

@@ -69,5 +69,14 @@ export function task(id: string, status: TaskStatus, createdAt = T0, overrides: 
 
 /** A snapshot at `seq`: empty, with one metrics sample at T0, unless given. */
 export function snapshot(seq: number, parts: Partial<Omit<Snapshot, 'seq'>> = {}): Snapshot {
-  return { seq, agents: [], tasks: [], metrics: { current: sample(T0), history: [] }, alerts: [], ...parts }
+  return {
+    seq,
+    agents: [],
+    tasks: [],
+    metrics: { current: sample(T0), history: [] },
+    alerts: [],
+    kinds: [],
+    schedules: [],
+    ...parts,
+  }
 }

@@ -4,10 +4,14 @@
  * some resource figures, counters, renames, removals and rejoins; tasks
  * created, assigned, started, progressing, ending, requeued and retried after
  * they ended), each step announced as the `SwarmChange` the coordinator would
- * emit. The truth a viewer must converge to is `summaries()` and `agents`.
+ * emit; and what operators set beside them, kinds' limits and schedules,
+ * announced whole. The truth a viewer must converge to is `summaries()`,
+ * `agents`, `kinds` and `scheduleSummaries()`.
  */
 import type { Agent, Task, TaskSummary } from '../../src/shared/domain'
 import type { SwarmChange } from '../../src/shared/events'
+import { isDefaultLimits, type KindState } from '../../src/shared/kinds'
+import { summarizeSchedule, type Schedule, type ScheduleSummary } from '../../src/shared/schedules'
 import { isTerminal } from '../../src/shared/statuses'
 import { summarize } from '../../src/shared/changes'
 import { sample } from './factories'
@@ -17,24 +21,32 @@ export type ModelStep =
   | { kind: 'task'; index: number; what: number; value: number }
   | { kind: 'log' }
   | { kind: 'metrics' }
+  | { kind: 'kind' | 'schedule'; index: number; what: number; value: number }
 
 const ENDS = ['succeeded', 'failed', 'cancelled', 'timed_out'] as const
 
 export class SwarmModel {
   readonly agents = new Map<string, Agent>()
   readonly tasks = new Map<string, Task>()
+  /** The kinds with limits set, as a viewer holds them. */
+  readonly kinds = new Map<string, KindState>()
+  readonly schedules = new Map<string, Schedule>()
   /** Each end and retry of a task, in order: what a viewer's bounded finished list follows. */
   private readonly ends: { id: string; ended: boolean }[] = []
   now = 1_700_000_000_000
 
   /** Applies one step; the change to announce, or null when the step did nothing. */
   step(step: ModelStep): SwarmChange | null {
-    this.now += 1 + (step.kind === 'agent' || step.kind === 'task' ? step.value % 7 : 0)
+    this.now += 1 + ('value' in step ? step.value % 7 : 0)
     switch (step.kind) {
       case 'agent':
         return this.agentStep(`a${step.index}`, step.what, step.value)
       case 'task':
         return this.taskStep(`t${step.index}`, step.what, step.value)
+      case 'kind':
+        return this.kindStep(`k${step.index}`, step.what, step.value)
+      case 'schedule':
+        return this.scheduleStep(`s${step.index}`, step.what, step.value)
       case 'log':
         return { type: 'task:log', at: this.now, taskId: 't0', agentId: null, level: 'info', message: 'x' }
       case 'metrics':
@@ -64,6 +76,63 @@ export class SwarmModel {
       if (!isTerminal(task.status) || kept.has(task.id)) out.set(task.id, summarize(task))
     }
     return out
+  }
+
+  scheduleSummaries(): Map<string, ScheduleSummary> {
+    return new Map([...this.schedules].map(([id, schedule]) => [id, summarizeSchedule(schedule)]))
+  }
+
+  /** New limits (paused or not, each limit or none), a full rate window, or back to the defaults. */
+  private kindStep(kind: string, what: number, value: number): SwarmChange {
+    const maxPerMinute = value % 3 === 0 ? null : 1 + (value % 50)
+    const state: KindState = {
+      kind,
+      paused: what % 2 === 1,
+      maxRunning: what % 3 === 0 ? null : 1 + (what % 4),
+      maxPerMinute,
+      rateHeldUntil: maxPerMinute !== null && value % 2 === 0 ? this.now + 60_000 : null,
+    }
+    if (isDefaultLimits(state)) this.kinds.delete(kind)
+    else this.kinds.set(kind, state)
+    return { type: 'kind:limits', at: this.now, ...state }
+  }
+
+  /** Created (with a workflow to run, which viewers are not sent), paused or resumed, run, moved on, or deleted. */
+  private scheduleStep(id: string, what: number, value: number): SwarmChange {
+    const held = this.schedules.get(id)
+    if (!held) {
+      const schedule: Schedule = {
+        id,
+        name: `schedule ${value}`,
+        cron: '*/5 * * * *',
+        timezone: 'UTC',
+        overlap: 'skip',
+        target: 'workflow',
+        task: null,
+        workflow: { name: 'nightly', tasks: [{ key: 'a', name: 'a', kind: 'demo', payload: { big: 'x'.repeat(50) } }] },
+        paused: false,
+        createdBy: 'operator',
+        createdAt: this.now,
+        nextRunAt: this.now + 300_000,
+        nextRuns: [this.now + 300_000],
+        lastRun: null,
+        pending: null,
+      } as Schedule
+      this.schedules.set(id, schedule)
+      return { type: 'schedule', at: this.now, schedule }
+    }
+    if (what % 4 === 0) {
+      this.schedules.delete(id)
+      return { type: 'schedule:removed', at: this.now, scheduleId: id }
+    }
+    const schedule: Schedule = { ...held }
+    if (what % 4 === 1) schedule.paused = !schedule.paused
+    else if (what % 4 === 2) {
+      const outcome = (['started', 'queued', 'skipped', 'failed'] as const)[value % 4]!
+      schedule.lastRun = { at: this.now, trigger: 'cron', outcome, reason: null, taskId: null, workflowId: null }
+    } else schedule.nextRunAt = this.now + value
+    this.schedules.set(id, schedule)
+    return { type: 'schedule', at: this.now, schedule }
   }
 
   private agentStep(id: string, what: number, value: number): SwarmChange | null {

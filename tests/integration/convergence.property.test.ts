@@ -9,7 +9,8 @@
  * what sends an entity whole again: a retry of a task long finished (beyond
  * the 500 a viewer keeps), agents lost and back, removed and rejoining; and
  * a viewer that never narrowed must never get an update for an entity it
- * does not hold.
+ * does not hold. Operators change kinds' limits and schedules meanwhile
+ * (whole states on the `operator` channel), which converge the same way.
  *
  * The viewers hold their state with the shared reducer and its default
  * limits: the same functions and bounds the renderer's swarm store wraps, so
@@ -22,12 +23,13 @@ import { applyEvents, applySnapshot, createSwarmState } from '../../src/shared/r
 import { isTerminal } from '../../src/shared/statuses'
 import { CHANNELS, type Channel } from '../../src/shared/events'
 import type { Snapshot } from '../../src/shared/protocol'
+import type { Schedule } from '../../src/shared/schedules'
 import type { AgentDriver } from '../../src/main/core/coordinator/coordinator'
 import { TEST_TOKENS, dashboardClient, getJson, startCore, type DashboardSocket } from '../helpers/core'
 
 type TestCore = Awaited<ReturnType<typeof startCore>>
 
-const FAST = { agents: 15, tasks: 15, metrics: 15, logs: 15, alerts: 15 }
+const FAST = { agents: 15, tasks: 15, metrics: 15, logs: 15, alerts: 15, operator: 15 }
 const AGENTS = ['p-1', 'p-2', 'p-3', 'p-4']
 const idle: AgentDriver = { assign: () => {}, cancel: () => {} }
 const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
@@ -88,7 +90,12 @@ class Viewer {
   expectConverged(server: Snapshot, retried: boolean): void {
     expect(this.state.duplicates).toBe(0)
     expect(this.unexplained).toBe(0)
-    const channels = this.channels ?? ['agents', 'tasks']
+    const channels = this.channels ?? ['agents', 'tasks', 'operator']
+    if (channels.includes('operator')) {
+      expect([...this.state.kinds.values()].sort((a, b) => (a.kind < b.kind ? -1 : 1))).toEqual(server.kinds)
+      const held = [...this.state.schedules.values()].sort((a, b) => a.name.localeCompare(b.name))
+      expect(held).toEqual(server.schedules)
+    }
     if (channels.includes('agents')) {
       const wanted = server.agents.filter((agent) => !this.agentIds || this.agentIds.includes(agent.id))
       for (const agent of wanted) expect(this.state.agents.get(agent.id)).toEqual(agent)
@@ -122,6 +129,8 @@ type Action =
   | { kind: 'churn'; count: number }
   | { kind: 'drop' | 'return'; viewer: number }
   | { kind: 'narrow'; viewer: number; channels: Channel[]; agents: number[] | null }
+  | { kind: 'limit'; which: number; paused: boolean; maxRunning: number | null }
+  | { kind: 'schedule'; op: 'create' | 'pause' | 'resume' | 'delete'; which: number }
 
 const action: fc.Arbitrary<Action> = fc.oneof(
   fc.record({
@@ -150,10 +159,36 @@ const action: fc.Arbitrary<Action> = fc.oneof(
   fc.record({
     kind: fc.constant('narrow' as const),
     viewer: fc.integer({ min: 0, max: 2 }),
-    channels: fc.subarray(['agents', 'tasks', 'metrics', 'logs', 'alerts'] as Channel[], { minLength: 1 }),
+    channels: fc.subarray([...CHANNELS], { minLength: 1 }),
     agents: fc.option(fc.subarray([0, 1, 2, 3], { minLength: 1 }), { nil: null }),
   }),
+  // An operator's limits on a kind (the tasks' 'test', or another), back to the defaults sometimes.
+  fc.record({
+    kind: fc.constant('limit' as const),
+    which: fc.integer({ min: 0, max: 2 }),
+    paused: fc.boolean(),
+    maxRunning: fc.option(fc.integer({ min: 1, max: 3 }), { nil: null }),
+  }),
+  fc.record({
+    kind: fc.constant('schedule' as const),
+    op: fc.constantFrom('create' as const, 'pause' as const, 'resume' as const, 'delete' as const),
+    which: fc.nat(),
+  }),
 )
+
+/** An operator's HTTP request to the core; the answer's status must be `expected`. */
+async function operate(url: string, method: string, path: string, body?: unknown): Promise<unknown> {
+  const response = await fetch(`${url}${path}`, {
+    method,
+    headers: {
+      authorization: `Bearer ${TEST_TOKENS.operator}`,
+      ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+    },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  })
+  expect(response.status, `${method} ${path}`).toBeLessThan(300)
+  return response.json()
+}
 
 describe('convergence under random events, drops and subscriptions', () => {
   let core: TestCore
@@ -259,6 +294,28 @@ describe('convergence under random events, drops and subscriptions', () => {
             case 'return':
               if (!viewers[step.viewer]!.socket) await viewers[step.viewer]!.connect()
               break
+            case 'limit': {
+              // 'test' is the tasks' kind: paused, it holds them; the defaults release them.
+              const kind = ['test', 'other', 'third'][step.which]!
+              await operate(core.url, 'PATCH', `/api/kinds/${kind}`, {
+                paused: step.paused,
+                maxRunning: step.maxRunning,
+              })
+              break
+            }
+            case 'schedule': {
+              const schedules = (await getJson(`${core.url}/api/schedules`, TEST_TOKENS.viewer)).body as {
+                schedules: Schedule[]
+              }
+              const target = schedules.schedules[step.which % Math.max(1, schedules.schedules.length)]
+              if (step.op === 'create' || !target) {
+                if (schedules.schedules.length >= 10) break
+                const task = { name: 'nightly', kind: 'other', payload: { n: step.which } }
+                await operate(core.url, 'POST', '/api/schedules', { name: `s${step.which}`, cron: '0 2 * * *', task })
+              } else if (step.op === 'delete') await operate(core.url, 'DELETE', `/api/schedules/${target.id}`)
+              else await operate(core.url, 'POST', `/api/schedules/${target.id}/${step.op}`)
+              break
+            }
             case 'narrow': {
               const agentIds = step.agents ? step.agents.map((i) => AGENTS[i]!) : null
               await viewers[step.viewer]!.subscribe(step.channels, agentIds)

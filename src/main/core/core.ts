@@ -177,7 +177,9 @@ function assembleCore(config: Config, options: CoreOptions, swarm: SwarmFile | n
     runner: coordinatorRunner(coordinator, state.history),
     logger,
     now: options.scheduleClock,
+    announce: pipeline.announce,
   })
+  state.schedules = schedules
   const processes = new ProcessRegistry(config.dataDir)
   const localAgents = new LocalAgents(coordinator, localAgentSpecs(config.localAgents, swarm?.agents), {
     registry: processes,

@@ -13,6 +13,8 @@ const snapshot = (seq: number): Snapshot => ({
   tasks: [],
   metrics: { current: null, history: [] } as unknown as Snapshot['metrics'],
   alerts: [],
+  kinds: [],
+  schedules: [],
 })
 
 let socket: FakeSocket

@@ -310,7 +310,7 @@ describe('covers', () => {
 
 describe('slim events, batched, converge (property)', () => {
   it('viewers fed every event, batches, or a snapshot then batches end equal to the swarm, holding nothing unknown', async () => {
-    const entity = (kind: 'agent' | 'task', count: number) =>
+    const entity = (kind: 'agent' | 'task' | 'kind' | 'schedule', count: number) =>
       fc.record({
         kind: fc.constant(kind),
         index: fc.integer({ min: 0, max: count - 1 }),
@@ -322,6 +322,9 @@ describe('slim events, batched, converge (property)', () => {
       { arbitrary: entity('task', 8), weight: 6 },
       { arbitrary: fc.constant({ kind: 'log' as const }), weight: 1 },
       { arbitrary: fc.constant({ kind: 'metrics' as const }), weight: 1 },
+      // What operators set: whole states, merged in a batch to the latest, a removal closing a schedule's.
+      { arbitrary: entity('kind', 3), weight: 1 },
+      { arbitrary: entity('schedule', 4), weight: 1 },
     )
     const step = fc.record({ change, wait: fc.integer({ min: 0, max: 300 }) })
     // Two finished tasks kept: tasks leave a viewer's bounded list and come back whole when retried.
@@ -333,7 +336,15 @@ describe('slim events, batched, converge (property)', () => {
         const model = new SwarmModel()
         const slim = new Slimmer()
         const log = new EventLog(1000)
-        const empty = { seq: 0, agents: [], tasks: [], alerts: [], metrics: { current: {} as never, history: [] } }
+        const empty = {
+          seq: 0,
+          agents: [],
+          tasks: [],
+          alerts: [],
+          metrics: { current: {} as never, history: [] },
+          kinds: [],
+          schedules: [],
+        }
         const direct = createSwarmState(limits)
         const batched = createSwarmState(limits)
         const late = createSwarmState(limits)
@@ -356,6 +367,8 @@ describe('slim events, batched, converge (property)', () => {
               seq: log.seq,
               agents: [...model.agents.values()],
               tasks: [...model.summaries(Infinity).values()],
+              kinds: [...model.kinds.values()],
+              schedules: [...model.scheduleSummaries().values()],
             })
           }
           const announced = model.step(change)
@@ -377,6 +390,8 @@ describe('slim events, batched, converge (property)', () => {
           expect(viewer.duplicates).toBe(0)
           expect(viewer.unknown).toBe(0)
           expect(new Map(viewer.agents)).toEqual(model.agents)
+          expect(new Map(viewer.kinds)).toEqual(model.kinds)
+          expect(new Map(viewer.schedules)).toEqual(model.scheduleSummaries())
         }
         expect(new Map(direct.tasks)).toEqual(truth)
         expect(new Map(batched.tasks)).toEqual(truth)

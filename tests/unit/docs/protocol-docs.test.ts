@@ -36,6 +36,9 @@ const EVENT_DATA_DOCS: Record<DomainEventType, string> = {
   'task:log': '{ taskId, agentId, level, message }',
   metrics: '{ sample }',
   alert: '{ alert }',
+  'kind:limits': '{ kind, paused, maxRunning, maxPerMinute, rateHeldUntil }',
+  schedule: '{ schedule }',
+  'schedule:removed': '{ scheduleId }',
 }
 
 const protocol = read('src/shared/protocol.ts')

@@ -116,4 +116,24 @@ describe('the ui store as router', () => {
     ui.navigate('overview')
     expect(ui.savedViewInput('x')).toBeNull()
   })
+
+  it('puts the open workflow in the link, keeps it across views, and follows back and forward', () => {
+    const param = (key: string) => new URLSearchParams(win.location.hash.replace(/^#/, '')).get(key)
+    win.location.hash = '#token=t0k&view=workflows&workflow=w-1'
+    const ui = useUiStore()
+    ui.startRouting()
+    expect(ui.view).toBe('workflows')
+    expect(ui.selectedWorkflowId).toBe('w-1')
+    ui.openWorkflow('w-2')
+    expect(param('workflow')).toBe('w-2')
+    expect(param('token')).toBe('t0k')
+    // Other views' links do not carry it; coming back to Workflows does.
+    ui.navigate('tasks')
+    expect(param('workflow')).toBeNull()
+    ui.navigate('workflows')
+    expect(param('workflow')).toBe('w-2')
+    // Back to the first link: its workflow again.
+    setHash('#token=t0k&view=workflows&workflow=w-1')
+    expect(ui.selectedWorkflowId).toBe('w-1')
+  })
 })

@@ -8,14 +8,23 @@ describe('ui store', () => {
   beforeEach(() => setActivePinia(createPinia()))
 
   it('reads the view and the open detail from the fragment, beside the token', () => {
-    expect(parseRoute('')).toEqual({ view: 'overview', task: null, agent: null })
-    expect(parseRoute('#token=abc')).toEqual({ view: 'overview', task: null, agent: null })
-    expect(parseRoute('#view=tasks&task=t-1&token=abc')).toEqual({ view: 'tasks', task: 't-1', agent: null })
+    expect(parseRoute('')).toEqual({ view: 'overview', task: null, agent: null, workflow: null })
+    expect(parseRoute('#token=abc')).toEqual({ view: 'overview', task: null, agent: null, workflow: null })
+    expect(parseRoute('#view=tasks&task=t-1&token=abc')).toEqual({
+      view: 'tasks',
+      task: 't-1',
+      agent: null,
+      workflow: null,
+    })
     expect(parseRoute('#token=abc&view=agents&agent=demo-01')).toEqual({
       view: 'agents',
       task: null,
       agent: 'demo-01',
+      workflow: null,
     })
+    expect(parseRoute('#view=workflows&workflow=w-1')).toMatchObject({ view: 'workflows', workflow: 'w-1' })
+    // A workflow is read in its view only.
+    expect(parseRoute('#view=tasks&workflow=w-1')).toMatchObject({ view: 'tasks', workflow: null })
     expect(parseRoute('#view=nonsense')).toMatchObject({ view: 'overview' })
   })
 

@@ -15,7 +15,7 @@ import type { Agent, AgentOffline, AgentResources, AgentStatus, Task } from '../
 import type { LogLevel, SwarmChange } from '../../../shared/events'
 import type { TaskSubmit, WorkflowSubmit } from '../../../shared/commands'
 import type { TaskRefSummary } from '../../../shared/domain'
-import { describeHold, type KindInfo, type KindLimits } from '../../../shared/kinds'
+import { describeHold, type KindInfo, type KindLimits, type KindState } from '../../../shared/kinds'
 import type { WorkflowActed, WorkflowDetail, WorkflowSubmitted, WorkflowSummary } from '../../../shared/workflows'
 import { DEFAULT_ROUTING_POLICY, type RoutingPolicy } from '../../../shared/routing'
 import { AgentRoster, copyAgent } from './agent-roster'
@@ -91,6 +91,8 @@ export class Coordinator {
       now,
       running: () => runningByKind(this.roster, this.book),
       schedule: () => this.scheduler.schedule(),
+      // Viewers hold each kind's limits and rate hold (`kind:limits`); the counts they take from the tasks.
+      changed: (state) => emit({ type: 'kind:limits', at: now(), ...state }),
     })
     this.book.watch(this.dependencies)
     this.book.watch(this.workflows)
@@ -258,6 +260,11 @@ export class Coordinator {
   /** Every kind with limits set. */
   configuredKinds(): Map<string, KindLimits> {
     return this.limits.configured()
+  }
+
+  /** Every kind with limits set as viewers hold it (the snapshot's `kinds`), by name. */
+  kindStates(): KindState[] {
+    return [...this.limits.configured().keys()].sort().map((kind) => this.limits.state(kind))
   }
 
   /** Replaces a kind's limits (kept by the caller in storage first); a pass follows, the kind may have room now. */

@@ -7,7 +7,14 @@
  * rate holds a kind, one timer asks for a pass at the moment the oldest
  * dispatch leaves the window, so the queue moves on without another event.
  */
-import { isDefaultLimits, KIND_LIMITS, NO_KIND_LIMITS, type KindHold, type KindLimits } from '../../../shared/kinds'
+import {
+  isDefaultLimits,
+  KIND_LIMITS,
+  NO_KIND_LIMITS,
+  type KindHold,
+  type KindLimits,
+  type KindState,
+} from '../../../shared/kinds'
 
 export interface KindLimiterOptions {
   now(): number
@@ -15,6 +22,8 @@ export interface KindLimiterOptions {
   running(): Map<string, number>
   /** Asks for a dispatch pass (the rate window allows again). */
   schedule(): void
+  /** A kind's state changed as viewers hold it: its limits were set, or a dispatch filled its rate window. */
+  changed?(state: KindState): void
 }
 
 export class KindLimiter {
@@ -37,6 +46,18 @@ export class KindLimiter {
     else this.limits.set(kind, { ...limits })
     if (limits.maxPerMinute === null) this.dispatches.delete(kind)
     else this.trim(kind, limits.maxPerMinute)
+    this.options.changed?.(this.state(kind))
+  }
+
+  /**
+   * A kind as viewers hold it. The rate's hold is told with the dispatch that fills the window, with the time it
+   * ends; a viewer needs no word when it does (the time passes), and the next dispatch that fills it tells again.
+   */
+  state(kind: string): KindState {
+    const limits = this.get(kind)
+    const log = limits.maxPerMinute !== null ? this.trim(kind, limits.maxPerMinute) : []
+    const full = limits.maxPerMinute !== null && log.length >= limits.maxPerMinute
+    return { kind, ...limits, rateHeldUntil: full ? log[0]! + KIND_LIMITS.windowMs : null }
   }
 
   /** Every kind with limits set, with them. */
@@ -97,7 +118,7 @@ export class KindLimiter {
     let log = this.dispatches.get(kind)
     if (!log) this.dispatches.set(kind, (log = []))
     log.push(this.options.now())
-    this.trim(kind, limits.maxPerMinute)
+    if (this.trim(kind, limits.maxPerMinute).length >= limits.maxPerMinute) this.options.changed?.(this.state(kind))
   }
 
   /** Asks for a pass at `at` (a rate's window allows again); the earliest asked for wins. */

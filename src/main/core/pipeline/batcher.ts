@@ -23,7 +23,14 @@ import { EVENT_CHANNEL, type Channel, type DomainEvent } from '../../../shared/e
 
 export type Windows = Record<Channel, number>
 
-export const DEFAULT_WINDOWS: Windows = { agents: 200, tasks: 200, metrics: 500, logs: 1000, alerts: 200 }
+export const DEFAULT_WINDOWS: Windows = {
+  agents: 200,
+  tasks: 200,
+  metrics: 500,
+  logs: 1000,
+  alerts: 200,
+  operator: 200,
+}
 
 export interface BatcherOptions {
   windows?: Partial<Windows>
@@ -51,6 +58,10 @@ export function isImmediate(event: DomainEvent): boolean {
     case 'agent:removed':
     case 'task:progress':
     case 'metrics':
+    case 'kind:limits':
+    case 'schedule':
+    case 'schedule:removed':
+      // An operator's change is answered to that operator at once; other viewers see it within the window.
       return false
     default: {
       // Every event type decides here whether a person waits for it: a new one fails to compile until it does.
@@ -84,6 +95,13 @@ function coalescing(event: DomainEvent): Coalescing | null {
       return { key: `t:${event.taskId}`, last: isTerminal(event.status), merges: true }
     case 'task:progress':
       return { key: `t:${event.taskId}`, last: false, merges: true }
+    // Whole states: the later one replaces the earlier (a schedule's removal ends it; ids are never reused).
+    case 'kind:limits':
+      return { key: `k:${event.kind}`, last: false, merges: true }
+    case 'schedule':
+      return { key: `s:${event.schedule.id}`, last: false, merges: true }
+    case 'schedule:removed':
+      return { key: `s:${event.scheduleId}`, last: true, merges: true }
     // Log lines, samples and alerts are each news of their own.
     case 'task:log':
     case 'metrics':
@@ -102,10 +120,16 @@ function agentOf(event: AgentEvent): string {
 
 /** `earlier` and `later` share a key, so they are about one agent or one task. */
 function merge(earlier: DomainEvent, later: DomainEvent): DomainEvent {
+  if (isOperatorState(later)) return later
   if (earlier.type === 'agent:added' || earlier.type === 'agent:status') {
     return mergeAgentEvents(earlier, later as AgentEvent)
   }
   return mergeTaskEvents(earlier as TaskEvent, later as TaskEvent)
+}
+
+/** A kind's or a schedule's state: whole in every event, so the latest stands for all before it. */
+function isOperatorState(event: DomainEvent): boolean {
+  return event.type === 'kind:limits' || event.type === 'schedule' || event.type === 'schedule:removed'
 }
 
 export class Batcher {

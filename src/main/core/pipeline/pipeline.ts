@@ -60,8 +60,13 @@ export interface PipelineOptions {
 }
 
 export interface Pipeline {
-  /** What the server reads and commands: the coordinator, the log, the history and the figures around them. */
-  readonly state: Required<SwarmState>
+  /**
+   * What the server reads and commands: the coordinator, the log, the history and the figures around them; the
+   * schedules once the server has made them (`state.schedules = book`), for snapshots to list them.
+   */
+  readonly state: Required<Omit<SwarmState, 'schedules'>> & Pick<SwarmState, 'schedules'>
+  /** Announces a change made beside the coordinator (a schedule's): recorded, slimmed and sent like the others. */
+  announce(change: SwarmChange): void
   readonly batcher: Batcher
   readonly fanout: Fanout
   /** The Prometheus registry behind `GET /metrics`, with the server's counters. */
@@ -141,7 +146,7 @@ export function createPipeline(options: PipelineOptions): Pipeline {
   const kinds = new KindControl(coordinator, store)
   const sampler = new MetricsSampler(coordinator, { emit, onSample: (sample) => metricsHistory.add(sample) })
   const alerts = new AlertEngine(swarmSources(coordinator, sampler, history), { emit, settings: options.alerts })
-  const state = { coordinator, sampler, log, history, alerts }
+  const state: Pipeline['state'] = { coordinator, sampler, log, history, alerts }
 
   const metrics = new PipelineMetrics(() => fanout.lag(), coordinator)
   const batcher = new Batcher({
@@ -199,6 +204,7 @@ export function createPipeline(options: PipelineOptions): Pipeline {
   let stopAuditPruning = (): void => {}
   return {
     state,
+    announce: emit,
     batcher,
     fanout,
     metrics,

@@ -28,6 +28,7 @@
  */
 import { AGENT_CHANGE_FIELDS, summarize } from '../../../shared/changes'
 import type { Agent, AgentResources, Task } from '../../../shared/domain'
+import { summarizeSchedule } from '../../../shared/schedules'
 import { isTerminal } from '../../../shared/statuses'
 import type { AgentChange, SwarmChange, TaskStatusChange, UnsequencedEvent } from '../../../shared/events'
 
@@ -78,9 +79,14 @@ export class Slimmer {
       case 'agent:removed':
         this.agents.delete(change.agentId)
         return change
+      // A schedule goes without what its runs submit (a workflow may be large): the detail route serves that.
+      case 'schedule':
+        return { type: 'schedule', at: change.at, schedule: summarizeSchedule(change.schedule) }
       case 'task:log':
       case 'metrics':
       case 'alert':
+      case 'kind:limits':
+      case 'schedule:removed':
         return change
       default: {
         const never: never = change

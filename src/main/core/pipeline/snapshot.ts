@@ -1,4 +1,5 @@
 import { summarize } from '../../../shared/changes'
+import { summarizeSchedule, type Schedule } from '../../../shared/schedules'
 import type { Snapshot } from '../../../shared/protocol'
 import type { AlertBook } from '../alerts/engine'
 import type { Coordinator } from '../coordinator/coordinator'
@@ -13,12 +14,16 @@ export interface SwarmState {
   history: TaskHistory
   /** The alerts engine; absent: no alerts. */
   alerts?: AlertBook
+  /** The schedules, once the server has them (core.ts); absent: none. */
+  schedules?: { list(): Schedule[] }
 }
 
 /**
  * The whole visible state, consistent with `seq`: every event up to it is included, none after. Tasks as
  * summaries (no payload, no result: `GET /api/tasks/:id` serves those), so its size follows the number of
- * tasks, not what they carry; every active one is in it, which the slim events rely on (slim.ts).
+ * tasks, not what they carry; every active one is in it, which the slim events rely on (slim.ts). Kinds and
+ * schedules are bounded by the server (1,000 kinds with limits, 200 schedules) and go without what a schedule's
+ * runs submit.
  */
 /** Finished tasks a snapshot carries besides every active one. */
 export const SNAPSHOT_FINISHED_TASKS = 500
@@ -31,12 +36,15 @@ export function buildSnapshot({
   sampler,
   log,
   alerts,
-}: Pick<SwarmState, 'coordinator' | 'sampler' | 'log' | 'alerts'>): Snapshot {
+  schedules,
+}: Pick<SwarmState, 'coordinator' | 'sampler' | 'log' | 'alerts' | 'schedules'>): Snapshot {
   return {
     seq: log.seq,
     agents: coordinator.listAgents(),
     tasks: coordinator.snapshotTasks(SNAPSHOT_FINISHED_TASKS).map(summarize),
     metrics: sampler.state(SNAPSHOT_RECENT_SAMPLES, SNAPSHOT_OLDER_EVERY_MS),
     alerts: alerts?.list() ?? [],
+    kinds: coordinator.kindStates(),
+    schedules: (schedules?.list() ?? []).map(summarizeSchedule),
   }
 }

@@ -27,7 +27,7 @@ export function subscriptionKey(sub: Subscription): string {
  * The agent an event belongs to for narrowing, or null when narrowing does
  * not apply. Agent status, log lines and agent alerts are narrowed; tasks are
  * not (a task moves between agents, and a view that lost sight of it would
- * hold a stale state), nor are metrics and swarm-wide alerts.
+ * hold a stale state), nor are metrics, swarm-wide alerts, kinds and schedules.
  */
 function narrowedBy(event: DomainEvent): string | null {
   switch (event.type) {
@@ -43,6 +43,9 @@ function narrowedBy(event: DomainEvent): string | null {
     case 'task:status':
     case 'task:progress':
     case 'metrics':
+    case 'kind:limits':
+    case 'schedule':
+    case 'schedule:removed':
       return null
     default: {
       // A new event type fails to compile here until it says whether narrowing applies.

@@ -33,7 +33,13 @@ export interface ScheduleBookOptions {
   now?: () => number
   /** How often due runs are looked for, ms (default 1000). */
   tickMs?: number
+  /** Told each change viewers hold (`schedule`, `schedule:removed` events): the pipeline's `announce`. */
+  announce?(change: ScheduleChange): void
 }
+
+/** A schedule's change as the pipeline takes it: the schedule whole (slim.ts leaves out what its runs submit). */
+export type ScheduleChange =
+  { type: 'schedule'; at: number; schedule: Schedule } | { type: 'schedule:removed'; at: number; scheduleId: string }
 
 interface Entry {
   stored: StoredSchedule
@@ -152,7 +158,7 @@ export class ScheduleBook {
     }
     const entry: Entry = { stored, spec, submitting: false }
     this.entries.set(stored.id, entry)
-    return this.answer(entry)
+    return this.announce(entry)
   }
 
   /** Paused: no run is made, none is caught up; a waiting run is dropped. */
@@ -176,6 +182,7 @@ export class ScheduleBook {
       throw this.unavailable(error)
     }
     this.entries.delete(id)
+    this.options.announce?.({ type: 'schedule:removed', at: this.now(), scheduleId: id })
     return answer
   }
 
@@ -190,6 +197,13 @@ export class ScheduleBook {
     const entry = this.entries.get(id)
     if (!entry) throw new CoordinatorError('not_found', `no schedule ${id}`)
     return entry
+  }
+
+  /** The schedule as answered, told to viewers too. */
+  private announce(entry: Entry): Schedule {
+    const schedule = this.answer(entry)
+    this.options.announce?.({ type: 'schedule', at: this.now(), schedule })
+    return schedule
   }
 
   private answer(entry: Entry): Schedule {
@@ -258,6 +272,7 @@ export class ScheduleBook {
   private record(entry: Entry, next: StoredSchedule): void {
     entry.stored = next
     if (!this.entries.has(next.id)) return
+    this.announce(entry)
     this.options.store.saveSchedule(next).catch((error: unknown) => {
       this.options.logger.warn({ schedule: next.id, error: (error as Error).message }, 'schedule run not stored')
     })
@@ -267,7 +282,7 @@ export class ScheduleBook {
   private async update(entry: Entry, next: StoredSchedule): Promise<Schedule> {
     await this.save(next)
     entry.stored = { ...next, lastRun: entry.stored.lastRun }
-    return this.answer(entry)
+    return this.announce(entry)
   }
 
   private async save(stored: StoredSchedule): Promise<void> {

@@ -1,58 +1,106 @@
 /**
- * The task kinds' queues (`GET /api/kinds`): counts, limits and what holds
- * each. Not pushed as events (the counts change with every dispatch and the
- * rate windows are the server's), so read every 2 s while a Queues panel is
- * shown, and at once after an operator's change (`kind:update`).
+ * The task kinds' queues as this viewer sees them, live: each kind's limits
+ * from the reducer-fed swarm state (`kind:limits` events and the snapshot),
+ * its queued and running counts from the tasks held (every active task is),
+ * and what holds it by the server's rule (`holdOf`). Nothing is polled: a
+ * change by any operator shows within the operator channel's batch window.
+ *
+ * The one timer here is a clock: a rate holds a kind until a time the event
+ * gave, and the hold is shown to end then without another event.
  */
 import { acceptHMRUpdate, defineStore } from 'pinia'
-import { ref, shallowRef } from 'vue'
+import { computed, ref, watchEffect } from 'vue'
 import type { KindUpdateRequest } from '../../../shared/commands'
-import type { KindInfo } from '../../../shared/kinds'
+import { describeHold, holdOf, type KindHold, type KindInfo } from '../../../shared/kinds'
 import type { Result } from '../../../shared/result'
+import { isOnAgent } from '../../../shared/statuses'
 import { useConnectionStore } from './connection'
-import { getKinds } from './operator-api'
+import { useSwarmStore } from './swarm'
 
-export const KINDS_REFRESH_MS = 2000
+/**
+ * A kind as the Queues panel lists it: `GET /api/kinds`'s fields but the dispatch count of the last minute, which
+ * is the server's alone. Kinds listed: those of the tasks this viewer holds and those with limits set.
+ */
+export type KindRow = Omit<KindInfo, 'dispatchedLastMinute'>
+
+interface Counts {
+  queued: number
+  running: number
+}
 
 export const useKindsStore = defineStore('kinds', () => {
-  const kinds = shallowRef<readonly KindInfo[]>([])
-  const loaded = ref(false)
-  const error = ref<string | null>(null)
-  let readers = 0
-  let timer: ReturnType<typeof setInterval> | null = null
+  const swarm = useSwarmStore()
+  /** Now, as the holds are judged: moved when a kind changes and when a rate's hold ends. */
+  const now = ref(Date.now())
+  let timer: ReturnType<typeof setTimeout> | null = null
 
-  async function load(): Promise<void> {
-    const rest = useConnectionStore().restAccess()
-    if (!rest) return
-    const answer = await getKinds(rest)
-    if (answer.ok) {
-      kinds.value = answer.data
-      error.value = null
-      loaded.value = true
-    } else error.value = answer.error.message
-  }
-
-  /** A panel shows the kinds: read now and every 2 s until the last one stops (`unwatch`). */
-  function watch(): void {
-    if (readers++ === 0) {
-      void load()
-      timer = setInterval(() => void load(), KINDS_REFRESH_MS)
-    }
-  }
-
-  function unwatch(): void {
-    if (--readers > 0 || timer === null) return
-    clearInterval(timer)
+  function tick(): void {
+    if (timer) clearTimeout(timer)
     timer = null
+    const at = Date.now()
+    now.value = at
+    let next = Infinity
+    for (const state of swarm.kinds.values()) {
+      if (state.rateHeldUntil !== null && state.rateHeldUntil > at) next = Math.min(next, state.rateHeldUntil)
+    }
+    if (next < Infinity) timer = setTimeout(tick, next - at + 1)
+  }
+  watchEffect(() => {
+    void swarm.kinds
+    tick()
+  })
+
+  /** Queued and running (assigned or running) tasks by kind, of those held. */
+  const counts = computed(() => {
+    const byKind = new Map<string, Counts>()
+    for (const task of swarm.tasks.values()) {
+      let count = byKind.get(task.kind)
+      if (!count) byKind.set(task.kind, (count = { queued: 0, running: 0 }))
+      if (task.status === 'queued') count.queued++
+      else if (isOnAgent(task.status)) count.running++
+    }
+    return byKind
+  })
+
+  const kinds = computed<readonly KindRow[]>(() => {
+    const states = swarm.kinds
+    const names = [...new Set([...counts.value.keys(), ...states.keys()])].sort()
+    return names.map((kind) => {
+      const state = states.get(kind)
+      const { queued, running } = counts.value.get(kind) ?? { queued: 0, running: 0 }
+      return {
+        kind,
+        paused: state?.paused ?? false,
+        maxRunning: state?.maxRunning ?? null,
+        maxPerMinute: state?.maxPerMinute ?? null,
+        queued,
+        running,
+        held: holdOf(state, running, now.value),
+      }
+    })
+  })
+
+  const loaded = computed(() => swarm.hasSnapshot)
+
+  /** What holds a kind now; null: nothing (the counts are taken only for a kind with limits). */
+  function holdOfKind(kind: string): KindHold | null {
+    const state = swarm.kinds.get(kind)
+    if (!state) return null
+    return holdOf(state, counts.value.get(kind)?.running ?? 0, now.value)
   }
 
-  async function update(request: KindUpdateRequest): Promise<Result<KindInfo>> {
-    const answer = await useConnectionStore().command('kind:update', request)
-    await load()
-    return answer
+  /** What holds a queued task in the dispatch line by its kind's limits, as the server says it; null: nothing. */
+  function heldBy(kind: string): string | null {
+    const hold = holdOfKind(kind)
+    return hold && describeHold(kind, hold)
   }
 
-  return { kinds, loaded, error, load, watch, unwatch, update }
+  /** The change comes back as a `kind:limits` event, to this viewer and every other. */
+  function update(request: KindUpdateRequest): Promise<Result<KindInfo>> {
+    return useConnectionStore().command('kind:update', request)
+  }
+
+  return { kinds, loaded, holdOfKind, heldBy, update }
 })
 
 if (import.meta.hot) import.meta.hot.accept(acceptHMRUpdate(useKindsStore, import.meta.hot))

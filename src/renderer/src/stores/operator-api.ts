@@ -4,7 +4,6 @@
  * `Result`s. Answers are checked for the parts the page reads.
  */
 import type { AuditEntry, AuditPage } from '../../../shared/audit'
-import type { KindInfo } from '../../../shared/kinds'
 import type { MetricHistory, MetricRange } from '../../../shared/metric-ranges'
 import type { Result } from '../../../shared/result'
 import type { SavedView, SavedViewInput } from '../../../shared/saved-views'
@@ -46,12 +45,6 @@ export function getMetricHistory(
     isRecord(body) && Array.isArray(body.samples) && typeof body.stepMs === 'number'
       ? (body as unknown as MetricHistory)
       : null,
-  )
-}
-
-export function getKinds(rest: Rest): Promise<Result<KindInfo[]>> {
-  return getJson(rest.url, rest.token, '/api/kinds', (body) =>
-    isRecord(body) && Array.isArray(body.kinds) ? (body.kinds as KindInfo[]) : null,
   )
 }
 

@@ -1,70 +1,45 @@
 /**
- * The Schedules section's data (`GET /api/schedules`). The server pushes task
- * changes, not schedules: like the Workflows view, this store reloads at most
- * once a second while tasks change (a run makes a task, and its outcome is a
- * task's status), and every 5 s while the section is open, so another
- * operator's pause or a new schedule shows within seconds.
+ * The Schedules section's data, live: the schedules from the reducer-fed
+ * swarm state (`schedule` and `schedule:removed` events, and the snapshot),
+ * so another operator's new schedule, pause or delete and each run's outcome
+ * and next run show as they happen; nothing is polled.
+ *
+ * The events leave out what each run submits (`ScheduleSummary`). A started
+ * run's state is read live: its task's status from the tasks held, its
+ * workflow's state from the Workflows list (which the view keeps current);
+ * else as the schedule's last change said.
  */
 import { acceptHMRUpdate, defineStore } from 'pinia'
-import { ref, shallowRef } from 'vue'
-import type { ErrorBody, Result } from '../../../shared/result'
-import type { Schedule, SchedulePreview } from '../../../shared/schedules'
+import { computed, ref } from 'vue'
+import type { Result } from '../../../shared/result'
+import type { ScheduleRun, ScheduleSummary, SchedulePreview } from '../../../shared/schedules'
 import { useConnectionStore } from './connection'
 import { previewSchedule } from './operator-api'
-
-const isRecord = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null
-
-/** Reloads at most this often while tasks change. */
-const RELOAD_EVERY_MS = 1000
-/** Reloads this often while the section is open, tasks changing or not. */
-const POLL_EVERY_MS = 5000
+import { useSwarmStore } from './swarm'
+import { useWorkflowsStore } from './workflows'
 
 export const useSchedulesStore = defineStore('schedules', () => {
-  const schedules = shallowRef<readonly Schedule[]>([])
-  const loaded = ref(false)
-  /** The Workflows view shows its Schedules section. */
+  const swarm = useSwarmStore()
+  const workflows = useWorkflowsStore()
+
+  function live(run: ScheduleRun | null): ScheduleRun | null {
+    if (!run || run.outcome !== 'started') return run
+    const state = run.taskId
+      ? swarm.tasks.get(run.taskId)?.status
+      : workflows.workflows.find((workflow) => workflow.id === run.workflowId)?.state
+    return state && state !== run.state ? { ...run, state } : run
+  }
+
+  /** By name, as `GET /api/schedules` lists them. */
+  const schedules = computed<readonly ScheduleSummary[]>(() =>
+    [...swarm.schedules.values()]
+      .sort((a, b) => a.name.localeCompare(b.name))
+      .map((schedule) => ({ ...schedule, lastRun: live(schedule.lastRun) })),
+  )
+
+  const loaded = computed(() => swarm.hasSnapshot)
+  /** The Workflows view shows its Schedules section (kept here, so coming back finds the section left). */
   const shown = ref(false)
-  const error = ref<ErrorBody | null>(null)
-  let reloadTimer: ReturnType<typeof setTimeout> | null = null
-  let pollTimer: ReturnType<typeof setInterval> | null = null
-  let lastLoad = 0
-
-  async function load(): Promise<void> {
-    lastLoad = Date.now()
-    const answer = await useConnectionStore().readApi('/api/schedules', (body) =>
-      isRecord(body) && Array.isArray(body.schedules) ? (body.schedules as Schedule[]) : null,
-    )
-    loaded.value = true
-    if (!answer.ok) {
-      error.value = answer.error
-      return
-    }
-    error.value = null
-    schedules.value = answer.data
-  }
-
-  /** Tasks changed: reload soon, at most once a second. */
-  function touch(): void {
-    if (reloadTimer || !pollTimer) return
-    const wait = Math.max(0, lastLoad + RELOAD_EVERY_MS - Date.now())
-    reloadTimer = setTimeout(() => {
-      reloadTimer = null
-      void load()
-    }, wait)
-  }
-
-  /** The section opened: load now, then every few seconds until `stop`. */
-  function watch(): void {
-    void load()
-    if (!pollTimer) pollTimer = setInterval(() => void load(), POLL_EVERY_MS)
-  }
-
-  function stop(): void {
-    if (reloadTimer) clearTimeout(reloadTimer)
-    if (pollTimer) clearInterval(pollTimer)
-    reloadTimer = null
-    pollTimer = null
-  }
 
   async function preview(cron: string, timezone: string): Promise<Result<SchedulePreview>> {
     const rest = useConnectionStore().restAccess()
@@ -72,7 +47,7 @@ export const useSchedulesStore = defineStore('schedules', () => {
     return previewSchedule(rest, timezone ? { cron, timezone } : { cron })
   }
 
-  return { schedules, loaded, shown, error, load, touch, watch, stop, preview }
+  return { schedules, loaded, shown, preview }
 })
 
 if (import.meta.hot) import.meta.hot.accept(acceptHMRUpdate(useSchedulesStore, import.meta.hot))

@@ -1,8 +1,8 @@
 /// <reference types="vite/client" />
 // (for import.meta.hot when the unit tests compile this file with the Node tsconfig)
 /**
- * The swarm as this viewer knows it: agents, tasks, metrics, alerts and the
- * seq of the last event applied.
+ * The swarm as this viewer knows it: agents, tasks, metrics, alerts, the
+ * kinds' limits and the schedules, and the seq of the last event applied.
  *
  * The rules for applying snapshots and events (the seq rule, upserts,
  * removals, which finished tasks stay, bounded logs, samples and alerts)
@@ -61,6 +61,10 @@ export const useSwarmStore = defineStore('swarm', () => {
   /** Oldest first, bounded by `SWARM_LIMITS.metricsSamples`. */
   const metrics = shallowRef(markRaw(state.metrics))
   const alerts = shallowRef(markRaw(state.alerts))
+  /** The kinds with limits set, by kind (`kind:limits`): the Queues panel and the task drawer's hold read them. */
+  const kinds = shallowRef(markRaw(state.kinds))
+  /** Every schedule, without what its runs submit (`schedule`, `schedule:removed`). */
+  const schedules = shallowRef(markRaw(state.schedules))
   /** The swarm-wide log tail, oldest first; the array is mutated in place and triggered per batch. */
   const swarmLogs = shallowRef(markRaw(state.log.lines))
   const resources = markRaw(new ResourceHistory(SWARM_LIMITS.resourcePoints))
@@ -90,6 +94,8 @@ export const useSwarmStore = defineStore('swarm', () => {
     metrics: false,
     alerts: false,
     resources: false,
+    kinds: false,
+    schedules: false,
   }
 
   /** What the reducer changed, for the refs to trigger and the view indexes here. */
@@ -123,6 +129,12 @@ export const useSwarmStore = defineStore('swarm', () => {
     alertChanged() {
       touched.alerts = true
     },
+    kindChanged() {
+      touched.kinds = true
+    },
+    scheduleChanged() {
+      touched.schedules = true
+    },
   }
 
   /** Replaces the whole state with the server's (a fresh connection, or REST polling). */
@@ -142,6 +154,8 @@ export const useSwarmStore = defineStore('swarm', () => {
     taskLogs.value = markRaw(state.taskLogs)
     metrics.value = markRaw(state.metrics)
     alerts.value = markRaw(state.alerts)
+    kinds.value = markRaw(state.kinds)
+    schedules.value = markRaw(state.schedules)
 
     lastSeq.value = state.seq
     hasSnapshot.value = state.hasSnapshot
@@ -187,6 +201,8 @@ export const useSwarmStore = defineStore('swarm', () => {
     if (touched.logs) triggerRef(taskLogs)
     if (touched.metrics) triggerRef(metrics)
     if (touched.alerts) triggerRef(alerts)
+    if (touched.kinds) triggerRef(kinds)
+    if (touched.schedules) triggerRef(schedules)
     if (touched.logs) triggerRef(swarmLogs)
     if (touched.resources) resourceVersion.value++
     for (const key of Object.keys(touched) as (keyof typeof touched)[]) touched[key] = false
@@ -225,6 +241,8 @@ export const useSwarmStore = defineStore('swarm', () => {
     taskLogs,
     metrics,
     alerts,
+    kinds,
+    schedules,
     swarmLogs,
     resourceVersion,
     finishedLimit,

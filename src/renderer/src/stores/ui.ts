@@ -4,8 +4,9 @@
  * and sort orders, chart window, preferences. Views are mounted only while
  * shown, so their filters live here and survive switching tabs.
  *
- * The view, the open task or agent, and the filters, search and sort of the
- * Tasks, Agents and Logs views are in the URL fragment, beside the token
+ * The view, the open task or agent, the workflow whose graph the Workflows
+ * view shows, and the filters, search and sort of the Tasks, Agents and Logs
+ * views are in the URL fragment, beside the token
  * (`#view=tasks&tasks.status=failed&task=t-42&token=…`), so a link
  * reproduces what it showed and the back button works (ui.route.ts has the
  * parameters). Switching views and opening details add a history entry;
@@ -79,13 +80,23 @@ function store(key: string, value: string): void {
   }
 }
 
-export function parseRoute(hash: string): { view: ViewName; task: string | null; agent: string | null } {
+export interface Route {
+  view: ViewName
+  task: string | null
+  agent: string | null
+  /** The workflow open in the Workflows view (`workflow=…`, read there only). */
+  workflow: string | null
+}
+
+export function parseRoute(hash: string): Route {
   const params = new URLSearchParams(hash.replace(/^#/, ''))
-  const view = params.get('view')
+  const name = params.get('view')
+  const view = (VIEWS as readonly string[]).includes(name ?? '') ? (name as ViewName) : 'overview'
   return {
-    view: (VIEWS as readonly string[]).includes(view ?? '') ? (view as ViewName) : 'overview',
+    view,
     task: params.get('task') || null,
     agent: params.get('agent') || null,
+    workflow: (view === 'workflows' && params.get('workflow')) || null,
   }
 }
 
@@ -104,6 +115,8 @@ export const useUiStore = defineStore('ui', () => {
   const view = ref<ViewName>('overview')
   const selectedTaskId = ref<string | null>(null)
   const selectedAgentId = ref<string | null>(null)
+  /** Kept while other views are shown, so coming back to Workflows finds the graph left (and the link says it). */
+  const selectedWorkflowId = ref<string | null>(null)
   const shortcutsOpen = ref(false)
   const submitOpen = ref(false)
 
@@ -149,6 +162,7 @@ export const useUiStore = defineStore('ui', () => {
     view.value = route.view
     selectedTaskId.value = route.task
     selectedAgentId.value = route.agent
+    if (route.view === 'workflows') selectedWorkflowId.value = route.workflow
     // The shown view's filters are what the link says: absent ones are the defaults.
     const params = new URLSearchParams(hash.replace(/^#/, ''))
     if (isPage(route.view)) assignViewState(route.view, viewStateOf(route.view, params))
@@ -176,6 +190,7 @@ export const useUiStore = defineStore('ui', () => {
     set('view', view.value === 'overview' ? null : view.value)
     set('task', selectedTaskId.value)
     set('agent', selectedAgentId.value)
+    set('workflow', view.value === 'workflows' ? selectedWorkflowId.value : null)
     for (const key of [...params.keys()]) if (isViewParam(key)) params.delete(key)
     for (const [key, value] of Object.entries(currentViewParams())) params.set(key, value)
     const next = params.toString()
@@ -232,6 +247,15 @@ export const useUiStore = defineStore('ui', () => {
     writeRoute()
   }
 
+  /** Shows a workflow's graph; `replace`: in place of the current entry (the view picking one by itself). */
+  function openWorkflow(workflowId: string, mode: 'push' | 'replace' = 'push'): void {
+    view.value = 'workflows'
+    selectedWorkflowId.value = workflowId
+    selectedTaskId.value = null
+    selectedAgentId.value = null
+    writeRoute(mode)
+  }
+
   function setChartWindow(next: ChartWindow): void {
     chartWindow.value = next
     chartZoom.value = null
@@ -266,6 +290,7 @@ export const useUiStore = defineStore('ui', () => {
     view,
     selectedTaskId,
     selectedAgentId,
+    selectedWorkflowId,
     shortcutsOpen,
     submitOpen,
     chartWindow,
@@ -281,6 +306,7 @@ export const useUiStore = defineStore('ui', () => {
     navigate,
     openTask,
     openAgent,
+    openWorkflow,
     closeDetail,
     setChartWindow,
     zoomCharts,
