@@ -56,6 +56,8 @@ export class Replica {
         ? metricsState(samples, current, SNAPSHOT_RECENT_SAMPLES, SNAPSHOT_OLDER_EVERY_MS)
         : { current: emptySample(), history: [] },
       alerts: [...state.alerts.values()],
+      kinds: [...state.kinds.values()],
+      schedules: [...state.schedules.values()],
     }
   }
 }
