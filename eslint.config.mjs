@@ -51,6 +51,7 @@ const CORE_LAYERS = [
   { name: 'around the coordinator', units: ['agents/', 'demo/', 'metrics/', 'schedules/'] },
   { name: 'alerts', units: ['alerts/'] },
   { name: 'pipeline', units: ['pipeline/'] },
+  { name: 'cluster', units: ['cluster/'] },
   { name: 'server', units: ['server/'] },
   { name: 'composition', units: ['core'] },
   { name: 'entry', units: ['index'] },

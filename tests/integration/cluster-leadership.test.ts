@@ -1,0 +1,136 @@
+/**
+ * Leader election on a real PostgreSQL (cluster/leadership.ts): one leader
+ * among several nodes on one database; a clean stop hands over at once with
+ * the next term; a leader whose session is killed demotes itself and another
+ * takes over under a higher term; followers ride out PostgreSQL going away.
+ */
+import pino from 'pino'
+import { afterEach, describe, expect, it } from 'vitest'
+import { Leadership, type LeadershipChange } from '../../src/main/core/cluster/leadership'
+import { postgresForSuite } from '../helpers/postgres-suite'
+
+const pg = postgresForSuite()
+const logger = pino({ level: 'silent' })
+const running: Leadership[] = []
+
+afterEach(async () => {
+  pg().resume()
+  await Promise.all(running.splice(0).map((node) => node.stop()))
+})
+
+/** Nodes on one new database, trying every 100 ms; started together. */
+async function nodes(count: number, database?: string) {
+  const url = database ?? (await pg().createDatabase()).url
+  const started = Array.from(
+    { length: count },
+    (_, i) => new Leadership({ url, nodeId: `node-${i}`, logger, checkMs: 100, maxBackoffMs: 400 }),
+  )
+  running.push(...started)
+  await Promise.all(started.map((node) => node.start()))
+  return { url, nodes: started }
+}
+
+async function eventually<T>(probe: () => T, ok: (value: T) => boolean, what: string, ms = 5_000): Promise<T> {
+  const deadline = Date.now() + ms
+  let value = probe()
+  while (!ok(value)) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)
+    await new Promise((resolve) => setTimeout(resolve, 20))
+    value = probe()
+  }
+  return value
+}
+
+const leaders = (all: Leadership[]) => all.filter((node) => node.role() === 'leader')
+const oneLeader = (all: Leadership[]) =>
+  eventually(
+    () => leaders(all),
+    (found) => found.length === 1,
+    'one leader',
+  )
+
+/** The database's name in a URL the suite made. */
+const nameOf = (url: string) => new URL(url).pathname.slice(1)
+
+describe('leadership on a PostgreSQL advisory lock', () => {
+  it('gives the lock to exactly one of three nodes, which raises the term; the others read who leads', async () => {
+    const { url, nodes: all } = await nodes(3)
+    const [leader] = await oneLeader(all)
+    // The lock is held, so no later attempt makes a second leader.
+    await new Promise((resolve) => setTimeout(resolve, 350))
+    expect(leaders(all)).toEqual([leader])
+    expect(leader!.term()).toBe(1)
+    for (const node of all) {
+      expect(node.leader()).toBe('node-' + all.indexOf(leader!))
+      expect(node.term()).toBe(1)
+      expect(node.problem()).toBeNull()
+    }
+    const rows = await pg().sql(nameOf(url), 'SELECT term::int AS term, leader FROM swarm_cluster')
+    expect(rows).toEqual([{ term: 1, leader: `node-${all.indexOf(leader!)}` }])
+  })
+
+  it('hands over within a check when the leader stops: the next term, its name cleared meanwhile', async () => {
+    const { nodes: all } = await nodes(3)
+    const [first] = await oneLeader(all)
+    const changes: LeadershipChange[] = []
+    first!.onChange((change) => changes.push(change))
+    const stoppedAt = Date.now()
+    await first!.stop()
+    const rest = all.filter((node) => node !== first)
+    const [second] = await oneLeader(rest)
+    expect(Date.now() - stoppedAt).toBeLessThan(2_000)
+    expect(second!.term()).toBe(first!.term() + 1)
+    expect(first!.role()).toBe('follower')
+    // A deliberate stop is no demotion: the core exits on those.
+    expect(changes).toEqual([])
+  })
+
+  it('demotes a leader whose session is killed, and another takes over under a higher term', async () => {
+    const { url, nodes: all } = await nodes(3)
+    const [first] = await oneLeader(all)
+    const term = first!.term()
+    const demoted = new Promise<LeadershipChange>((resolve) => first!.onChange(resolve))
+    const killed = await pg().sql(
+      nameOf(url),
+      "SELECT pg_terminate_backend(pid) AS done FROM pg_locks WHERE locktype = 'advisory' AND granted",
+    )
+    expect(killed).toEqual([{ done: true }])
+    const change = await demoted
+    expect(change.role).toBe('follower')
+    expect(change.term).toBe(term)
+    expect(change.reason).toMatch(/lost its PostgreSQL session/)
+    const rest = all.filter((node) => node !== first)
+    const [second] = await eventually(
+      () => leaders(rest),
+      (found) => found.length === 1,
+      'another leader',
+    )
+    expect(second!.term()).toBeGreaterThan(term)
+    // The demoted node competes again as a follower; the leader keeps the lock.
+    await new Promise((resolve) => setTimeout(resolve, 500))
+    expect(leaders(all)).toEqual([second])
+  })
+
+  it('rides out PostgreSQL going away: the leader demotes, followers keep trying, and one leads when it returns', async () => {
+    const { nodes: all } = await nodes(2)
+    const [first] = await oneLeader(all)
+    const term = first!.term()
+    const demoted = new Promise<LeadershipChange>((resolve) => first!.onChange(resolve))
+    pg().halt()
+    expect((await demoted).role).toBe('follower')
+    await eventually(
+      () => all.map((node) => node.problem()),
+      (problems) => problems.every((problem) => problem?.startsWith('PostgreSQL unreachable') === true),
+      'both to report PostgreSQL unreachable',
+    )
+    expect(leaders(all)).toEqual([])
+    pg().resume()
+    const [next] = await oneLeader(all)
+    expect(next!.term()).toBe(term + 1)
+    await eventually(
+      () => all.map((node) => node.problem()),
+      (problems) => problems.every((problem) => problem === null),
+      'both to reach PostgreSQL again',
+    )
+  }, 20_000)
+})
