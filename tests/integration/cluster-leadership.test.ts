@@ -4,6 +4,7 @@
  * the next term; a leader whose session is killed demotes itself and another
  * takes over under a higher term; followers ride out PostgreSQL going away.
  */
+import { Client } from 'pg'
 import pino from 'pino'
 import { afterEach, describe, expect, it } from 'vitest'
 import { Leadership, type LeadershipChange } from '../../src/main/core/cluster/leadership'
@@ -19,11 +20,11 @@ afterEach(async () => {
 })
 
 /** Nodes on one new database, trying every 100 ms; started together. */
-async function nodes(count: number, database?: string) {
-  const url = database ?? (await pg().createDatabase()).url
+async function nodes(count: number, aliveTimeoutMs?: number) {
+  const { url } = await pg().createDatabase()
   const started = Array.from(
     { length: count },
-    (_, i) => new Leadership({ url, nodeId: `node-${i}`, logger, checkMs: 100, maxBackoffMs: 400 }),
+    (_, i) => new Leadership({ url, nodeId: `node-${i}`, logger, checkMs: 100, maxBackoffMs: 400, aliveTimeoutMs }),
   )
   running.push(...started)
   await Promise.all(started.map((node) => node.start()))
@@ -109,6 +110,36 @@ describe('leadership on a PostgreSQL advisory lock', () => {
     // The demoted node competes again as a follower; the leader keeps the lock.
     await new Promise((resolve) => setTimeout(resolve, 500))
     expect(leaders(all)).toEqual([second])
+  })
+
+  it('demotes a leader that cannot confirm its session in time (a query held up)', async () => {
+    const { url, nodes: all } = await nodes(2, 300)
+    const [first] = await oneLeader(all)
+    const term = first!.term()
+    const demoted = new Promise<LeadershipChange>((resolve) => first!.onChange(resolve))
+    // Every node's next read of the row waits behind this lock, as it would behind a hung server.
+    const blocker = new Client({ connectionString: url })
+    await blocker.connect()
+    await blocker.query('BEGIN; LOCK TABLE swarm_cluster IN ACCESS EXCLUSIVE MODE')
+    try {
+      expect((await demoted).reason).toBe('PostgreSQL did not answer within 300 ms')
+    } finally {
+      await blocker.query('ROLLBACK')
+      await blocker.end()
+    }
+    const [next] = await oneLeader(all)
+    expect(next!.term()).toBe(term + 1)
+  })
+
+  it('demotes a leader whose term another raised (fencing: the row, not the lock, has the last word)', async () => {
+    const { url, nodes: all } = await nodes(1)
+    const [only] = await oneLeader(all)
+    const demoted = new Promise<LeadershipChange>((resolve) => only!.onChange(resolve))
+    await pg().sql(nameOf(url), 'UPDATE swarm_cluster SET term = term + 1')
+    expect((await demoted).reason).toBe("another node raised the term to 2, past this leader's 1")
+    // Its session was closed with the lock, so it may lead again — under a new term.
+    await oneLeader(all)
+    expect(only!.term()).toBe(3)
   })
 
   it('rides out PostgreSQL going away: the leader demotes, followers keep trying, and one leads when it returns', async () => {

@@ -19,6 +19,7 @@
 import { Client } from 'pg'
 import type { NodeRole } from '../../../shared/cluster'
 import type { Logger } from '../logger'
+import { withDeadline } from './deadline'
 import { ensureClusterTable, LEADER_LOCK_KEY, readClusterRow, type ClusterRow } from './cluster-table'
 
 export interface LeadershipChange {
@@ -52,7 +53,8 @@ const CONNECT_TIMEOUT_MS = 5_000
  */
 const SERVER_KEEPALIVE = 'SET tcp_keepalives_idle = 2; SET tcp_keepalives_interval = 1; SET tcp_keepalives_count = 3'
 
-class SessionTimeout extends Error {}
+/** A reason that says it all (no 'lost its session' in front). */
+class Untrusted extends Error {}
 
 export class Leadership {
   private readonly checkMs: number
@@ -218,7 +220,7 @@ export class Leadership {
     const result = await this.bounded(client.query('SELECT term::text AS term, leader FROM swarm_cluster WHERE id = 1'))
     const row = readClusterRow(result.rows)
     if (row.term !== this.currentTerm) {
-      throw new Error(`term ${row.term} in PostgreSQL is past this leader's ${this.currentTerm}`)
+      throw new Untrusted(`another node raised the term to ${row.term}, past this leader's ${this.currentTerm}`)
     }
   }
 
@@ -234,7 +236,7 @@ export class Leadership {
     if (client) void client.end().catch(() => {})
     if (this.current !== 'leader') return
     this.current = 'follower'
-    const cause = error instanceof SessionTimeout ? error.message : `lost its PostgreSQL session: ${error.message}`
+    const cause = error instanceof Untrusted ? error.message : `lost its PostgreSQL session: ${error.message}`
     this.options.logger.error({ node: this.options.nodeId, term: this.currentTerm }, `cluster: demoted: ${cause}`)
     this.emit({ role: 'follower', term: this.currentTerm, reason: cause })
   }
@@ -250,15 +252,7 @@ export class Leadership {
   }
 
   private bounded<T>(promise: Promise<T>): Promise<T> {
-    let timer: NodeJS.Timeout | undefined
-    const timeout = new Promise<never>((_resolve, reject) => {
-      timer = setTimeout(
-        () => reject(new SessionTimeout(`PostgreSQL did not answer within ${this.aliveTimeoutMs} ms`)),
-        this.aliveTimeoutMs,
-      )
-    })
-    // The losing query may still settle later; its outcome no longer matters.
-    promise.catch(() => {})
-    return Promise.race([promise, timeout]).finally(() => clearTimeout(timer))
+    const ms = this.aliveTimeoutMs
+    return withDeadline(promise, ms, () => new Untrusted(`PostgreSQL did not answer within ${ms} ms`))
   }
 }

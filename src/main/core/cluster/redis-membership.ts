@@ -19,6 +19,7 @@ import { createClient } from '@redis/client'
 import { z } from 'zod'
 import type { ClusterInfo, ClusterNode } from '../../../shared/cluster'
 import type { Logger } from '../logger'
+import { withDeadline } from './deadline'
 import type { Leadership, LeadershipChange } from './leadership'
 import type { Membership, NodeLoad } from './membership'
 
@@ -286,15 +287,8 @@ export class RedisMembership implements Membership {
   }
 
   private bounded<T>(promise: Promise<T>): Promise<T> {
-    let timer: NodeJS.Timeout | undefined
-    const timeout = new Promise<never>((_resolve, reject) => {
-      timer = setTimeout(
-        () => reject(new Error(`Redis did not answer within ${this.commandTimeoutMs} ms`)),
-        this.commandTimeoutMs,
-      )
-    })
-    promise.catch(() => {})
-    return Promise.race([promise, timeout]).finally(() => clearTimeout(timer))
+    const ms = this.commandTimeoutMs
+    return withDeadline(promise, ms, () => new Error(`Redis did not answer within ${ms} ms`))
   }
 }
 
