@@ -1,16 +1,13 @@
 /**
  * Membership: who the nodes are, who leads, and the epoch — behind one
  * interface whether the server runs alone (the default, `singleNode`) or in
- * a cluster (`--redis`: `RedisMembership` over `Leadership`). `createMembership`
- * is the one place the config picks between them. The core exposes it as
+ * a cluster (`--redis`: `RedisMembership` over `Leadership`);
+ * `create-membership.ts` picks one from the config. The core exposes it as
  * `core.cluster`; nothing here changes what the core does by role.
  */
 import { randomUUID } from 'node:crypto'
 import type { ClusterInfo, ClusterNode, NodeRole } from '../../../shared/cluster'
-import type { DatabaseTarget } from '../config/database-url'
-import type { Logger } from '../logger'
-import { Leadership, type LeadershipChange } from './leadership'
-import { RedisMembership } from './redis-membership'
+import type { LeadershipChange } from './leadership'
 
 /** This node's figures, read at each report (about once a second) and for every `info()`. */
 export interface NodeLoad {
@@ -84,22 +81,4 @@ export function singleNode(options: { nodeId: string; load: () => NodeLoad; now?
     async start() {},
     async stop() {},
   }
-}
-
-export interface MembershipSettings {
-  /** `--redis`: null runs a single node. */
-  redis: string | null
-  database: DatabaseTarget
-  nodeId: string
-  logger: Logger
-  load: () => NodeLoad
-}
-
-/** The one place the config picks: a single node, or Redis and PostgreSQL (config.ts has refused --redis without them). */
-export function createMembership(settings: MembershipSettings): Membership {
-  const { redis, database, nodeId, logger, load } = settings
-  if (redis === null) return singleNode({ nodeId, load })
-  if (database.kind !== 'postgres') throw new Error('cluster mode needs a postgres:// --database (config.ts checks it)')
-  const leadership = new Leadership({ url: database.url, nodeId, logger })
-  return new RedisMembership({ url: redis, nodeId, leadership, logger, load })
 }
