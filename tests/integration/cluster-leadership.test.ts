@@ -4,6 +4,8 @@
  * the next term; a leader whose session is killed demotes itself and another
  * takes over under a higher term; followers ride out PostgreSQL going away.
  */
+import { spawn, type ChildProcess } from 'node:child_process'
+import { join } from 'node:path'
 import { Client } from 'pg'
 import pino from 'pino'
 import { afterEach, describe, expect, it } from 'vitest'
@@ -13,9 +15,11 @@ import { postgresForSuite } from '../helpers/postgres-suite'
 const pg = postgresForSuite()
 const logger = pino({ level: 'silent' })
 const running: Leadership[] = []
+const children: ChildProcess[] = []
 
 afterEach(async () => {
   pg().resume()
+  for (const child of children.splice(0)) child.kill('SIGKILL')
   await Promise.all(running.splice(0).map((node) => node.stop()))
 })
 
@@ -70,7 +74,7 @@ describe('leadership on a PostgreSQL advisory lock', () => {
     expect(rows).toEqual([{ term: 1, leader: `node-${all.indexOf(leader!)}` }])
   })
 
-  it('hands over within a check when the leader stops: the next term, its name cleared meanwhile', async () => {
+  it('hands over within a check when the leader stops, under the next term', async () => {
     const { nodes: all } = await nodes(3)
     const [first] = await oneLeader(all)
     const changes: LeadershipChange[] = []
@@ -141,6 +145,52 @@ describe('leadership on a PostgreSQL advisory lock', () => {
     await oneLeader(all)
     expect(only!.term()).toBe(3)
   })
+
+  it('ends the reign of a frozen leader (SIGSTOP: its kernel still answers keepalives), which demotes itself when it wakes', async () => {
+    const { url } = await pg().createDatabase()
+    const root = join(__dirname, '../..')
+    // tsx as a loader in this very process, not its launcher (whose child a SIGSTOP would miss).
+    const child = spawn(
+      process.execPath,
+      ['--import', 'tsx', join(root, 'tests/helpers/leader-contender.ts'), url, 'frozen', '1000'],
+      { stdio: ['pipe', 'pipe', 'inherit'], cwd: root },
+    )
+    children.push(child)
+    let out = ''
+    child.stdout!.on('data', (chunk: Buffer) => (out += chunk.toString()))
+    await eventually(
+      () => out,
+      (text) => text.includes('leader 1\n'),
+      'the child to lead',
+      15_000,
+    )
+    const here = new Leadership({ url, nodeId: 'here', logger, checkMs: 100 })
+    running.push(here)
+    await here.start()
+    expect(here.role()).toBe('follower')
+
+    child.kill('SIGSTOP')
+    const stoppedAt = Date.now()
+    await eventually(
+      () => here.role(),
+      (role) => role === 'leader',
+      'this node to lead',
+      5_000,
+    )
+    // PostgreSQL closes the silent session after 1 s; the next attempt (100 ms) takes the lock.
+    expect(Date.now() - stoppedAt).toBeLessThan(2_500)
+    expect(here.term()).toBe(2)
+
+    child.kill('SIGCONT')
+    await eventually(
+      () => out,
+      (text) => text.includes('follower 1 '),
+      'the child to demote itself',
+      5_000,
+    )
+    expect(out).toMatch(/follower 1 lost its PostgreSQL session: .*idle-session timeout/)
+    expect(here.role()).toBe('leader')
+  }, 30_000)
 
   it('rides out PostgreSQL going away: the leader demotes, followers keep trying, and one leads when it returns', async () => {
     const { nodes: all } = await nodes(2)

@@ -41,11 +41,20 @@ export interface LeadershipOptions {
   aliveTimeoutMs?: number
   /** The longest wait between reconnection attempts (default 5,000 ms). */
   maxBackoffMs?: number
+  /**
+   * A session that runs no query for this long is closed by PostgreSQL
+   * (`idle_session_timeout`, PostgreSQL 14+), releasing the lock: a leader
+   * whose process froze (SIGSTOP, an event loop blocked) still answers TCP
+   * keepalives, so only this ends its reign (default 5,000 ms; at least
+   * twice `checkMs`).
+   */
+  frozenAfterMs?: number
 }
 
 export const DEFAULT_CHECK_MS = 1_000
 export const DEFAULT_ALIVE_TIMEOUT_MS = 1_500
 const DEFAULT_MAX_BACKOFF_MS = 5_000
+export const DEFAULT_FROZEN_AFTER_MS = 5_000
 const CONNECT_TIMEOUT_MS = 5_000
 /**
  * PostgreSQL's side of the session: probe after 2 s idle, every 1 s, give up
@@ -60,6 +69,8 @@ export class Leadership {
   private readonly checkMs: number
   private readonly aliveTimeoutMs: number
   private readonly maxBackoffMs: number
+  private readonly frozenAfterMs: number
+  private warnedOldServer = false
   private readonly listeners = new Set<(change: LeadershipChange) => void>()
   private client: Client | null = null
   private current: NodeRole = 'follower'
@@ -75,6 +86,7 @@ export class Leadership {
     this.checkMs = options.checkMs ?? DEFAULT_CHECK_MS
     this.aliveTimeoutMs = options.aliveTimeoutMs ?? DEFAULT_ALIVE_TIMEOUT_MS
     this.maxBackoffMs = options.maxBackoffMs ?? DEFAULT_MAX_BACKOFF_MS
+    this.frozenAfterMs = Math.max(options.frozenAfterMs ?? DEFAULT_FROZEN_AFTER_MS, 2 * this.checkMs)
   }
 
   role(): NodeRole {
@@ -178,6 +190,19 @@ export class Leadership {
     try {
       await client.connect()
       await this.bounded(client.query(SERVER_KEEPALIVE))
+      await this.bounded(client.query(`SET idle_session_timeout = ${Math.round(this.frozenAfterMs)}`)).catch(
+        (error: Error) => {
+          if (error instanceof Untrusted) throw error
+          // Before PostgreSQL 14 there is no such setting: everything else works, a frozen leader keeps the lock.
+          if (!this.warnedOldServer) {
+            this.options.logger.warn(
+              { err: error },
+              'cluster: this PostgreSQL has no idle_session_timeout (14+): a frozen leader keeps the lock until its process ends',
+            )
+          }
+          this.warnedOldServer = true
+        },
+      )
       await this.bounded(ensureClusterTable(client))
     } catch (error) {
       void client.end().catch(() => {})
