@@ -26,6 +26,7 @@ afterAll(() => redis?.destroy())
 const logger = pino({ level: 'silent' })
 const running: RedisMembership[] = []
 afterEach(async () => {
+  pg().resume()
   await Promise.all(running.splice(0).map((node) => node.stop()))
 })
 
@@ -36,7 +37,7 @@ async function cluster(count: number, log = logger) {
   const nodes = Array.from({ length: count }, (_, i) => {
     const nodeId = `node-${i}`
     const load = (): NodeLoad => ({ url: `http://127.0.0.1:${7000 + i}`, viewers: i, agents: 10 * i, seq: 5, lag: i })
-    const leadership = new Leadership({ url, nodeId, logger: log, checkMs: 100 })
+    const leadership = new Leadership({ url, nodeId, logger: log, checkMs: 100, maxBackoffMs: 400 })
     return new RedisMembership({ url: redis.url, nodeId, leadership, logger: log, load, reportMs: 100, prefix })
   })
   running.push(...nodes)
@@ -179,5 +180,23 @@ describe('membership through Redis', () => {
     const messages = lines.map((line) => (JSON.parse(line) as { msg: string }).msg)
     expect(messages.filter((msg) => msg === 'cluster: cannot reach Redis; retrying')).toHaveLength(2)
     expect(messages.filter((msg) => msg === 'cluster: Redis is back')).toHaveLength(2)
+  })
+
+  it('reports PostgreSQL away in info() too, with the leader demoted, and recovers', async () => {
+    const { nodes } = await cluster(1)
+    await eventually(() => infos(nodes), settled(1), 'the node to lead')
+    pg().halt()
+    const away = await eventually(
+      () => nodes[0]!.info(),
+      (info) => info.error !== null,
+      'PostgreSQL reported unreachable',
+    )
+    expect(away.error).toMatch(/^PostgreSQL unreachable: /)
+    expect(nodes[0]!.role()).toBe('follower')
+    // Redis still answers: the node stays listed, as a follower.
+    expect(away.nodes.map((node) => [node.id, node.role])).toEqual([['node-0', 'follower']])
+    pg().resume()
+    const back = await eventually(() => infos(nodes), settled(1), 'the node to lead again')
+    expect(back[0]!.term).toBe(2)
   })
 })

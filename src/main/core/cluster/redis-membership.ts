@@ -166,7 +166,7 @@ export class RedisMembership implements Membership {
     const at = this.now()
     const self: ClusterNode = { ...this.record(at), gone: false }
     const leadership = this.options.leadership
-    const error = this.redisError ?? leadership.problem()
+    const error = [this.redisError, leadership.problem()].filter((problem) => problem !== null).join('; ') || null
     const others =
       this.redisError === null && this.seen
         ? this.seen.map(({ left, ...node }) => ({
