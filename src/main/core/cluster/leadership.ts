@@ -191,9 +191,9 @@ export class Leadership {
       await client.connect()
       await this.bounded(client.query(SERVER_KEEPALIVE))
       await this.bounded(client.query(`SET idle_session_timeout = ${Math.round(this.frozenAfterMs)}`)).catch(
-        (error: Error) => {
-          if (error instanceof Untrusted) throw error
-          // Before PostgreSQL 14 there is no such setting: everything else works, a frozen leader keeps the lock.
+        (error: Error & { code?: string }) => {
+          // 42704, unrecognized parameter: before PostgreSQL 14 everything else works, but a frozen leader keeps the lock.
+          if (error.code !== '42704') throw error
           if (!this.warnedOldServer) {
             this.options.logger.warn(
               { err: error },
