@@ -16,10 +16,10 @@
  */
 import { randomUUID } from 'node:crypto'
 import { createClient } from '@redis/client'
-import { z } from 'zod'
-import type { ClusterInfo, ClusterNode } from '../../../shared/cluster'
+import type { ClusterInfo, ClusterNode, NodeRole } from '../../../shared/cluster'
 import type { Logger } from '../logger'
 import { withDeadline } from './deadline'
+import { parseNode, type StoredNode } from './node-record'
 import type { Leadership, LeadershipChange } from './leadership'
 import type { Membership, NodeLoad } from './membership'
 
@@ -50,22 +50,6 @@ export const DEFAULT_FORGET_AFTER_MS = 60_000
 const MAX_RECONNECT_MS = 2_000
 /** How long `start()` waits for Redis before answering without it. */
 const START_WAIT_MS = 2_000
-
-/** What a node writes: ClusterNode without `gone`, plus `left` once it stopped cleanly. */
-const StoredNodeSchema = z.object({
-  id: z.string().min(1).max(64),
-  role: z.enum(['leader', 'follower']),
-  url: z.string().max(2048),
-  viewers: z.number().int().min(0),
-  agents: z.number().int().min(0),
-  startedAt: z.number(),
-  lastSeenAt: z.number(),
-  seq: z.number().int().min(0),
-  lag: z.number().int().min(0),
-  term: z.number().int().min(0),
-  left: z.boolean().optional(),
-})
-type StoredNode = z.infer<typeof StoredNodeSchema>
 
 const delay = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms).unref())
 
@@ -115,7 +99,7 @@ export class RedisMembership implements Membership {
     // Back once a report has gone through (exchange), not at 'ready': info() then already holds the fresh read.
   }
 
-  role() {
+  role(): NodeRole {
     return this.options.leadership.role()
   }
 
@@ -224,7 +208,12 @@ export class RedisMembership implements Membership {
 
   /** Writes this node, reads the others and the epoch; forgets long-silent nodes. */
   private async exchange(): Promise<void> {
-    if (!this.client.isReady) return
+    // Not yet connected, or reconnecting: said as such rather than listing this node alone as if all were well.
+    if (!this.client.isReady) {
+      // The client's own error, when it gave one, says more.
+      if (this.redisError === null) this.unreachable('not connected')
+      return
+    }
     const at = this.now()
     const [, epoch, all] = await this.bounded(
       Promise.all([
@@ -289,14 +278,5 @@ export class RedisMembership implements Membership {
   private bounded<T>(promise: Promise<T>): Promise<T> {
     const ms = this.commandTimeoutMs
     return withDeadline(promise, ms, () => new Error(`Redis did not answer within ${ms} ms`))
-  }
-}
-
-function parseNode(value: string): StoredNode | null {
-  try {
-    const parsed = StoredNodeSchema.safeParse(JSON.parse(value))
-    return parsed.success ? parsed.data : null
-  } catch {
-    return null
   }
 }
