@@ -25,6 +25,12 @@ export interface ClusterNode {
   seq: number
   /** Events the leader has written that this node has not applied yet (0 for the leader). */
   lag: number
+  /**
+   * The leader's fencing term as this node knew it when it reported (a
+   * leader's: its own). Of two nodes both still reporting `leader` — a
+   * demoted one not yet gone — the higher term is the leader.
+   */
+  term: number
 }
 
 /** `GET /api/cluster` (viewer token). */
@@ -39,6 +45,12 @@ export interface ClusterInfo {
   /** The leader's fencing term: raised by one at every change of leader (stored in PostgreSQL). */
   term: number
   nodes: ClusterNode[]
+  /**
+   * null while this node reaches Redis and PostgreSQL (always, in single
+   * mode); otherwise what it cannot reach, and then `nodes` holds this node
+   * alone and `leader`/`term` are as it last knew them.
+   */
+  error: string | null
 }
 
 /** `/healthz`'s `node`: which node answered and its role now. */

@@ -33,6 +33,7 @@ import type { WorkflowActed, WorkflowSubmitted } from './workflows'
 import type { Schedule, ScheduleCreateRequest, ScheduleRef, ScheduleSummary } from './schedules'
 import type { TaskBulkAnswer, TaskBulkRequest } from './task-bulk'
 import type { KindInfo, KindState } from './kinds'
+import type { NodeHealth } from './cluster'
 
 export const DASHBOARD_NAMESPACE = '/dashboard'
 export const AGENTS_NAMESPACE = '/agents'
@@ -179,4 +180,6 @@ export interface Health {
   status: 'ok'
   version: string
   uptimeS: number
+  /** Which node answered and its role now (a single server: its own leader). */
+  node: NodeHealth
 }

@@ -56,6 +56,7 @@ describe('roles on every route and event', () => {
 
   it.each([
     ['GET', '/api/snapshot'],
+    ['GET', '/api/cluster'],
     ['GET', '/api/agents'],
     ['GET', '/api/tasks'],
     ['GET', '/api/tasks/ID'],

@@ -67,10 +67,10 @@ describe('layers inside src/main/core', () => {
   })
 
   it('refuses a folder that is in no layer, and imports of it', async () => {
-    const inside = await layerProblems('src/main/core/cluster/x.ts', "import { x } from './y'")
-    expect(inside).toEqual([expect.stringMatching(/src\/main\/core\/cluster\/ is in no layer/)])
-    const into = await layerProblems('src/main/core/server/x.ts', "import { x } from '../cluster/bus'")
-    expect(into).toEqual([expect.stringMatching(/src\/main\/core\/cluster\/ is in no layer/)])
+    const inside = await layerProblems('src/main/core/galaxy/x.ts', "import { x } from './y'")
+    expect(inside).toEqual([expect.stringMatching(/src\/main\/core\/galaxy\/ is in no layer/)])
+    const into = await layerProblems('src/main/core/server/x.ts', "import { x } from '../galaxy/bus'")
+    expect(into).toEqual([expect.stringMatching(/src\/main\/core\/galaxy\/ is in no layer/)])
   })
 
   it.each([

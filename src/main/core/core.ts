@@ -14,6 +14,8 @@ import { ProcessRegistry } from './agents/process-registry'
 import { RemoteAgents } from './agents/remote-agents'
 import { AccessTokens } from './auth/access'
 import { startTokens, type Tokens } from './auth/tokens'
+import { createMembership } from './cluster/create-membership'
+import type { Membership } from './cluster/membership'
 import type { Config } from './config/config'
 import { dataDirExposure } from './config/data-dir'
 import { lockDataDir, type DataDirLock } from './config/data-dir-lock'
@@ -80,6 +82,8 @@ export interface Core {
   readonly coordinator: Coordinator
   /** Prometheus registry behind `GET /metrics`. */
   readonly metrics: PipelineMetrics
+  /** Who this node is, who leads and the epoch (a single node unless `--redis`; docs/cluster.md). */
+  readonly cluster: Membership
 }
 
 export { StartError }
@@ -186,6 +190,15 @@ function assembleCore(config: Config, options: CoreOptions, swarm: SwarmFile | n
     logger,
   })
 
+  // Its figures are read once it runs (start), when the server below is listening and `remote` exists.
+  const cluster = createMembership({
+    redis: config.redis,
+    database: database.target,
+    nodeId: config.nodeId,
+    logger,
+    load: () => ({ url, viewers: pipeline.fanout.connected, agents: remote.connected, seq: state.log.seq, lag: 0 }),
+  })
+
   const headers = securityHeaders(secure)
   const http = createHttpServer({
     state,
@@ -202,6 +215,7 @@ function assembleCore(config: Config, options: CoreOptions, swarm: SwarmFile | n
     rateLimited: () => metrics.rateLimited.inc({ via: 'http' }),
     securityHeaders: headers,
     schedules,
+    cluster,
     ...(secure ? { https: { cert: readFileSync(config.tlsCert!), key: readFileSync(config.tlsKey!) } } : {}),
   })
   const connections = trackConnections(http.server)
@@ -264,6 +278,7 @@ function assembleCore(config: Config, options: CoreOptions, swarm: SwarmFile | n
     logger,
     coordinator,
     metrics,
+    cluster,
     get url() {
       if (!url) throw new Error('the core has not started yet')
       return url
@@ -277,9 +292,12 @@ function assembleCore(config: Config, options: CoreOptions, swarm: SwarmFile | n
       await schedules.load()
       // Decided against the history as it was at start: a swarm file task or workflow it holds is not submitted again.
       const swarmPlan = swarm && config.swarm ? planSwarm(config.swarm, swarm, storedIds) : null
+      // Bounded with Redis or PostgreSQL away: it reports that and keeps trying.
+      await cluster.start()
       try {
         url = await listen(http, config.host, config.port, secure)
       } catch (error) {
+        await cluster.stop()
         await closeLog()
         throw error
       }
@@ -302,6 +320,8 @@ function assembleCore(config: Config, options: CoreOptions, swarm: SwarmFile | n
     },
 
     async stop() {
+      // First: the others see this node gone and one of them takes the lead while this one closes.
+      await cluster.stop()
       tokens.stop()
       schedules.stop()
       demo?.stop()

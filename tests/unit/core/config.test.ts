@@ -77,6 +77,61 @@ describe('loadConfig', () => {
     expect(refused('postgres://u:hunter2@h:5432')).not.toContain('hunter2')
   })
 
+  it('runs a single node unless --redis (flag, SWARM_MONITOR_REDIS or the file) names the Redis a cluster shares', () => {
+    const pg = 'postgres://swarm:secret@db:5432/swarm'
+    expect(loadConfig([], env).redis).toBeNull()
+    expect(loadConfig(['--redis', 'redis://r:6379', '--database', pg], env).redis).toBe('redis://r:6379')
+    expect(loadConfig([], { SWARM_MONITOR_REDIS: 'rediss://:pw@r:6380/2', SWARM_MONITOR_DATABASE: pg }).redis).toBe(
+      'rediss://:pw@r:6380/2',
+    )
+    const file = join(mkdtempSync(join(tmpdir(), 'sm-config-')), 'cluster.yaml')
+    writeFileSync(file, `redis: redis://r\ndatabase: ${pg}\nnodeId: from-file\n`)
+    expect(loadConfig(['--config', file], env)).toMatchObject({ redis: 'redis://r', nodeId: 'from-file' })
+  })
+
+  it('refuses --redis without a PostgreSQL --database, saying what to add', () => {
+    for (const database of [[], ['--database', 'sqlite:/tmp/h.db']]) {
+      const refused = () => loadConfig(['--redis', 'redis://r:6379', ...database], env)
+      expect(refused).toThrow(ConfigError)
+      expect(refused).toThrow(
+        'cluster mode (--redis) needs PostgreSQL for the history and the leader lock: add --database postgres://',
+      )
+    }
+  })
+
+  it('refuses a --redis that is not a redis:// or rediss:// URL, never echoing a password', () => {
+    const refused = (value: string) => {
+      try {
+        loadConfig(['--redis', value, '--database', 'postgres://h/db'], env)
+      } catch (error) {
+        expect(error).toBeInstanceOf(ConfigError)
+        expect((error as ConfigError).exitCode).toBe(2)
+        return (error as Error).message
+      }
+      throw new Error(`--redis ${value} was taken`)
+    }
+    expect(refused('http://u:hunter2@r:6379')).toContain('--redis must be a redis:// or rediss:// URL')
+    expect(refused('http://u:hunter2@r:6379')).not.toContain('hunter2')
+    expect(refused('redis://')).toContain('--redis')
+    expect(refused('redis://u:hunter2@r/x')).toContain('the database after the host is a number')
+    expect(refused('redis://u:hunter2@r/x')).not.toContain('hunter2')
+  })
+
+  it('names the node <hostname>-<4 hex> unless --node-id says otherwise, and checks the name', () => {
+    const generated = loadConfig([], env).nodeId
+    expect(generated).toMatch(/^[A-Za-z0-9._-]+-[0-9a-f]{4}$/)
+    // Chosen once per process: every read of the configuration agrees.
+    expect(loadConfig([], env).nodeId).toBe(generated)
+    expect(loadConfig(['--node-id', 'eu-1.node_a'], env).nodeId).toBe('eu-1.node_a')
+    expect(loadConfig([], { SWARM_MONITOR_NODE_ID: 'n2' }).nodeId).toBe('n2')
+    expect(loadConfig(['--node-id', 'x'.repeat(64)], env).nodeId).toHaveLength(64)
+    for (const bad of ['', 'x'.repeat(65), 'has space', 'slash/no', 'ünïcode']) {
+      expect(() => loadConfig(['--node-id', bad], env), JSON.stringify(bad)).toThrow(
+        'nodeId: --node-id takes 1–64 characters of A–Z, a–z, 0–9, ".", "_" and "-"',
+      )
+    }
+  })
+
   it('keeps WebSocket compression off unless asked for', () => {
     expect(loadConfig([], env).wsCompression).toBe(false)
     expect(loadConfig(['--ws-compression'], env).wsCompression).toBe(true)

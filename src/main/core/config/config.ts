@@ -9,6 +9,7 @@ import { Command, CommanderError, Option } from 'commander'
 import { parse as parseYaml } from 'yaml'
 import { z } from 'zod'
 import { describeIssues } from '../../../shared/commands'
+import { defaultNodeId, NODE_ID_PATTERN, NODE_ID_RULE, redisUrlProblem } from './cluster-settings'
 import { defaultDataDir } from './data-dir'
 import { parseDatabaseUrl } from './database-url'
 import { LOG_LEVELS } from '../logger'
@@ -26,6 +27,8 @@ const ConfigSchema = z
     swarm: z.string().min(1).nullable(),
     dataDir: z.string().min(1),
     database: z.string().min(1).max(2048).nullable(),
+    redis: z.string().min(1).max(2048).nullable(),
+    nodeId: z.string().regex(NODE_ID_PATTERN, `--node-id takes ${NODE_ID_RULE}`),
     tlsCert: z.string().min(1).nullable(),
     tlsKey: z.string().min(1).nullable(),
     allowOrigin: z.array(z.url()),
@@ -59,6 +62,19 @@ const ConfigSchema = z
   .superRefine((c, context) => {
     const parsed = parseDatabaseUrl(c.database, c.dataDir)
     if (!parsed.ok) context.addIssue({ code: 'custom', message: parsed.message, path: ['database'] })
+    if (c.redis === null) return
+    const problem = redisUrlProblem(c.redis)
+    if (problem) context.addIssue({ code: 'custom', message: problem, path: ['redis'] })
+    // History and the leader lock are shared through PostgreSQL: a node's own SQLite file cannot be.
+    else if (parsed.ok && parsed.target.kind !== 'postgres') {
+      context.addIssue({
+        code: 'custom',
+        message:
+          'cluster mode (--redis) needs PostgreSQL for the history and the leader lock: ' +
+          'add --database postgres://user:password@host:5432/database, the same on every node',
+        path: ['redis'],
+      })
+    }
   })
   .refine((c) => c.alertErrorWarning < c.alertErrorCritical, {
     message: '--alert-error-warning must be below --alert-error-critical',
@@ -131,6 +147,18 @@ function buildProgram(): Command {
         '--database <url>',
         'where the task history lives: sqlite:PATH or postgres://user:password@host:5432/database (default: sqlite:<data-dir>/swarm.db)',
       ).env(`${ENV}DATABASE`),
+    )
+    .addOption(
+      new Option(
+        '--redis <url>',
+        'run as one node of a cluster: redis:// or rediss:// URL of the Redis the nodes share (needs a postgres:// --database; docs/cluster.md)',
+      ).env(`${ENV}REDIS`),
+    )
+    .addOption(
+      new Option(
+        '--node-id <id>',
+        `this node's name in the cluster, ${NODE_ID_RULE} (default: <hostname>-<4 random hex>, new at each start)`,
+      ).env(`${ENV}NODE_ID`),
     )
     .addOption(new Option('--tls-cert <file>', 'TLS certificate (PEM): serve HTTPS and WSS').env(`${ENV}TLS_CERT`))
     .addOption(new Option('--tls-key <file>', 'TLS private key (PEM)').env(`${ENV}TLS_KEY`))
@@ -371,6 +399,8 @@ export function loadConfig(
     swarm: opts.swarm ?? null,
     dataDir: opts.dataDir,
     database: opts.database ?? null,
+    redis: opts.redis ?? null,
+    nodeId: opts.nodeId ?? null,
     tlsCert: opts.tlsCert ?? null,
     tlsKey: opts.tlsKey ?? null,
     allowOrigin: opts.allowOrigin ?? [],
@@ -414,6 +444,8 @@ export function loadConfig(
   if (opts.wsCompression === undefined) {
     settings.wsCompression = envFlag(env[`${ENV}WS_COMPRESSION`]) ?? settings.wsCompression ?? false
   }
+  // Not a commander default: chosen at random once per process, it has no fixed value to show in --help or the docs.
+  settings.nodeId ??= defaultNodeId()
   // The demo swarm is the default only when no swarm file is given.
   if (settings.demo === undefined) settings.demo = settings.swarm === null
   const parsed = ConfigSchema.safeParse(settings)

@@ -18,6 +18,7 @@ import { describeIssues } from '../../../shared/commands'
 import type { Role } from '../../../shared/domain'
 import type { Health, Snapshot } from '../../../shared/protocol'
 import type { AccessTokens } from '../auth/access'
+import type { Membership } from '../cluster/membership'
 import type { Logger } from '../logger'
 import type { OperatorRecords } from '../pipeline/pipeline'
 import { VERSION } from '../version'
@@ -68,6 +69,8 @@ export interface HttpDeps {
   securityHeaders: HeaderSet
   /** The schedules (`/api/schedules`); absent, those routes are not served. */
   schedules?: ScheduleBook
+  /** Who this node is and who the others are (`/healthz`'s `node`, `GET /api/cluster`). */
+  cluster: Pick<Membership, 'nodeId' | 'role' | 'info'>
 }
 
 declare module 'fastify' {
@@ -187,9 +190,12 @@ export function createHttpServer(deps: HttpDeps): FastifyInstance {
     status: 'ok',
     version: VERSION,
     uptimeS: Math.round((Date.now() - deps.startedAt) / 1000),
+    node: { id: deps.cluster.nodeId, role: deps.cluster.role() },
   }))
 
   app.get('/api/snapshot', readers, async () => deps.snapshot())
+
+  app.get('/api/cluster', readers, async () => deps.cluster.info())
 
   app.get('/metrics', readers, async (_request, reply) =>
     reply.type(deps.metrics.contentType).send(await deps.metrics.metrics()),
