@@ -5,7 +5,7 @@
  * without starting a server.
  */
 import { resolve } from 'node:path'
-import { ConfigError, createCore, loadConfig, StartError, tokenSource } from './core'
+import { ConfigError, createCore, loadConfig, StartError, tokenSource, type Core } from './core'
 import { ADDON_ENV } from './electron-sqlite'
 import { runTokensCommand } from './tokens-cli'
 
@@ -37,9 +37,13 @@ export async function runHeadless(argv: readonly string[]): Promise<void> {
     throw error
   }
 
-  let core
+  let core: Core | undefined
   try {
-    core = createCore(config, { sqliteBinding: process.env[ADDON_ENV] || undefined })
+    core = createCore(config, {
+      sqliteBinding: process.env[ADDON_ENV] || undefined,
+      // A cluster leader that lost its leadership stops; its supervisor starts it again, as a follower.
+      deposed: () => void core?.stop().finally(() => process.exit(3)),
+    })
   } catch (error) {
     // An invalid swarm file: refused before anything starts, like a bad flag; a history that cannot be opened.
     if (error instanceof ConfigError || error instanceof StartError) {

@@ -14,7 +14,9 @@ import { ProcessRegistry } from './agents/process-registry'
 import { RemoteAgents } from './agents/remote-agents'
 import { AccessTokens } from './auth/access'
 import { startTokens, type Tokens } from './auth/tokens'
+import { ClusterRole } from './cluster/cluster-role'
 import { createMembership } from './cluster/create-membership'
+import { redisShown } from './config/cluster-settings'
 import type { Membership } from './cluster/membership'
 import type { Config } from './config/config'
 import { dataDirExposure } from './config/data-dir'
@@ -34,7 +36,7 @@ import { securityHeaders } from './server/headers'
 import { createHttpServer } from './server/http'
 import { resolveLimits, type Limits } from './server/limits'
 import { listen, warnIfClearText } from './server/listen'
-import { planSwarm, startSwarm } from './agents/swarm-workflows'
+import { planSwarm, startSwarm, type SwarmPlan } from './agents/swarm-workflows'
 import { LoopLag } from './server/loop-lag'
 import { closeServer, trackConnections } from './server/shutdown'
 import { createSocketServer } from './server/socket-server'
@@ -67,6 +69,11 @@ export interface CoreOptions {
   scheduleClock?: () => number
   /** The SQLite addon to load instead of better-sqlite3's own build (see SqliteOptions.nativeBinding). */
   sqliteBinding?: string
+  /**
+   * A cluster leader lost its leadership (docs/cluster.md): it must not go on. Default: the core stops; the CLI
+   * also exits (status 3) so that its supervisor starts it again, as a follower.
+   */
+  deposed?: (reason: string) => void
 }
 
 export interface Core {
@@ -198,6 +205,25 @@ function assembleCore(config: Config, options: CoreOptions, swarm: SwarmFile | n
     logger,
     load: () => ({ url, viewers: pipeline.fanout.connected, agents: remote.connected, seq: state.log.seq, lag: 0 }),
   })
+  const processInstance = randomUUID()
+  // With --redis: this node follows the leader's stream until the election makes it the leader (cluster-role.ts).
+  const role = config.redis === null ? null : followLeader(config.redis)
+  const forwarding = role && {
+    nodeId: cluster.nodeId,
+    logger,
+    /** The leader's URL while this node follows; null while it leads. */
+    forwardTo: () => (role.role === 'leader' ? null : (cluster.leaderUrl() ?? 'unknown')),
+  }
+  function followLeader(redisUrl: string): ClusterRole {
+    return new ClusterRole({
+      redisUrl,
+      logger,
+      pipeline: { ...pipeline, log: state.log },
+      election: cluster,
+      lead: (storedIds) => startLeading(planFor(storedIds)),
+      deposed: (reason) => (options.deposed ? options.deposed(reason) : void core.stop()),
+    })
+  }
 
   const headers = securityHeaders(secure)
   const http = createHttpServer({
@@ -216,6 +242,7 @@ function assembleCore(config: Config, options: CoreOptions, swarm: SwarmFile | n
     securityHeaders: headers,
     schedules,
     cluster,
+    ...(forwarding ? { forwarding } : {}),
     ...(secure ? { https: { cert: readFileSync(config.tlsCert!), key: readFileSync(config.tlsKey!) } } : {}),
   })
   const connections = trackConnections(http.server)
@@ -241,7 +268,9 @@ function assembleCore(config: Config, options: CoreOptions, swarm: SwarmFile | n
     kinds: pipeline.operator.kinds,
     allowRemoteShell: config.allowRemoteShell,
     schedules,
-    instance: randomUUID(),
+    // A cluster's viewers may resume on any node of the same epoch; a single server's on this process only.
+    instance: role ? () => cluster.epoch() : () => processInstance,
+    ...(forwarding ? { forwarding } : {}),
     limits,
     caps: { total: config.maxViewers, perToken: config.maxViewersPerToken },
     counters,
@@ -265,12 +294,38 @@ function assembleCore(config: Config, options: CoreOptions, swarm: SwarmFile | n
     limits,
     counters,
     lagMs,
+    elsewhere: () =>
+      role === null || role.role === 'leader'
+        ? null
+        : `this node follows; agents connect to the cluster's leader${cluster.leaderUrl() ? ` at ${cluster.leaderUrl()}` : ''}`,
+  })
+  // A new epoch (Redis lost its data): no viewer's state can be trusted to lead to the next events.
+  cluster.onEpoch((_epoch, previous) => {
+    if (previous === null) return
+    pipeline.fanout.resyncAll()
+    role?.resync()
   })
 
   let url = ''
   let started = false
+  let schedulesLoaded = false
+  /** What only the leader runs (the single server is its own): agents, the coordinator's figures, the demo, schedules. */
+  async function startLeading(swarmPlan: SwarmPlan | null): Promise<void> {
+    remote.start()
+    pipeline.start()
+    localAgents.start()
+    demo?.start()
+    if (!schedulesLoaded) await schedules.load()
+    // After the restored tasks and this server's agents: a catch-up run's overlap check sees the previous run.
+    void schedules.start()
+    // After listening succeeded (a start that fails enqueues nothing), and once this server's agents are there.
+    if (swarmPlan) startSwarm(swarmPlan, { coordinator, logger, routing })
+  }
+  // Decided against the history as it was when taken over: a swarm file task or workflow it holds is not submitted again.
+  const planFor = (storedIds: ReadonlySet<string>) =>
+    swarm && config.swarm ? planSwarm(config.swarm, swarm, storedIds) : null
 
-  return {
+  const core: Core = {
     get tokens() {
       return tokens.builtin
     },
@@ -287,31 +342,28 @@ function assembleCore(config: Config, options: CoreOptions, swarm: SwarmFile | n
     async start() {
       // A previous server's commands that still run end before their tasks can be dispatched again.
       logLeftovers(await endLeftovers(processes, DEFAULT_KILL_GRACE_MS), logger)
-      // History first, so the first viewer's snapshot already holds it.
-      const storedIds = await pipeline.restore()
-      await schedules.load()
-      // Decided against the history as it was at start: a swarm file task or workflow it holds is not submitted again.
-      const swarmPlan = swarm && config.swarm ? planSwarm(config.swarm, swarm, storedIds) : null
-      // Bounded with Redis or PostgreSQL away: it reports that and keeps trying.
-      await cluster.start()
+      // History first, so the first viewer's snapshot already holds it; a follower takes no tasks from it.
+      let swarmPlan: SwarmPlan | null = null
+      if (role) await pipeline.open()
+      else {
+        swarmPlan = planFor(await pipeline.restore())
+        await schedules.load()
+        schedulesLoaded = true
+      }
       try {
         url = await listen(http, config.host, config.port, secure)
       } catch (error) {
-        await cluster.stop()
         await closeLog()
         throw error
       }
+      // Once listening, so that its first report gives the others its URL. Bounded with Redis or PostgreSQL away:
+      // it reports that and keeps trying.
+      await cluster.start()
       started = true
       tokens.start()
-      remote.start()
       loopLag.start()
-      pipeline.start()
-      localAgents.start()
-      demo?.start()
-      // After the restored tasks and this server's agents: a catch-up run's overlap check sees the previous run.
-      void schedules.start()
-      // After listening succeeded (a start that fails enqueues nothing), and once this server's agents are there.
-      if (swarmPlan) startSwarm(swarmPlan, { coordinator, logger, routing })
+      if (role) await startFollowing(role)
+      else await startLeading(swarmPlan)
       logger.info(
         { url, dataDir: config.dataDir, demo: demo !== null, localAgents: localAgents.size, swarm: config.swarm },
         'server started',
@@ -319,28 +371,45 @@ function assembleCore(config: Config, options: CoreOptions, swarm: SwarmFile | n
       warnIfClearText(config.host, secure, logger)
     },
 
-    async stop() {
-      // First: the others see this node gone and one of them takes the lead while this one closes.
-      await cluster.stop()
-      tokens.stop()
-      schedules.stop()
-      demo?.stop()
-      await localAgents.stop()
-      pipeline.stop()
-      loopLag.stop()
-      if (started) {
-        remote.stop()
-        stopping = true
-        // Bounded whatever the clients do: what is still open after a short grace is cut (shutdown.ts).
-        await closeServer(sockets.io, connections)
-        await http.close()
-        started = false
-        logger.info('stopped')
-      }
-      // The history last: submissions still being answered while the servers closed are recorded.
-      await pipeline.close()
-      await closeLog()
-      lock.release()
+    stop() {
+      stopped ??= stopCore()
+      return stopped
     },
   }
+
+  let stopped: Promise<void> | null = null
+  async function stopCore(): Promise<void> {
+    // First: the others see this node gone and one of them takes the lead while this one closes.
+    await cluster.stop()
+    await role?.stop()
+    tokens.stop()
+    schedules.stop()
+    demo?.stop()
+    await localAgents.stop()
+    pipeline.stop()
+    loopLag.stop()
+    if (started) {
+      remote.stop()
+      stopping = true
+      // Bounded whatever the clients do: what is still open after a short grace is cut (shutdown.ts).
+      await closeServer(sockets.io, connections)
+      await http.close()
+      started = false
+      logger.info('stopped')
+    }
+    // The history last: submissions still being answered while the servers closed are recorded.
+    await pipeline.close()
+    await closeLog()
+    lock.release()
+  }
+
+  /** Follows the leader's stream; Redis unreachable at start is a StartError, as an unreachable database is. */
+  async function startFollowing(node: ClusterRole): Promise<void> {
+    try {
+      await node.start()
+    } catch (error) {
+      throw new StartError(`cannot reach Redis at ${redisShown(config.redis!)}: ${(error as Error).message}`, 2)
+    }
+  }
+  return core
 }

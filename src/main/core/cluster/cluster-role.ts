@@ -36,8 +36,8 @@ export interface FollowedPipeline {
   snapshot(): Snapshot
   follow(copy: SnapshotSource): void
   lead(): void
-  /** Rebuilds the swarm from the history (pipeline.takeOver). */
-  takeOver(): Promise<unknown>
+  /** Rebuilds the swarm from the history (pipeline.takeOver); resolves with the ids the history held. */
+  takeOver(): Promise<ReadonlySet<string>>
 }
 
 export interface ClusterRoleOptions {
@@ -46,7 +46,7 @@ export interface ClusterRoleOptions {
   pipeline: FollowedPipeline
   election: Election
   /** Starts what only the leader runs (agents, sampler, alerts, retention, schedules, the demo). */
-  lead(): void | Promise<void>
+  lead(storedIds: ReadonlySet<string>): void | Promise<void>
   /** This node was leader and is no more (or was fenced): it must stop now. */
   deposed(reason: string): void
   /** Entries the stream keeps (default 100,000). */
@@ -85,6 +85,11 @@ export class ClusterRole {
     await this.follow()
     this.unsubscribe.push(options.election.onRole(({ role, term, reason }) => this.change(role, term, reason)))
     if (options.election.role() === 'leader') this.change('leader', options.election.term())
+  }
+
+  /** Takes a fresh snapshot of the leader's swarm (a new epoch); nothing to do while leading. */
+  resync(): void {
+    this.reader?.resync()
   }
 
   async stop(): Promise<void> {
@@ -151,8 +156,7 @@ export class ClusterRole {
     pipeline.lead()
     pipeline.log.resetTo(seq)
     this.unsubscribe.push(pipeline.log.subscribe((event) => writer.push(event)))
-    await pipeline.takeOver()
-    await this.options.lead()
+    await this.options.lead(await pipeline.takeOver())
     writer.start()
     await writer.publishSnapshot()
     pipeline.fanout.resyncAll()

@@ -28,6 +28,8 @@ export interface Membership {
   /** The current epoch; '' until a cluster node has first read it from Redis. */
   epoch(): string
   info(): Promise<ClusterInfo>
+  /** The leader's URL as last reported (this node's own when it leads); null while no leader is known. */
+  leaderUrl(): string | null
   /** Told when the epoch changes (`previous` null: the first one this node learnt). Returns the unsubscribe. */
   onEpoch(listener: (epoch: string, previous: string | null) => void): () => void
   /**
@@ -76,6 +78,7 @@ export function singleNode(options: { nodeId: string; load: () => NodeLoad; now?
         error: null,
       }
     },
+    leaderUrl: () => options.load().url || null,
     onEpoch: () => () => {},
     onRole: () => () => {},
     async start() {},

@@ -170,6 +170,16 @@ export class RedisMembership implements Membership {
     }
   }
 
+  leaderUrl(): string | null {
+    if (this.role() === 'leader') return this.options.load().url || null
+    if (this.redisError !== null || this.seen === null) return null
+    const at = this.now()
+    const claims = this.seen
+      .filter((node) => node.role === 'leader' && node.left !== true && at - node.lastSeenAt <= this.goneAfterMs)
+      .sort((a, b) => b.term - a.term)
+    return claims[0]?.url || null
+  }
+
   /** Itself when it leads; else, of the nodes still there claiming to lead, the one with the highest term. */
   private leaderOf(nodes: ClusterNode[]): string | null {
     if (this.role() === 'leader') return this.nodeId

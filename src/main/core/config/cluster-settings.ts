@@ -44,3 +44,13 @@ export function redisUrlProblem(value: string): string | null {
     return `--redis: the database after the host is a number (0–15 usually); ${example}`
   return null
 }
+
+/** A `--redis` URL as messages show it: scheme, host and port, never the credentials. */
+export function redisShown(value: string): string {
+  try {
+    const url = new URL(value)
+    return `${url.protocol}//${url.host}`
+  } catch {
+    return 'the --redis URL'
+  }
+}

@@ -59,6 +59,8 @@ export interface AgentsDeps {
   counters?: GuardCounters
   /** How late the event loop ran recently (loop-lag.ts), credited by the rate limit. */
   lagMs?: () => number
+  /** Why agents cannot connect here now (a cluster follower: they connect to the leader); null: they can. */
+  elsewhere?: () => string | null
 }
 
 /** One agent connection, as its handlers see it. */
@@ -159,6 +161,11 @@ export function registerAgents(namespace: AgentsNamespace, deps: AgentsDeps): vo
       const address = clientAddress(socket.handshake.address, socket.handshake.headers)
       recordRefusal(deps.audit, admission, { address, via: 'socket', door: '/agents' })
       next(new Error(admission.code))
+      return
+    }
+    const elsewhere = deps.elsewhere?.() ?? null
+    if (elsewhere !== null) {
+      next(Object.assign(new Error('unavailable'), { data: { message: elsewhere } }))
       return
     }
     socket.data.refused = 0

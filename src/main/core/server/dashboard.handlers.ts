@@ -27,7 +27,8 @@ import type { RoutingPolicy } from '../../../shared/routing'
 import { guardSocket, type GuardCounters } from './guard'
 import { eventsOf, mounter, type HandlerTable } from './handler-table'
 import type { Limits } from './limits'
-import { COMMANDS, type CommandContext } from './operator-commands'
+import { COMMANDS } from './operator-commands'
+import { forwardingCommands, type CommandForwarding, type ForwardingContext } from './forwarded-commands'
 import type { KindControl } from '../pipeline/kind-control'
 import type { ScheduleBook } from '../schedules/schedule-book'
 import type { SwarmState } from '../pipeline/snapshot'
@@ -54,8 +55,8 @@ export interface DashboardDeps {
   allowRemoteShell: boolean
   /** For the `schedule:*` commands; absent, they answer `unavailable`. */
   schedules?: ScheduleBook
-  /** Identifies this server process to resuming viewers. */
-  instance: string
+  /** What a resuming viewer's `auth.instance` must be for a replay: this process, or the cluster's epoch. */
+  instance(): string
   limits: Limits
   caps: ViewerCaps
   counters?: GuardCounters
@@ -71,6 +72,8 @@ export interface DashboardDeps {
   wsCompression?: boolean
   /** Per-kind limits for `kind:update`; absent: it answers `unavailable`. */
   kinds?: KindControl
+  /** A cluster node's: commands go to the leader while this node follows (forwarded-commands.ts). */
+  forwarding?: CommandForwarding
 }
 
 /** A token as a message names it: `the viewer token` (a generated one), `the token "alice"` (a named one). */
@@ -79,7 +82,7 @@ function tokenLabel(name: string): string {
 }
 
 /** One viewer's connection, as its handlers see it. */
-interface Viewer extends CommandContext {
+interface Viewer extends ForwardingContext {
   socket: DashboardSocket
   /** The same socket as the fanout sees it. */
   connection: ViewerConnection
@@ -130,7 +133,7 @@ function viewerHandlers(deps: DashboardDeps): HandlerTable<DashboardClientToServ
       return ok(parsed.data)
     },
 
-    ...COMMANDS,
+    ...(deps.forwarding ? forwardingCommands<Viewer>(deps.forwarding) : COMMANDS),
   }
 }
 
@@ -231,14 +234,15 @@ export function registerDashboard(namespace: DashboardNamespace, deps: Dashboard
     // this socket gets the state up to it (a snapshot, or the missed events when it
     // resumes from a seq still in the buffer) and then only later events.
     batcher.flush()
-    const missed = resumeFrom(socket.handshake.auth, deps.instance, state.log, limits.replayBytes)
+    const instance = deps.instance()
+    const missed = resumeFrom(socket.handshake.auth, instance, state.log, limits.replayBytes)
     socket.emit('welcome', {
       role,
       encoding: connection.encoding,
       version: VERSION,
       serverTime: Date.now(),
       resumed: missed !== null,
-      instance: deps.instance,
+      instance,
       routing: deps.routing,
     })
     fanout.add(connection, missed)
@@ -257,6 +261,7 @@ export function registerDashboard(namespace: DashboardNamespace, deps: Dashboard
       actor: { name: actor, role, address: addressOf(socket), via: 'socket' },
       audit: deps.audit,
       kinds: deps.kinds,
+      token: () => presented(socket),
     }
     mountOn(socket, viewer)
   })

@@ -40,10 +40,9 @@ export interface CommandForwarding {
   forwardTo(): string | null | 'unknown'
 }
 
-/** What a forwarded command needs of its connection: the token it presented and its address. */
+/** What a forwarded command needs of its connection beyond its context: the token it presented. */
 export interface ForwardingContext extends CommandContext {
   token(): unknown
-  address: string
 }
 
 /** The command table, each command sent on to the leader while this node follows. */
@@ -75,7 +74,7 @@ async function forward(
       headers: {
         'content-type': 'application/json',
         ...(typeof token === 'string' ? { authorization: `Bearer ${token}` } : {}),
-        'x-forwarded-for': context.address,
+        ...(context.actor ? { 'x-forwarded-for': context.actor.address } : {}),
         [FORWARDED_BY]: forwarding.nodeId,
       },
       body: JSON.stringify({ input }),

@@ -34,6 +34,8 @@ import { registerOperatorRoutes } from './operator-routes'
 import { sendError, sendResult } from './replies'
 import { registerWorkflowRoutes } from './workflow.routes'
 import { registerKindRoutes } from './kind.routes'
+import { addLeaderProxy, type LeaderProxyOptions } from './leader-proxy'
+import { registerCommandRoute } from './forwarded-commands'
 import { registerScheduleRoutes } from './schedule.routes'
 import type { ScheduleBook } from '../schedules/schedule-book'
 import type { SwarmState } from '../pipeline/snapshot'
@@ -71,6 +73,8 @@ export interface HttpDeps {
   schedules?: ScheduleBook
   /** Who this node is and who the others are (`/healthz`'s `node`, `GET /api/cluster`). */
   cluster: Pick<Membership, 'nodeId' | 'role' | 'info'>
+  /** A cluster node's: the API is answered by the leader while this node follows (leader-proxy.ts). */
+  forwarding?: LeaderProxyOptions
 }
 
 declare module 'fastify' {
@@ -140,7 +144,11 @@ export function createHttpServer(deps: HttpDeps): FastifyInstance {
           { statusCode: 429 },
         ),
     })
-    .after(() => app.addHook('onRequest', app.rateLimit()))
+    .after(() => {
+      app.addHook('onRequest', app.rateLimit())
+      // After the rate limit, which a follower applies to its own clients as any node does.
+      if (deps.forwarding) addLeaderProxy(app, deps.forwarding)
+    })
 
   app.setErrorHandler((error: { statusCode?: number; code?: string; message: string }, request, reply) => {
     const status = error.statusCode ?? 500
@@ -267,6 +275,7 @@ export function createHttpServer(deps: HttpDeps): FastifyInstance {
     messageBytes: limits.messageBytes,
   })
   registerKindRoutes(app, { coordinator: state.coordinator, readers, writers, context })
+  if (deps.forwarding) registerCommandRoute(app, { readers, context })
   if (deps.schedules) {
     registerScheduleRoutes(app, {
       schedules: deps.schedules,

@@ -1,0 +1,173 @@
+/**
+ * Three nodes on a real Redis and a real PostgreSQL, in this process: one
+ * swarm. Viewers on every node converge to the same state (field by field,
+ * against each node's `/api/snapshot`) while tasks are submitted through
+ * every node — over HTTP and over Socket.IO — and run by an agent on the
+ * leader; followers refuse agents, naming the leader. When the leader stops,
+ * a follower takes over from the history and every remaining viewer
+ * converges on its swarm. (`kill -9` of node processes: cluster-cli.test.ts.)
+ */
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
+import type { ClusterInfo } from '../../src/shared/cluster'
+import type { Snapshot } from '../../src/shared/protocol'
+import type { Task, TaskSummary } from '../../src/shared/domain'
+import { applyEvents, applySnapshot, createSwarmState, type SwarmState } from '../../src/shared/reducer'
+import { closeAgents, manualAgent, rawAgent } from '../helpers/agents'
+import {
+  TEST_TOKENS,
+  dashboardClient,
+  getJson,
+  postJson,
+  startCore,
+  until,
+  type DashboardSocket,
+} from '../helpers/core'
+import { postgresForSuite } from '../helpers/postgres-suite'
+import { startRedis, type Redis } from '../helpers/redis'
+
+const pg = postgresForSuite()
+let redis: Redis
+beforeAll(async () => {
+  redis = await startRedis()
+}, 20_000)
+afterAll(() => redis?.destroy())
+
+type Node = Awaited<ReturnType<typeof startCore>>
+const nodes: Node[] = []
+const sockets: DashboardSocket[] = []
+afterEach(async () => {
+  sockets.splice(0).forEach((socket) => socket.close())
+  await closeAgents()
+  await Promise.all(nodes.splice(0).map((node) => node.stop()))
+})
+
+async function cluster(count: number): Promise<Node[]> {
+  const { url } = await pg().createDatabase()
+  for (let i = 0; i < count; i++) {
+    // One after the other: the first takes the lead before the others join.
+    nodes.push(await startCore(['--no-demo', '--database', url, '--redis', redis.url, '--node-id', `n${i}`]))
+    if (i === 0) await until(() => nodes[0]!.cluster.role() === 'leader', 5_000, 'a first leader')
+  }
+  // Every node knows every other, the leader's URL included (they report once a second).
+  const known = async (node: Node) => (await info(node)).nodes.filter((seen) => !seen.gone && seen.url).length === count
+  for (const node of nodes) await untilAsync(() => known(node), 10_000, 'the nodes to know each other')
+  return [...nodes]
+}
+
+const info = async (node: Node) => (await getJson(`${node.url}/api/cluster`, TEST_TOKENS.viewer)).body as ClusterInfo
+const snapshotOf = async (node: Node) =>
+  (await getJson(`${node.url}/api/snapshot`, TEST_TOKENS.viewer)).body as Snapshot
+
+async function untilAsync(probe: () => Promise<boolean>, ms = 10_000, what = 'condition'): Promise<void> {
+  const deadline = Date.now() + ms
+  while (!(await probe())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)
+    await new Promise((resolve) => setTimeout(resolve, 100))
+  }
+}
+
+/** A viewer holding the swarm with the shared reducer, as the dashboard does. */
+function viewer(node: Node, token = TEST_TOKENS.viewer): { state: SwarmState; socket: DashboardSocket } {
+  const state = createSwarmState()
+  const socket = dashboardClient(node.url, token)
+  socket.on('snapshot', (snapshot) => applySnapshot(state, snapshot))
+  socket.on('events', (events) => void applyEvents(state, events))
+  sockets.push(socket)
+  return { state, socket }
+}
+
+/** What must agree across nodes: every task's id, status and attempts, in id order. */
+const tasksOf = (tasks: Iterable<TaskSummary>) =>
+  [...tasks].map(({ id, status, attempts }) => ({ id, status, attempts })).sort((a, b) => a.id.localeCompare(b.id))
+
+async function submit(node: Node, name: string): Promise<Task> {
+  const answer = await postJson(`${node.url}/api/tasks`, { name, kind: 'work' }, TEST_TOKENS.operator)
+  expect(answer.status, JSON.stringify(answer.body)).toBe(201)
+  return answer.body as Task
+}
+
+describe('a cluster of three nodes', () => {
+  it('is one swarm: submitted anywhere, run by the leader’s agent, seen alike by the viewers of every node', async () => {
+    const [leader, ...followers] = await cluster(3)
+    expect(leader!.cluster.role()).toBe('leader')
+    const viewers = nodes.map((node) => viewer(node))
+    const agent = await manualAgent(leader!.url, 'w1', 50)
+
+    // A follower sends agents to the leader.
+    const refused = rawAgent(followers[0]!.url)
+    const error = await new Promise<Error & { data?: { message?: string } }>((resolve) =>
+      refused.once('connect_error', resolve),
+    )
+    expect(error.message).toBe('unavailable')
+    expect(error.data?.message).toContain(`at ${leader!.url}`)
+
+    // Through every node over HTTP (a follower asks the leader), and over a follower's Socket.IO.
+    const submitted = [
+      await submit(leader!, 'on the leader'),
+      ...(await Promise.all(followers.map((f) => submit(f, 'via')))),
+    ]
+    const operator = viewer(followers[1]!, TEST_TOKENS.operator)
+    await until(() => operator.state.hasSnapshot, 5_000, 'the operator viewer’s snapshot')
+    const ack = await operator.socket.emitWithAck('task:submit', { name: 'over a follower socket', kind: 'work' })
+    expect(ack.ok, JSON.stringify(ack)).toBe(true)
+    if (ack.ok) submitted.push(ack.data)
+    expect(new Set(submitted.map((task) => task.id)).size).toBe(4)
+
+    await until(() => agent.assigned.length === 4, 5_000, 'the agent to be given all four')
+    for (const id of agent.assigned) expect((await agent.succeed(id)).ok).toBe(true)
+
+    // Every viewer ends with the four tasks succeeded, equal to its node's snapshot, and the nodes agree.
+    const done = (state: SwarmState) =>
+      submitted.every((task) => state.tasks.get(task.id)?.status === 'succeeded') && state.seq > 0
+    await until(() => [...viewers, operator].every(({ state }) => done(state)), 10_000, 'every viewer to converge')
+    const snapshots = await Promise.all(nodes.map(snapshotOf))
+    for (const [i, { state }] of viewers.entries()) {
+      await untilAsync(async () => (await snapshotOf(nodes[i]!)).seq === state.seq, 5_000, 'a quiet stream')
+      const snapshot = await snapshotOf(nodes[i]!)
+      expect(tasksOf(state.tasks.values())).toEqual(tasksOf(snapshot.tasks))
+      expect(state.agents.get('w1')?.status).toBe(snapshot.agents.find((a) => a.id === 'w1')?.status)
+      expect(state.duplicates).toBe(0)
+    }
+    expect(snapshots.map((snapshot) => tasksOf(snapshot.tasks))).toEqual(
+      snapshots.map(() => tasksOf(snapshots[0]!.tasks)),
+    )
+    // One numbering: every node is at the leader's seq.
+    const seqs = (await Promise.all(nodes.map(snapshotOf))).map((snapshot) => snapshot.seq)
+    expect(new Set(seqs).size).toBe(1)
+  }, 40_000)
+
+  it('goes on when the leader stops: a follower takes over from the history, viewers converge on its swarm', async () => {
+    const [leader, ...followers] = await cluster(3)
+    const agent = await manualAgent(leader!.url, 'w1', 10)
+    const finished = await submit(followers[0]!, 'finished before')
+    const waiting = await submit(followers[1]!, 'queued at the failover')
+    await until(() => agent.assigned.includes(finished.id), 5_000)
+    expect((await agent.succeed(finished.id)).ok).toBe(true)
+    const watchers = followers.map((node) => viewer(node))
+    await until(() => watchers.every(({ state }) => state.tasks.get(finished.id)?.status === 'succeeded'), 5_000)
+
+    const stoppedAt = Date.now()
+    await leader!.stop()
+    nodes.splice(nodes.indexOf(leader!), 1)
+    await until(() => followers.some((node) => node.cluster.role() === 'leader'), 5_000, 'a new leader')
+    const elected = followers.find((node) => node.cluster.role() === 'leader')!
+    const other = followers.find((node) => node !== elected)!
+    const took = Date.now() - stoppedAt
+    expect(took).toBeLessThan(5_000)
+    await untilAsync(async () => (await info(other)).leader === elected.cluster.nodeId, 5_000, 'the other to see it')
+
+    // The new leader's swarm comes from the history: the finished task as it ended, the other back in the queue.
+    const expected = (state: SwarmState) =>
+      state.tasks.get(finished.id)?.status === 'succeeded' && state.tasks.get(waiting.id)?.status === 'queued'
+    await until(() => watchers.every(({ state }) => expected(state)), 10_000, 'viewers on the new leader’s swarm')
+    for (const [i, { state }] of watchers.entries()) {
+      await untilAsync(async () => (await snapshotOf(followers[i]!)).seq === state.seq, 5_000, 'a quiet stream')
+      expect(tasksOf(state.tasks.values())).toEqual(tasksOf((await snapshotOf(followers[i]!)).tasks))
+    }
+    // And it works: an agent on the new leader runs the queued task, submitted through the other node.
+    const next = await manualAgent(elected.url, 'w2', 10)
+    await until(() => next.assigned.includes(waiting.id), 5_000, 'the queued task to be dispatched again')
+    expect((await next.succeed(waiting.id)).ok).toBe(true)
+    await until(() => watchers.every(({ state }) => state.tasks.get(waiting.id)?.status === 'succeeded'), 5_000)
+  }, 40_000)
+})
