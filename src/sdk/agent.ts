@@ -39,6 +39,8 @@ export type {
 } from './agent.types'
 
 const REGISTER_TIMEOUT_MS = 10_000
+/** The most tasks a registration names as still this agent's (`running`; the server's limit). */
+const MAX_RUNNING_NAMED = 256
 const MAX_ERROR_LENGTH = 8192
 const MAX_LOG_LENGTH = 16_384
 const MAX_PROGRESS_MESSAGE_LENGTH = 1000
@@ -77,6 +79,8 @@ export function createAgent(options: AgentOptions): SwarmAgent {
   }
   const sample = options.metrics === false ? null : (options.metrics ?? processResources())
   const running = new Map<string, Running>()
+  /** Ends of tasks that could not be sent (no connection): sent after the next registration. */
+  const unsent = new Map<string, { event: OutboxEvent; message: OutboxMessage<OutboxEvent> }>()
   let finished = false
   /** Set in the register acknowledgement itself: a `task:assign` right behind it must find it set. */
   let registered = false
@@ -97,7 +101,13 @@ export function createAgent(options: AgentOptions): SwarmAgent {
 
   // Task reports leave through one paced queue; made first, so that bad `outgoing` settings throw before any socket.
   const sendNow: OutboxSend = (event, message) => {
-    if (!registered || !socket.connected) return
+    if (!registered || !socket.connected) {
+      // A task's end is kept for the next registration, which names the task (`running`) so that the server gives
+      // it back to this agent, and then sent: work done while the server was away counts, once.
+      const { taskId } = message as { taskId?: string }
+      if ((event === 'task:complete' || event === 'task:fail') && taskId) unsent.set(taskId, { event, message })
+      return
+    }
     const emit = socket.emit.bind(socket) as EmitReport
     emit(event, message, (result) => {
       if (result.ok) return
@@ -120,7 +130,12 @@ export function createAgent(options: AgentOptions): SwarmAgent {
   // ack must find the agent registered, and a promise continuation would run after it.
   const register = () =>
     new Promise<void>((resolve, reject) => {
-      const sent = sessionKey === null ? registration : { ...registration, sessionKey }
+      const ours = [...new Set([...running.keys(), ...unsent.keys()])].slice(0, MAX_RUNNING_NAMED)
+      const sent = {
+        ...registration,
+        ...(sessionKey === null ? {} : { sessionKey }),
+        ...(ours.length > 0 ? { running: ours } : {}),
+      }
       socket.timeout(REGISTER_TIMEOUT_MS).emit('agent:register', sent, (error, answer) => {
         if (error) return reject(new Error(`no answer to agent:register within ${REGISTER_TIMEOUT_MS} ms`))
         if (!answer.ok) {
@@ -141,6 +156,7 @@ export function createAgent(options: AgentOptions): SwarmAgent {
         sessionKey = answer.data.sessionKey
         log('info', `registered as ${answer.data.agentId}`)
         resolve()
+        settleNamed(ours, answer.data.resumed ?? [])
       })
     })
 
@@ -175,6 +191,25 @@ export function createAgent(options: AgentOptions): SwarmAgent {
     connection.dispose()
     rejectConnected(new Error(end.message))
     resolveEnded(end)
+  }
+
+  /**
+   * After a registration that named tasks as still ours: those the server gave back go on (their kept ends are
+   * sent now); the others it queued again meanwhile, so they stop and their ends are dropped.
+   */
+  const settleNamed = (named: readonly string[], resumed: readonly string[]) => {
+    const back = new Set(resumed)
+    for (const taskId of named) {
+      const end = unsent.get(taskId)
+      unsent.delete(taskId)
+      if (back.has(taskId)) {
+        if (end) sendNow(end.event, end.message)
+        continue
+      }
+      const task = running.get(taskId)
+      running.delete(taskId)
+      task?.controller.abort(new Error('the server queued this task again while the connection was down'))
+    }
   }
 
   const abortAll = (reason: string) => {
@@ -248,8 +283,12 @@ export function createAgent(options: AgentOptions): SwarmAgent {
     registered = false
     outbox.clear()
     if (finished) return
-    // The server requeued everything this agent held the moment the link dropped.
-    abortAll(`connection lost (${reason}); the server requeued the task`)
+    // Closed by the server (replaced, silent): it requeued everything this agent held. A lost link may be the
+    // server going away (a restart, a cluster failover): the tasks go on, and the next registration names them
+    // so the server can give them back (`resumed`); those it does not are stopped then (settleNamed).
+    if (reason === 'io server disconnect' || closedBy !== null) {
+      abortAll(`connection closed by the server (${closedBy ?? reason}); it requeued the task`)
+    }
     if (closedBy === 'replaced') {
       finish({ reason: 'replaced', message: `a newer connection took over ${options.id} with this one's session key` })
       return
@@ -264,6 +303,7 @@ export function createAgent(options: AgentOptions): SwarmAgent {
 
   socket.on('task:cancel', ({ taskId }) => {
     outbox.forget(taskId)
+    unsent.delete(taskId)
     const task = running.get(taskId)
     if (!task) return
     running.delete(taskId)

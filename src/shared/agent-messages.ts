@@ -46,6 +46,12 @@ export const AgentRegistrationSchema = z
      * live connection is refused with `conflict` until that connection ends.
      */
     sessionKey: z.string().min(1).max(128).optional(),
+    /**
+     * Tasks this agent process is still running, or has finished without its report delivered yet: after a
+     * reconnect, a server restart or a cluster failover, those that were its are given back to it (the same
+     * attempt) instead of being queued for another agent.
+     */
+    running: z.array(TaskId).max(256).optional(),
   })
   .strict()
 export type AgentRegistration = z.infer<typeof AgentRegistrationSchema>
@@ -55,6 +61,12 @@ export interface AgentRegistered {
   agentId: string
   /** A secret for this connection's session; present it in the next registration to take over at once. */
   sessionKey: string
+  /**
+   * Of the tasks the registration named as `running`, those that are this agent's again: report on them as
+   * before. The others were queued again (or ended) meanwhile: stop them and drop their reports. Absent from
+   * servers older than `running`.
+   */
+  resumed?: string[]
 }
 
 export const TaskProgressSchema = z

@@ -129,6 +129,7 @@ function assembleCore(config: Config, options: CoreOptions, swarm: SwarmFile | n
   if (!database.ok) throw new ConfigError(database.message)
   const routing: RoutingPolicy = { remoteShellAgents: config.allowRemoteShellAgents }
   const secure = config.tlsCert !== null
+  const heartbeatTimeoutMs = options.agentHeartbeatTimeoutMs ?? config.heartbeatTimeout * 1000
   let stopping = false
 
   // The Socket.IO server first, unattached: the pipeline delivers to its /dashboard namespace.
@@ -171,6 +172,7 @@ function assembleCore(config: Config, options: CoreOptions, swarm: SwarmFile | n
     limits,
     windows: options.windows,
     replayBuffer: options.replayBuffer,
+    reclaimGraceMs: heartbeatTimeoutMs,
   })
   const { state, metrics } = pipeline
   const { coordinator } = state
@@ -282,7 +284,7 @@ function assembleCore(config: Config, options: CoreOptions, swarm: SwarmFile | n
   })
   const remote = new RemoteAgents(coordinator, {
     logger,
-    heartbeatTimeoutMs: options.agentHeartbeatTimeoutMs ?? config.heartbeatTimeout * 1000,
+    heartbeatTimeoutMs,
     offlineGraceMs: options.agentOfflineGraceMs,
   })
   registerAgents(sockets.io.of(AGENTS_NAMESPACE) as unknown as AgentsNamespace, {

@@ -70,6 +70,27 @@ export class Attempts {
     }
   }
 
+  /**
+   * Gives a task back to the agent that ran it before the server restarted (reclaims.ts): the same attempt, not
+   * a new one, and not a requeue after all; its timeout counts again from now.
+   */
+  resume(task: Task, entry: AgentEntry, status: 'assigned' | 'running'): void {
+    task.status = status
+    task.agentId = entry.agent.id
+    task.error = null
+    task.requeues = Math.max(0, task.requeues - 1)
+    task.updatedAt = this.options.now()
+    this.roster.hold(entry, task.id)
+    this.book.publish(task)
+    if (task.timeoutMs !== null) {
+      const attempt = task.attempts
+      this.timers.set(
+        task.id,
+        setTimeout(() => this.timeOut(task.id, attempt), task.timeoutMs),
+      )
+    }
+  }
+
   cancel(taskId: string, reason = 'cancelled by operator'): Task {
     const task = this.book.require(taskId)
     if (!isCancellable(task.status)) {
@@ -86,9 +107,10 @@ export class Attempts {
     return task
   }
 
-  /** Takes back every task an agent holds and queues it again; `reason` goes on the task. */
-  requeueHeldBy(entry: AgentEntry, reason: string): void {
+  /** Takes back every task an agent holds (but those it `keeps`) and queues it again; `reason` goes on the task. */
+  requeueHeldBy(entry: AgentEntry, reason: string, keeps: readonly string[] = []): void {
     for (const taskId of [...entry.agent.currentTaskIds]) {
+      if (keeps.includes(taskId)) continue
       const task = this.book.get(taskId)
       this.roster.release(entry, taskId)
       this.clearTimer(taskId)

@@ -18,12 +18,14 @@ import type { TaskRefSummary } from '../../../shared/domain'
 import { describeHold, type KindInfo, type KindLimits, type KindState } from '../../../shared/kinds'
 import type { WorkflowActed, WorkflowDetail, WorkflowSubmitted, WorkflowSummary } from '../../../shared/workflows'
 import { DEFAULT_ROUTING_POLICY, type RoutingPolicy } from '../../../shared/routing'
-import { AgentRoster, copyAgent } from './agent-roster'
+import { AGENT_HEARTBEAT_TIMEOUT_MS } from '../../../shared/agent-messages'
+import { AgentRoster, copyAgent, type AgentEntry } from './agent-roster'
 import { Attempts, type AttemptsOptions } from './attempts'
 import { Dependencies } from './dependencies'
 import { KindLimiter } from './kind-limits'
 import { kindInfo, runningByKind } from './kinds'
 import { CoordinatorError } from './errors'
+import { Reclaims } from './reclaims'
 import { restoreTasks, type Restored } from './restore'
 import { Scheduler } from './scheduler'
 import { TaskBook } from './task-book'
@@ -48,6 +50,8 @@ export interface CoordinatorOptions {
   driverFailed?: AttemptsOptions['driverFailed']
   /** Who may run `shell` tasks beyond the local agents (default: nobody else). */
   routing?: RoutingPolicy
+  /** How long a restored task waits for the agent that was running it (default: the heartbeat timeout, 15 s). */
+  reclaimGraceMs?: number
 }
 
 export interface SubmitOptions {
@@ -74,6 +78,8 @@ export class Coordinator {
   private readonly workflows: WorkflowIndex
   private readonly workflowParts: WorkflowParts
   private readonly limits: KindLimiter
+  private readonly reclaims: Reclaims
+  private readonly reclaimGraceMs: number
   private readonly now: () => number
 
   constructor(options: CoordinatorOptions) {
@@ -94,8 +100,11 @@ export class Coordinator {
       // Viewers hold each kind's limits and rate hold (`kind:limits`); the counts they take from the tasks.
       changed: (state) => emit({ type: 'kind:limits', at: now(), ...state }),
     })
+    this.reclaims = new Reclaims(this.book, () => this.scheduler.schedule())
+    this.reclaimGraceMs = options.reclaimGraceMs ?? AGENT_HEARTBEAT_TIMEOUT_MS
     this.book.watch(this.dependencies)
     this.book.watch(this.workflows)
+    this.book.watch(this.reclaims)
     this.workflowParts = {
       book: this.book,
       index: this.workflows,
@@ -129,6 +138,7 @@ export class Coordinator {
 
   addAgent(spec: AgentSpec, driver: AgentDriver): Agent {
     const entry = this.roster.add(spec, driver)
+    this.resumeReclaimed(entry, spec.running)
     this.scheduler.schedule()
     return copyAgent(entry.agent)
   }
@@ -153,8 +163,10 @@ export class Coordinator {
     if (entry.agent.kind !== spec.kind) {
       throw new CoordinatorError('conflict', `agent ${spec.id} exists as a ${entry.agent.kind} agent`)
     }
-    this.attempts.requeueHeldBy(entry, `agent ${entry.agent.name} reconnected`)
+    // What it says it still runs stays its own; the rest goes back to the queue.
+    this.attempts.requeueHeldBy(entry, `agent ${entry.agent.name} reconnected`, spec.running)
     this.roster.rebind(entry, spec, driver)
+    this.resumeReclaimed(entry, spec.running)
     this.scheduler.schedule()
     return copyAgent(entry.agent)
   }
@@ -216,10 +228,19 @@ export class Coordinator {
    * unfinished ones queued again (their agent is gone), oldest first.
    */
   restore(tasks: readonly Task[]): Restored {
-    const restored = restoreTasks(this.book, tasks, this.now)
+    const restored = restoreTasks(this.book, tasks, this.now, this.reclaims)
     this.dependencies.settleRestored()
+    this.reclaims.start(this.reclaimGraceMs)
     this.scheduler.schedule()
     return restored
+  }
+
+  /** Gives an agent back the restored tasks it says it still runs (reclaims.ts). */
+  private resumeReclaimed(entry: AgentEntry, running: readonly string[] | undefined): void {
+    if (!running?.length) return
+    for (const { task, status } of this.reclaims.claim(entry.agent.id, running)) {
+      this.attempts.resume(task, entry, status)
+    }
   }
 
   /** `reason` goes on the task as its error; default "cancelled by operator". */
@@ -365,6 +386,7 @@ export class Coordinator {
 
   /** Stops timers; the coordinator accepts no more work. */
   stop(): void {
+    this.reclaims.stop()
     this.scheduler.stop()
     this.attempts.stop()
     this.limits.stop()

@@ -4,6 +4,7 @@
  */
 import type { Task } from '../../../shared/domain'
 import { isTerminal } from '../../../shared/domain'
+import type { Reclaims } from './reclaims'
 import type { TaskBook } from './task-book'
 
 export interface Restored {
@@ -12,7 +13,12 @@ export interface Restored {
   finished: number
 }
 
-export function restoreTasks(book: TaskBook, stored: readonly Task[], now: () => number): Restored {
+export function restoreTasks(
+  book: TaskBook,
+  stored: readonly Task[],
+  now: () => number,
+  reclaims?: Reclaims,
+): Restored {
   const finished = stored
     .filter((task) => isTerminal(task.status))
     .sort((a, b) => (a.finishedAt ?? 0) - (b.finishedAt ?? 0))
@@ -26,6 +32,11 @@ export function restoreTasks(book: TaskBook, stored: readonly Task[], now: () =>
       task.error = `requeued: the server restarted while the task was ${row.status}`
       // The restart cut the run short, not the task: it does not count against its retries.
       task.requeues++
+      // Its agent may still be running it: it gets a while to come back and say so (reclaims.ts).
+      if (reclaims && row.agentId && (row.status === 'assigned' || row.status === 'running')) {
+        task.error += `; waiting for agent ${row.agentId} to come back to it`
+        reclaims.expect(task, row.agentId, row.status)
+      }
     }
     // Every one is back before any is queued: whether a task waits depends on its dependencies' states.
     book.keep(task)

@@ -16,6 +16,8 @@ export interface AgentSpec {
   concurrency?: number
   /** Task kinds this agent can run; absent: any kind (demo agents, remote ones that name none). Local agents run only `shell`. */
   kinds?: readonly string[]
+  /** Tasks this agent says it still runs (a reconnect, the server restarted): given back to it when they were its. */
+  running?: readonly string[]
 }
 
 export interface TaskQuery {

@@ -57,6 +57,8 @@ export interface PipelineOptions {
   windows?: Partial<Windows>
   /** Events kept for replay to reconnecting viewers (default 10,000). */
   replayBuffer?: number
+  /** How long a restored task waits for the agent that ran it (the agents' heartbeat timeout; reclaims.ts). */
+  reclaimGraceMs?: number
 }
 
 export interface Pipeline {
@@ -127,6 +129,7 @@ export function createPipeline(options: PipelineOptions): Pipeline {
   const coordinator = new Coordinator({
     emit,
     routing: options.routing,
+    reclaimGraceMs: options.reclaimGraceMs,
     driverFailed: (error, context) => logger.error({ err: error, ...context }, 'an agent driver failed'),
   })
   const { history, operator: store } = createStorage(options.history.target, {

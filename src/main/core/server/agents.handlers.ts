@@ -106,7 +106,10 @@ function agentHandlers({ coordinator, remote }: AgentsDeps): HandlerTable<Agents
       const attached = remote.attach(registration, connection.link)
       if (!attached.ok) return attached
       connection.session = attached.data.session
-      return ok({ agentId: connection.session.agentId, sessionKey: connection.session.key })
+      const { agentId, key: sessionKey } = connection.session
+      if (!registration.running) return ok({ agentId, sessionKey })
+      const held = new Set(attached.data.agent.currentTaskIds)
+      return ok({ agentId, sessionKey, resumed: registration.running.filter((taskId) => held.has(taskId)) })
     },
 
     'agent:heartbeat': registered(AgentHeartbeatSchema, (_message, session) => {
