@@ -4,8 +4,9 @@
  * against each node's `/api/snapshot`) while tasks are submitted through
  * every node — over HTTP and over Socket.IO — and run by an agent on the
  * leader; followers refuse agents, naming the leader. When the leader stops,
- * a follower takes over from the history and every remaining viewer
- * converges on its swarm. (`kill -9` of node processes: cluster-cli.test.ts.)
+ * a follower takes over from the history, every remaining viewer converges
+ * on its swarm, and the agent that was running a task gets it back from the
+ * new leader as the same attempt. (`kill -9` of node processes: cluster-cli.test.ts.)
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import type { ClusterInfo } from '../../src/shared/cluster'
@@ -164,10 +165,21 @@ describe('a cluster of three nodes', () => {
       await untilAsync(async () => (await snapshotOf(followers[i]!)).seq === state.seq, 5_000, 'a quiet stream')
       expect(tasksOf(state.tasks.values())).toEqual(tasksOf((await snapshotOf(followers[i]!)).tasks))
     }
-    // And it works: an agent on the new leader runs the queued task, submitted through the other node.
-    const next = await manualAgent(elected.url, 'w2', 10)
-    await until(() => next.assigned.includes(waiting.id), 5_000, 'the queued task to be dispatched again')
-    expect((await next.succeed(waiting.id)).ok).toBe(true)
+    // The agent that had it comes back, to the new leader, naming it: it is its again, the same attempt, once.
+    expect(waiting.status).toBe('queued')
+    expect(agent.assigned).toContain(waiting.id)
+    const back = rawAgent(elected.url)
+    await new Promise((resolve) => back.once('connect', () => resolve(null)))
+    const registration = { id: 'w1', name: 'w1', capabilities: [], concurrency: 10, running: [waiting.id] }
+    expect(await back.emitWithAck('agent:register', registration)).toMatchObject({
+      ok: true,
+      data: { resumed: [waiting.id] },
+    })
+    expect(await back.emitWithAck('task:complete', { taskId: waiting.id, result: 'done' })).toEqual({
+      ok: true,
+      data: null,
+    })
     await until(() => watchers.every(({ state }) => state.tasks.get(waiting.id)?.status === 'succeeded'), 5_000)
+    expect(elected.coordinator.getTask(waiting.id)).toMatchObject({ status: 'succeeded', attempts: 1, agentId: 'w1' })
   }, 40_000)
 })

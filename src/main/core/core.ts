@@ -3,7 +3,6 @@
  * plain Node; the Electron shell and the headless CLI are both thin layers
  * over `createCore(config)`.
  */
-import { randomUUID } from 'node:crypto'
 import { readFileSync } from 'node:fs'
 import { AGENTS_NAMESPACE, DASHBOARD_NAMESPACE } from '../../shared/protocol'
 import type { RoutingPolicy } from '../../shared/routing'
@@ -14,9 +13,7 @@ import { ProcessRegistry } from './agents/process-registry'
 import { RemoteAgents } from './agents/remote-agents'
 import { AccessTokens } from './auth/access'
 import { startTokens, type Tokens } from './auth/tokens'
-import { ClusterRole } from './cluster/cluster-role'
-import { createMembership } from './cluster/create-membership'
-import { redisShown } from './config/cluster-settings'
+import { ClusterNode } from './cluster/cluster-node'
 import type { Membership } from './cluster/membership'
 import type { Config } from './config/config'
 import { dataDirExposure } from './config/data-dir'
@@ -200,32 +197,18 @@ function assembleCore(config: Config, options: CoreOptions, swarm: SwarmFile | n
   })
 
   // Its figures are read once it runs (start), when the server below is listening and `remote` exists.
-  const cluster = createMembership({
+  const node = new ClusterNode({
     redis: config.redis,
     database: database.target,
     nodeId: config.nodeId,
     logger,
     load: () => ({ url, viewers: pipeline.fanout.connected, agents: remote.connected, seq: state.log.seq, lag: 0 }),
+    pipeline: { ...pipeline, log: state.log },
+    lead: (storedIds) => startLeading(planFor(storedIds)),
+    deposed: (reason) => (options.deposed ? options.deposed(reason) : void core.stop()),
   })
-  const processInstance = randomUUID()
-  // With --redis: this node follows the leader's stream until the election makes it the leader (cluster-role.ts).
-  const role = config.redis === null ? null : followLeader(config.redis)
-  const forwarding = role && {
-    nodeId: cluster.nodeId,
-    logger,
-    /** The leader's URL while this node follows; null while it leads. */
-    forwardTo: () => (role.role === 'leader' ? null : (cluster.leaderUrl() ?? 'unknown')),
-  }
-  function followLeader(redisUrl: string): ClusterRole {
-    return new ClusterRole({
-      redisUrl,
-      logger,
-      pipeline: { ...pipeline, log: state.log },
-      election: cluster,
-      lead: (storedIds) => startLeading(planFor(storedIds)),
-      deposed: (reason) => (options.deposed ? options.deposed(reason) : void core.stop()),
-    })
-  }
+  const cluster = node.membership
+  const forwarding = node.clustered ? { nodeId: cluster.nodeId, logger, forwardTo: () => node.forwardTo() } : null
 
   const headers = securityHeaders(secure)
   const http = createHttpServer({
@@ -271,7 +254,7 @@ function assembleCore(config: Config, options: CoreOptions, swarm: SwarmFile | n
     allowRemoteShell: config.allowRemoteShell,
     schedules,
     // A cluster's viewers may resume on any node of the same epoch; a single server's on this process only.
-    instance: role ? () => cluster.epoch() : () => processInstance,
+    instance: () => node.instance(),
     ...(forwarding ? { forwarding } : {}),
     limits,
     caps: { total: config.maxViewers, perToken: config.maxViewersPerToken },
@@ -296,16 +279,7 @@ function assembleCore(config: Config, options: CoreOptions, swarm: SwarmFile | n
     limits,
     counters,
     lagMs,
-    elsewhere: () =>
-      role === null || role.role === 'leader'
-        ? null
-        : `this node follows; agents connect to the cluster's leader${cluster.leaderUrl() ? ` at ${cluster.leaderUrl()}` : ''}`,
-  })
-  // A new epoch (Redis lost its data): no viewer's state can be trusted to lead to the next events.
-  cluster.onEpoch((_epoch, previous) => {
-    if (previous === null) return
-    pipeline.fanout.resyncAll()
-    role?.resync()
+    elsewhere: () => node.agentsElsewhere(),
   })
 
   let url = ''
@@ -346,7 +320,7 @@ function assembleCore(config: Config, options: CoreOptions, swarm: SwarmFile | n
       logLeftovers(await endLeftovers(processes, DEFAULT_KILL_GRACE_MS), logger)
       // History first, so the first viewer's snapshot already holds it; a follower takes no tasks from it.
       let swarmPlan: SwarmPlan | null = null
-      if (role) await pipeline.open()
+      if (node.clustered) await pipeline.open()
       else {
         swarmPlan = planFor(await pipeline.restore())
         await schedules.load()
@@ -358,14 +332,12 @@ function assembleCore(config: Config, options: CoreOptions, swarm: SwarmFile | n
         await closeLog()
         throw error
       }
-      // Once listening, so that its first report gives the others its URL. Bounded with Redis or PostgreSQL away:
-      // it reports that and keeps trying.
-      await cluster.start()
+      // Once listening, so that its first report gives the others its URL (cluster-node.ts).
+      await node.start()
       started = true
       tokens.start()
       loopLag.start()
-      if (role) await startFollowing(role)
-      else await startLeading(swarmPlan)
+      if (!node.clustered) await startLeading(swarmPlan)
       logger.info(
         { url, dataDir: config.dataDir, demo: demo !== null, localAgents: localAgents.size, swarm: config.swarm },
         'server started',
@@ -382,8 +354,7 @@ function assembleCore(config: Config, options: CoreOptions, swarm: SwarmFile | n
   let stopped: Promise<void> | null = null
   async function stopCore(): Promise<void> {
     // First: the others see this node gone and one of them takes the lead while this one closes.
-    await cluster.stop()
-    await role?.stop()
+    await node.stop()
     tokens.stop()
     schedules.stop()
     demo?.stop()
@@ -405,13 +376,5 @@ function assembleCore(config: Config, options: CoreOptions, swarm: SwarmFile | n
     lock.release()
   }
 
-  /** Follows the leader's stream; Redis unreachable at start is a StartError, as an unreachable database is. */
-  async function startFollowing(node: ClusterRole): Promise<void> {
-    try {
-      await node.start()
-    } catch (error) {
-      throw new StartError(`cannot reach Redis at ${redisShown(config.redis!)}: ${(error as Error).message}`, 2)
-    }
-  }
   return core
 }
