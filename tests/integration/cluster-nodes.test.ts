@@ -2,8 +2,8 @@
  * Three nodes on a real Redis and a real PostgreSQL, in this process: one
  * swarm. Viewers on every node converge to the same state (field by field,
  * against each node's `/api/snapshot`) while tasks are submitted through
- * every node — over HTTP and over Socket.IO — and run by an agent on the
- * leader; followers refuse agents, naming the leader. When the leader stops,
+ * every node — over HTTP and over Socket.IO — and run by agents on the
+ * leader and on a follower (which relays its agent to the leader). When the leader stops,
  * a follower takes over from the history, every remaining viewer converges
  * on its swarm, and the agent that was running a task gets it back from the
  * new leader as the same attempt. (`kill -9` of node processes: cluster-cli.test.ts.)
@@ -13,7 +13,7 @@ import type { ClusterInfo } from '../../src/shared/cluster'
 import type { Snapshot } from '../../src/shared/protocol'
 import type { Task, TaskSummary } from '../../src/shared/domain'
 import { applyEvents, applySnapshot, createSwarmState, type SwarmState } from '../../src/shared/reducer'
-import { closeAgents, manualAgent, rawAgent } from '../helpers/agents'
+import { closeAgents, manualAgent, rawAgent, sdkAgent } from '../helpers/agents'
 import {
   TEST_TOKENS,
   dashboardClient,
@@ -88,20 +88,15 @@ async function submit(node: Node, name: string): Promise<Task> {
 }
 
 describe('a cluster of three nodes', () => {
-  it('is one swarm: submitted anywhere, run by the leader’s agent, seen alike by the viewers of every node', async () => {
+  it('is one swarm: submitted anywhere, run by agents on any node, seen alike by the viewers of every node', async () => {
     const [leader, ...followers] = await cluster(3)
     expect(leader!.cluster.role()).toBe('leader')
     const viewers = nodes.map((node) => viewer(node))
-    const agent = await manualAgent(leader!.url, 'w1', 50)
-
-    // A follower sends agents to the leader.
-    const refused = rawAgent(followers[0]!.url)
-    const error = await new Promise<Error & { data?: { message?: string } }>((resolve) =>
-      refused.once('connect_error', resolve),
-    )
-    expect(error.message).toBe('unavailable')
-    expect(error.data?.message).toContain(`at ${leader!.url}`)
-
+    // Agents on the leader and on a follower, which relays its agent to the leader.
+    const onLeader = await manualAgent(leader!.url, 'w1', 2)
+    const onFollower = await manualAgent(followers[0]!.url, 'w2', 2)
+    expect(leader!.coordinator.getAgent('w2')).toMatchObject({ kind: 'remote', status: 'idle' })
+    await untilAsync(async () => (await info(leader!)).nodes.find((n) => n.id === 'n1')?.agents === 1, 5_000)
     // Through every node over HTTP (a follower asks the leader), and over a follower's Socket.IO.
     const submitted = [
       await submit(leader!, 'on the leader'),
@@ -114,8 +109,11 @@ describe('a cluster of three nodes', () => {
     if (ack.ok) submitted.push(ack.data)
     expect(new Set(submitted.map((task) => task.id)).size).toBe(4)
 
-    await until(() => agent.assigned.length === 4, 5_000, 'the agent to be given all four')
-    for (const id of agent.assigned) expect((await agent.succeed(id)).ok).toBe(true)
+    // Two each: both agents run work, whichever node they are on; their reports reach the leader either way.
+    await until(() => onLeader.assigned.length + onFollower.assigned.length === 4, 5_000, 'all four given out')
+    expect([onLeader.assigned.length, onFollower.assigned.length]).toEqual([2, 2])
+    for (const id of onLeader.assigned) expect((await onLeader.succeed(id)).ok).toBe(true)
+    for (const id of onFollower.assigned) expect((await onFollower.succeed(id)).ok).toBe(true)
 
     // Every viewer ends with the four tasks succeeded, equal to its node's snapshot, and the nodes agree.
     const done = (state: SwarmState) =>
@@ -126,7 +124,9 @@ describe('a cluster of three nodes', () => {
       await untilAsync(async () => (await snapshotOf(nodes[i]!)).seq === state.seq, 5_000, 'a quiet stream')
       const snapshot = await snapshotOf(nodes[i]!)
       expect(tasksOf(state.tasks.values())).toEqual(tasksOf(snapshot.tasks))
-      expect(state.agents.get('w1')?.status).toBe(snapshot.agents.find((a) => a.id === 'w1')?.status)
+      for (const id of ['w1', 'w2']) {
+        expect(state.agents.get(id)?.counters).toEqual(snapshot.agents.find((a) => a.id === id)?.counters)
+      }
       expect(state.duplicates).toBe(0)
     }
     expect(snapshots.map((snapshot) => tasksOf(snapshot.tasks))).toEqual(
@@ -181,5 +181,32 @@ describe('a cluster of three nodes', () => {
     })
     await until(() => watchers.every(({ state }) => state.tasks.get(waiting.id)?.status === 'succeeded'), 5_000)
     expect(elected.coordinator.getTask(waiting.id)).toMatchObject({ status: 'succeeded', attempts: 1, agentId: 'w1' })
+  }, 40_000)
+
+  it('keeps a task running on a follower’s agent through the leader’s end: it completes there, counted once', async () => {
+    const [leader, ...followers] = await cluster(3)
+    const release = new Map<string, () => void>()
+    const calls: string[] = []
+    sdkAgent(followers[0]!.url, {
+      id: 'survivor',
+      handler: (task) => {
+        calls.push(task.id)
+        return new Promise((resolve) => release.set(task.id, () => resolve('done')))
+      },
+    })
+    const task = await submit(followers[1]!, 'spans the failover')
+    await until(() => release.has(task.id), 5_000, 'the task on the follower’s agent')
+    await until(() => leader!.coordinator.getTask(task.id)?.status === 'running', 5_000)
+
+    await leader!.stop()
+    nodes.splice(nodes.indexOf(leader!), 1)
+    await until(() => followers.some((node) => node.cluster.role() === 'leader'), 5_000, 'a new leader')
+    const elected = followers.find((node) => node.cluster.role() === 'leader')!
+    // The agent comes back (through its follower, or to it as the new leader) and is given its task back.
+    await until(() => elected.coordinator.getTask(task.id)?.status === 'running', 10_000, 'the task given back')
+    release.get(task.id)!()
+    await until(() => elected.coordinator.getTask(task.id)?.status === 'succeeded', 5_000, 'its end')
+    expect(elected.coordinator.getTask(task.id)).toMatchObject({ attempts: 1, agentId: 'survivor' })
+    expect(calls).toEqual([task.id])
   }, 40_000)
 })

@@ -202,7 +202,13 @@ function assembleCore(config: Config, options: CoreOptions, swarm: SwarmFile | n
     database: database.target,
     nodeId: config.nodeId,
     logger,
-    load: () => ({ url, viewers: pipeline.fanout.connected, agents: remote.connected, seq: state.log.seq, lag: 0 }),
+    load: () => ({
+      url,
+      viewers: pipeline.fanout.connected,
+      agents: remote.connected + agentDoor.relayed(),
+      seq: state.log.seq,
+      lag: 0,
+    }),
     pipeline: { ...pipeline, log: state.log },
     lead: (storedIds) => startLeading(planFor(storedIds)),
     deposed: (reason) => (options.deposed ? options.deposed(reason) : void core.stop()),
@@ -270,7 +276,7 @@ function assembleCore(config: Config, options: CoreOptions, swarm: SwarmFile | n
     heartbeatTimeoutMs,
     offlineGraceMs: options.agentOfflineGraceMs,
   })
-  registerAgents(sockets.io.of(AGENTS_NAMESPACE) as unknown as AgentsNamespace, {
+  const agentDoor = registerAgents(sockets.io.of(AGENTS_NAMESPACE) as unknown as AgentsNamespace, {
     coordinator,
     remote,
     tokens,
@@ -279,7 +285,7 @@ function assembleCore(config: Config, options: CoreOptions, swarm: SwarmFile | n
     limits,
     counters,
     lagMs,
-    elsewhere: () => node.agentsElsewhere(),
+    ...(node.clustered ? { relay: { nodeId: cluster.nodeId, forwardTo: () => node.forwardTo() } } : {}),
   })
 
   let url = ''

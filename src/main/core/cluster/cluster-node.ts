@@ -2,8 +2,8 @@
  * This server as a node, in one object for the core (core.ts): its
  * membership (membership.ts) and, with `--redis`, what it does in its role
  * (cluster-role.ts), with the answers the server's doors need — where to send
- * an API call or a command (the leader, while this node follows), why agents
- * cannot connect here, what a resuming viewer's `instance` must be. A single
+ * an API call, a command or an agent (the leader, while this node follows),
+ * what a resuming viewer's `instance` must be. A single
  * node (no `--redis`) is its own leader and every answer says "here".
  */
 import { randomUUID } from 'node:crypto'
@@ -63,17 +63,10 @@ export class ClusterNode {
     return this.role !== null
   }
 
-  /** Where API calls and commands go: the leader's URL while this node follows; null while it leads (or alone). */
+  /** Where API calls, commands and agents go: the leader's URL while this node follows; null while it leads (or alone). */
   forwardTo(): string | null | 'unknown' {
     if (this.role === null || this.role.role === 'leader') return null
     return this.membership.leaderUrl() ?? 'unknown'
-  }
-
-  /** Why agents cannot connect here now (a follower); null: they can. */
-  agentsElsewhere(): string | null {
-    if (this.role === null || this.role.role === 'leader') return null
-    const leader = this.membership.leaderUrl()
-    return `this node follows; agents connect to the cluster's leader${leader ? ` at ${leader}` : ''}`
   }
 
   /** What a resuming viewer's `auth.instance` must be for a replay: the cluster's epoch, or this process. */

@@ -20,10 +20,13 @@ import type { Snapshot } from '../../../shared/protocol'
 import type { Logger } from '../logger'
 import { CLUSTER_KEYS, type RedisConnection } from './redis'
 
-/** Raises the term to the writer's (never lowers it) and answers the newest seq in the stream (0: empty). */
+/**
+ * Sets the term to the writer's and answers the newest seq in the stream (0: empty). Only the holder of the
+ * leader lock claims, just after raising the term in PostgreSQL, so its term is the newest there: a higher one
+ * in Redis is left from another lifetime (a database restored from a backup, a Redis shared with an old
+ * cluster) and is overwritten — else that cluster could never lead again.
+ */
 const CLAIM = `
-local current = tonumber(redis.call('GET', KEYS[2]) or '0')
-if current > tonumber(ARGV[1]) then return redis.error_reply('FENCED term ' .. current) end
 redis.call('SET', KEYS[2], ARGV[1])
 local top = redis.call('XREVRANGE', KEYS[1], '+', '-', 'COUNT', 1)
 if #top == 0 then return 0 end

@@ -31,6 +31,7 @@ import { recordRefusal } from './audited'
 import { admit, clientAddress } from './auth'
 import { guardSocket, type Answer, type GuardCounters } from './guard'
 import { eventsOf, mount, type Handler, type HandlerTable } from './handler-table'
+import { relayAgent } from './agent-relay'
 import type { Limits } from './limits'
 
 export interface AgentSocketData {
@@ -38,6 +39,8 @@ export interface AgentSocketData {
   refused: number
   /** The name of the agent token it connected with. */
   actor: string
+  /** The leader it is relayed to (this node follows); null: served here. */
+  relayTo: string | null
 }
 
 export type AgentsNamespace = Namespace<
@@ -59,8 +62,14 @@ export interface AgentsDeps {
   counters?: GuardCounters
   /** How late the event loop ran recently (loop-lag.ts), credited by the rate limit. */
   lagMs?: () => number
-  /** Why agents cannot connect here now (a cluster follower: they connect to the leader); null: they can. */
-  elsewhere?: () => string | null
+  /** A cluster node's: while it follows, agents are relayed to the leader (agent-relay.ts). */
+  relay?: AgentRelaying
+}
+
+export interface AgentRelaying {
+  nodeId: string
+  /** The leader's URL while this node follows; null while it leads; 'unknown' during an election. */
+  forwardTo(): string | null | 'unknown'
 }
 
 /** One agent connection, as its handlers see it. */
@@ -151,7 +160,9 @@ function agentHandlers({ coordinator, remote }: AgentsDeps): HandlerTable<Agents
   }
 }
 
-export function registerAgents(namespace: AgentsNamespace, deps: AgentsDeps): void {
+/** Returns how many agents this node relays to the leader now (a follower's; cluster mode). */
+export function registerAgents(namespace: AgentsNamespace, deps: AgentsDeps): { relayed(): number } {
+  let relayed = 0
   const { remote, tokens, logger } = deps
   const handlers = agentHandlers(deps)
   const events = eventsOf(handlers)
@@ -166,11 +177,13 @@ export function registerAgents(namespace: AgentsNamespace, deps: AgentsDeps): vo
       next(new Error(admission.code))
       return
     }
-    const elsewhere = deps.elsewhere?.() ?? null
-    if (elsewhere !== null) {
-      next(Object.assign(new Error('unavailable'), { data: { message: elsewhere } }))
+    const relayTo = deps.relay?.forwardTo() ?? null
+    if (relayTo === 'unknown') {
+      const message = 'this node follows and no cluster leader is known right now (an election); retry'
+      next(Object.assign(new Error('unavailable'), { data: { message } }))
       return
     }
+    socket.data.relayTo = relayTo
     socket.data.refused = 0
     socket.data.actor = admission.identity.name
     next()
@@ -231,6 +244,14 @@ export function registerAgents(namespace: AgentsNamespace, deps: AgentsDeps): vo
         )
       },
     })
+    const { relayTo } = socket.data
+    if (relayTo !== null && deps.relay) {
+      relayed++
+      const address = clientAddress(socket.handshake.address, socket.handshake.headers)
+      const ended = () => relayed--
+      relayAgent(socket, { leader: relayTo, nodeId: deps.relay.nodeId, address, events, logger, ended })
+      return
+    }
     mount(socket, handlers, connection, { logger, noAck })
 
     socket.on('disconnect', (reason) => {
@@ -238,4 +259,5 @@ export function registerAgents(namespace: AgentsNamespace, deps: AgentsDeps): vo
       else logger.debug({ id: socket.id, reason }, 'unregistered agent connection closed')
     })
   })
+  return { relayed: () => relayed }
 }
