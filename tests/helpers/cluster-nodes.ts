@@ -52,7 +52,8 @@ export async function startNodes(options: NodeOptions): Promise<ClusterNode[]> {
   for (const id of options.ids) {
     const port = await freePort()
     const dataDir = join(options.dir, id)
-    mkdirSync(dataDir, { recursive: true })
+    // Private, as a node's own data dir is (it warns otherwise): tokens and the history live there.
+    mkdirSync(dataDir, { recursive: true, mode: 0o700 })
     const logFile = join(options.dir, `${id}.log`)
     const fd = openSync(logFile, 'a')
     const args = ['--port', String(port), '--data-dir', dataDir, '--node-id', id]
