@@ -17,7 +17,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { agreedLeader, startNodes, stopNodes, type ClusterNode } from '../tests/helpers/cluster-nodes'
 import { clusterNginxDemoSite } from '../tests/helpers/cluster-proxy'
-import { findNginx, startNginx, type RunningNginx } from '../tests/helpers/nginx'
+import { findNginx, listening, startNginx, type RunningNginx } from '../tests/helpers/nginx'
 import { freePort } from '../tests/helpers/ports'
 import { findPostgresBin, startPostgres, type Postgres } from '../tests/helpers/postgres'
 import { findRedisServer, startRedis, type Redis } from '../tests/helpers/redis'
@@ -45,6 +45,11 @@ async function main(argv: readonly string[]): Promise<void> {
   } catch (error) {
     process.stderr.write(`cluster:demo: ${(error as Error).message}\n`)
     process.exit(2)
+  }
+  // Before anything starts; and startNginx waits for the port to answer, so something else on it would pass for nginx.
+  if (await listening(port)) {
+    process.stderr.write(`cluster:demo: port ${port} is in use on 127.0.0.1: pick another with --port\n`)
+    process.exit(1)
   }
   const dir = mkdtempSync(join(tmpdir(), 'sm-cluster-demo-'))
   let redis: Redis | null = null
@@ -93,14 +98,10 @@ async function main(argv: readonly string[]): Promise<void> {
       },
     })
     const leader = await agreedLeader(nodes, tokens.viewer)
-    nginx = await startNginx(
-      clusterNginxDemoSite(
-        nodes.map((node) => node.port),
-        port,
-      ),
-      { http: port },
-    )
+    const nodePorts = nodes.map((node) => node.port)
+    nginx = await startNginx(clusterNginxDemoSite(nodePorts, port), { http: port })
     const url = `http://127.0.0.1:${port}`
+    await throughNginx(url, nodes)
     const leaderUrl = nodes.find((node) => node.id === leader)!.url
     process.stdout.write(
       [
@@ -120,6 +121,15 @@ async function main(argv: readonly string[]): Promise<void> {
     process.stderr.write(`cluster:demo: ${error instanceof Error ? error.message : String(error)}\n`)
     await stop()
     process.exit(1)
+  }
+}
+
+/** Fails unless `/healthz` at `url` answers from one of the nodes. */
+async function throughNginx(url: string, nodes: readonly ClusterNode[]): Promise<void> {
+  const health = await fetch(`${url}/healthz`, { signal: AbortSignal.timeout(5_000) })
+  const body = (await health.json().catch(() => null)) as { node?: { id?: string } } | null
+  if (!nodes.some((node) => node.id === body?.node?.id)) {
+    throw new Error(`${url}/healthz did not answer from a node (${health.status}): is something else on that port?`)
   }
 }
 

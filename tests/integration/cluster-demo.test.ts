@@ -5,7 +5,8 @@
  * port of them listens after — and removes its temporary dir. Its arguments
  * and its one-line answer when programs are missing, with fake probes.
  */
-import { spawn } from 'node:child_process'
+import { spawn, spawnSync } from 'node:child_process'
+import { createServer, type AddressInfo } from 'node:net'
 import { existsSync } from 'node:fs'
 import { describe, expect, it } from 'vitest'
 import { DEFAULT_PORT, missingMessage, missingPackages, parsePort } from '../../scripts/cluster-demo/args'
@@ -70,6 +71,26 @@ describe('npm run cluster:demo', () => {
       if (child.exitCode === null) child.kill('SIGKILL')
     }
   }, 40_000)
+
+  it('refuses a port in use, in one line, before starting anything', async () => {
+    const busy = createServer()
+    await new Promise<void>((resolve) => busy.listen(0, '127.0.0.1', resolve))
+    const port = (busy.address() as AddressInfo).port
+    try {
+      const run = spawnSync(process.execPath, ['--import', 'tsx', 'scripts/cluster-demo.ts', '--port', String(port)], {
+        cwd: ROOT,
+        encoding: 'utf8',
+        timeout: 20_000,
+      })
+      expect({ status: run.status, stderr: run.stderr, stdout: run.stdout }).toEqual({
+        status: 1,
+        stderr: `cluster:demo: port ${port} is in use on 127.0.0.1: pick another with --port\n`,
+        stdout: '',
+      })
+    } finally {
+      busy.close()
+    }
+  })
 
   it('names the packages to install, in one line, when programs are missing', () => {
     const absent = () => {
