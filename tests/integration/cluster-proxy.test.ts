@@ -7,7 +7,9 @@
  * the same file without its sticky line is shown to break them ("Session ID
  * unknown"); polling-only viewers spread over the nodes receive every task
  * submitted through the proxy, without a disconnect; a WebSocket viewer with
- * a browser's Origin works; the HTTP API answers 201 whichever node it hits.
+ * a browser's Origin works; the HTTP API answers 201 whichever node it hits;
+ * HAProxy's agents port reaches the leader only. Last, a follower killed: its
+ * clients reach the other nodes, the others' clients stay where they were.
  */
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -27,7 +29,16 @@ import {
 import { findNginx, startNginx, type RunningNginx } from '../helpers/nginx'
 import { freePort } from '../helpers/ports'
 import { postgresForSuite } from '../helpers/postgres-suite'
-import { allPushed, connectViewer, httpsRequest, pollingExchange, type Viewer } from '../helpers/proxy-clients'
+import {
+  allPushed,
+  connectViewer,
+  cookieOf,
+  httpsRequest,
+  pollingExchange,
+  type Viewer,
+} from '../helpers/proxy-clients'
+import type { RawAgentSocket } from '../helpers/agents'
+import { io } from 'socket.io-client'
 import { startRedis, type Redis } from '../helpers/redis'
 import { selfSignedCert, type TestCert } from '../helpers/tls'
 
@@ -242,5 +253,58 @@ describe('deploy/cluster/haproxy.cfg in HAProxy, before three nodes', () => {
       for (let i = 0; i < 6; i += 1) roles.push((await healthOf(haproxy.agents, '127.0.0.1')).node.id)
     } while (roles.some((id) => id !== leader) && Date.now() < deadline)
     expect(roles).toEqual(Array(6).fill(leader))
+    // A real agent through it: registered by the leader (a follower would refuse it with `unavailable`).
+    const agent: RawAgentSocket = io(`${base(haproxy.agents)}/agents`, {
+      auth: { token: TEST_TOKENS.agent },
+      transports: ['websocket'],
+      reconnection: false,
+      forceNew: true,
+      ca: cert.cert,
+    })
+    try {
+      await new Promise<void>((resolve, reject) => {
+        agent.once('connect', () => resolve())
+        agent.once('connect_error', reject)
+      })
+      const answer = await agent.emitWithAck('agent:register', {
+        id: 'via-haproxy',
+        name: 'via-haproxy',
+        capabilities: [],
+      })
+      expect(answer.ok).toBe(true)
+    } finally {
+      agent.disconnect()
+    }
+  })
+})
+
+describe('when a follower dies (kill -9)', () => {
+  it('sends its clients to the other nodes: nginx by the next server, HAProxy by redispatching the cookie', async () => {
+    const follower = nodes.find((node) => node.id !== leader)!
+    const byAddress = new Map<string, string>()
+    for (const address of addresses) byAddress.set(address, (await healthOf(nginx.tls, address)).node.id)
+    const itsClients = addresses.filter((address) => byAddress.get(address) === follower.id)
+    expect(itsClients.length).toBeGreaterThan(0)
+    // Its cookie, as HAProxy set it for a client it sent there.
+    let cookie: string | null = null
+    for (let i = 0; i < 3 && cookie === null; i += 1) {
+      const { answer, node } = await healthOf(haproxy.https, '127.0.0.1')
+      if (node.id === follower.id) cookie = cookieOf(answer, 'SERVERID')
+    }
+    expect(cookie).not.toBeNull()
+
+    follower.child.kill('SIGKILL')
+    await new Promise((resolve) => follower.child.once('exit', resolve))
+    for (const address of itsClients) {
+      const { node } = await healthOf(nginx.tls, address)
+      expect(node.id).not.toBe(follower.id)
+    }
+    // The addresses of the other nodes stay where they were (consistent hashing).
+    for (const address of addresses.filter((address) => !itsClients.includes(address))) {
+      expect((await healthOf(nginx.tls, address)).node.id).toBe(byAddress.get(address))
+    }
+    const { node } = await healthOf(haproxy.https, '127.0.0.1', { cookie: cookie! })
+    expect(node.id).not.toBe(follower.id)
+    await submit(nginx.tls, 'after a follower died', itsClients[0])
   })
 })
