@@ -9,7 +9,7 @@ import { Agent, request } from 'node:https'
 import { io, type Socket } from 'socket.io-client'
 import { taskStatusOf } from '../../src/shared/changes'
 import type { DomainEvent } from '../../src/shared/events'
-import type { Welcome } from '../../src/shared/protocol'
+import type { AgentsClientToServer, AgentsServerToClient, Welcome } from '../../src/shared/protocol'
 import { TEST_TOKENS } from './core'
 
 export interface Answer {
@@ -134,5 +134,30 @@ export async function allPushed(viewers: readonly Viewer[], taskIds: readonly st
     if (missing.every((ids) => ids.length === 0)) return
     if (Date.now() > deadline) throw new Error(`tasks not pushed to every viewer: ${JSON.stringify(missing)}`)
     await new Promise((resolve) => setTimeout(resolve, 50))
+  }
+}
+
+/** Connects an agent over WebSocket to `base`, registers it as `id`, disconnects; resolves with the server's answer. */
+export async function registerAgent(
+  ca: string,
+  base: string,
+  id: string,
+): Promise<{ ok: true } | { ok: false; error: string }> {
+  const agent: Socket<AgentsServerToClient, AgentsClientToServer> = io(`${base}/agents`, {
+    auth: { token: TEST_TOKENS.agent },
+    transports: ['websocket'],
+    reconnection: false,
+    forceNew: true,
+    ca,
+  })
+  try {
+    await new Promise<void>((resolve, reject) => {
+      agent.once('connect', () => resolve())
+      agent.once('connect_error', reject)
+    })
+    const answer = await agent.emitWithAck('agent:register', { id, name: id, capabilities: [] })
+    return answer.ok ? { ok: true } : { ok: false, error: answer.error.message }
+  } finally {
+    agent.disconnect()
   }
 }

@@ -35,10 +35,9 @@ import {
   cookieOf,
   httpsRequest,
   pollingExchange,
+  registerAgent,
   type Viewer,
 } from '../helpers/proxy-clients'
-import type { RawAgentSocket } from '../helpers/agents'
-import { io } from 'socket.io-client'
 import { startRedis, type Redis } from '../helpers/redis'
 import { selfSignedCert, type TestCert } from '../helpers/tls'
 
@@ -254,27 +253,8 @@ describe('deploy/cluster/haproxy.cfg in HAProxy, before three nodes', () => {
     } while (roles.some((id) => id !== leader) && Date.now() < deadline)
     expect(roles).toEqual(Array(6).fill(leader))
     // A real agent through it: registered by the leader (a follower would refuse it with `unavailable`).
-    const agent: RawAgentSocket = io(`${base(haproxy.agents)}/agents`, {
-      auth: { token: TEST_TOKENS.agent },
-      transports: ['websocket'],
-      reconnection: false,
-      forceNew: true,
-      ca: cert.cert,
-    })
-    try {
-      await new Promise<void>((resolve, reject) => {
-        agent.once('connect', () => resolve())
-        agent.once('connect_error', reject)
-      })
-      const answer = await agent.emitWithAck('agent:register', {
-        id: 'via-haproxy',
-        name: 'via-haproxy',
-        capabilities: [],
-      })
-      expect(answer.ok).toBe(true)
-    } finally {
-      agent.disconnect()
-    }
+    const registered = await registerAgent(cert.cert, base(haproxy.agents), 'via-haproxy')
+    expect(registered).toEqual({ ok: true })
   })
 })
 
