@@ -68,9 +68,15 @@ describe('npm run cluster:demo', () => {
       expect(await Promise.all(ports.map((port) => listening(port)))).toEqual(ports.map(() => false))
       expect(existsSync(dir!)).toBe(false)
     } finally {
-      if (child.exitCode === null) child.kill('SIGKILL')
+      // A failed check still lets the demo stop what it started (SIGKILL would leave its servers running).
+      if (child.exitCode === null) {
+        child.kill('SIGINT')
+        const timer = setTimeout(() => child.kill('SIGKILL'), 15_000)
+        await exited
+        clearTimeout(timer)
+      }
     }
-  }, 40_000)
+  }, 60_000)
 
   it('refuses a port in use, in one line, before starting anything', async () => {
     const busy = createServer()
