@@ -1,9 +1,11 @@
 /**
  * `npm run cluster:demo` (scripts/cluster-demo.ts, on the built CLI): it
  * starts Redis, PostgreSQL, three nodes and nginx, prints the links; /healthz
- * and the API answer through nginx; SIGINT (Ctrl-C) stops every part — no
- * port of them listens after — and removes its temporary dir. Its arguments
- * and its one-line answer when programs are missing, with fake probes.
+ * and the API answer through nginx, with one demo swarm (the leader's);
+ * SIGINT (Ctrl-C) stops every part — no port of them listens after — and
+ * removes its temporary dir. A busy port is refused before anything starts.
+ * Its arguments and its one-line answer when programs are missing, with fake
+ * probes.
  */
 import { spawn, spawnSync } from 'node:child_process'
 import { createServer, type AddressInfo } from 'node:net'
@@ -62,6 +64,12 @@ describe('npm run cluster:demo', () => {
       const info = (await cluster.json()) as { leader: string | null; nodes: { id: string }[] }
       expect(info.nodes.map((entry) => entry.id).sort()).toEqual(['node-1', 'node-2', 'node-3'])
       expect(info.leader).not.toBeNull()
+      // Every node has --demo, and only the leader runs it: one demo swarm, not three.
+      const snapshot = await fetch(`${url}/api/snapshot`, { headers: { authorization: `Bearer ${operator}` } })
+      const { agents } = (await snapshot.json()) as { agents: { id: string }[] }
+      expect(agents.map((agent) => agent.id).sort()).toEqual(
+        Array.from({ length: 12 }, (_, i) => `demo-${String(i + 1).padStart(2, '0')}`),
+      )
 
       child.kill('SIGINT')
       expect(await exited).toBe(0)
