@@ -23,6 +23,11 @@ import { pathToFileURL } from 'node:url'
 export const PACKAGES = [
   { name: 'chromium', for: 'the browser tests', has: { program: ['$CHROMIUM_PATH', '/usr/bin/chromium'] } },
   { name: 'nginx-light', for: 'the reverse-proxy tests', has: { program: ['$NGINX', '/usr/sbin/nginx', 'nginx'] } },
+  {
+    name: 'haproxy',
+    for: 'the cluster proxy tests (tests/helpers/cluster-proxy.ts runs deploy/cluster/haproxy.cfg)',
+    has: { program: ['$HAPROXY', '/usr/sbin/haproxy', 'haproxy'] },
+  },
   { name: 'openssl', for: 'the TLS tests', has: { program: ['openssl'] } },
   { name: 'ffmpeg', for: 'the demo recording test', has: { program: ['$FFMPEG_PATH', 'ffmpeg'] } },
   { name: 'python3-socketio', for: 'the Python example agent', has: { python: 'socketio' } },

@@ -6,7 +6,7 @@
  * headers (a proxy that does not pass upgrades).
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
-import { chmodSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { connect } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
@@ -70,13 +70,15 @@ ${stripped}}
 `
 }
 
-export interface RunningNginx {
-  ports: NginxPorts
+export interface RunningNginx<P = NginxPorts> {
+  ports: P
+  /** Its temporary prefix (configuration, temp files); removed by `stop`. */
+  dir: string
   output(): string
   stop(): Promise<void>
 }
 
-function listening(port: number): Promise<boolean> {
+export function listening(port: number): Promise<boolean> {
   return new Promise((done) => {
     const socket = connect(port, '127.0.0.1')
     socket.once('connect', () => {
@@ -87,8 +89,14 @@ function listening(port: number): Promise<boolean> {
   })
 }
 
-/** Starts nginx in the foreground with a generated main configuration that includes the site. */
-export async function startNginx(site: string, ports: NginxPorts): Promise<RunningNginx> {
+/**
+ * Starts nginx in the foreground with a generated main configuration that includes the site;
+ * resolves once it listens on every port of `ports` (the site's own, whatever their names).
+ */
+export async function startNginx<P extends Record<keyof P, number> = NginxPorts>(
+  site: string,
+  ports: P,
+): Promise<RunningNginx<P>> {
   const nginx = findNginx()
   const dir = mkdtempSync(join(tmpdir(), 'sm-nginx-'))
   chmodSync(dir, 0o755)
@@ -125,8 +133,11 @@ http {
 
   const started = Date.now()
   for (;;) {
-    if (child.exitCode !== null) throw new Error(`nginx exited at start (${child.exitCode}):\n${output}`)
-    const all = await Promise.all(Object.values(ports).map((port) => listening(port)))
+    if (child.exitCode !== null) {
+      rmSync(dir, { recursive: true, force: true })
+      throw new Error(`nginx exited at start (${child.exitCode}):\n${output}`)
+    }
+    const all = await Promise.all(Object.values<number>(ports).map((port) => listening(port)))
     if (all.every(Boolean)) break
     if (Date.now() - started > 10_000) {
       child.kill('SIGKILL')
@@ -136,10 +147,12 @@ http {
   }
   return {
     ports,
+    dir,
     output: () => output,
     async stop() {
       if (child.exitCode === null) child.kill('SIGTERM')
       await exited
+      rmSync(dir, { recursive: true, force: true })
     },
   }
 }

@@ -69,6 +69,11 @@ describe('GET /api/cluster and /healthz', () => {
     expect(await health(core.url)).toMatchObject({ status: 'ok', node: { id: 'solo-1', role: 'leader' } })
   })
 
+  it('tells the others the --advertise-url instead of the listening URL when given one', async () => {
+    const core = await serve(['--node-id', 'behind-nat', '--advertise-url', 'https://node.example:7420'])
+    expect((await cluster(core.url)).nodes.map((node) => node.url)).toEqual(['https://node.example:7420'])
+  })
+
   it('lists both nodes of a two-node cluster from either, one leader, one epoch; the other leads when it stops', async () => {
     const { url: database } = await pg().createDatabase()
     const a = await serve(['--database', database, '--redis', redis.url, '--node-id', 'node-a'])

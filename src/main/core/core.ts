@@ -203,7 +203,7 @@ function assembleCore(config: Config, options: CoreOptions, swarm: SwarmFile | n
     nodeId: config.nodeId,
     logger,
     load: () => ({
-      url,
+      url: config.advertiseUrl ?? url,
       viewers: pipeline.fanout.connected,
       agents: remote.connected + agentDoor.relayed(),
       seq: state.log.seq,

@@ -132,6 +132,19 @@ describe('loadConfig', () => {
     }
   })
 
+  it('advertises the listening URL unless --advertise-url gives another, which must be http(s)', () => {
+    expect(loadConfig([], env).advertiseUrl).toBeNull()
+    expect(loadConfig(['--advertise-url', 'https://node-1.internal:7420'], env).advertiseUrl).toBe(
+      'https://node-1.internal:7420',
+    )
+    expect(loadConfig([], { SWARM_MONITOR_ADVERTISE_URL: 'http://10.0.0.5:7420' }).advertiseUrl).toBe(
+      'http://10.0.0.5:7420',
+    )
+    for (const bad of ['node-1:7420', 'ftp://node-1', 'redis://x:6379', '']) {
+      expect(() => loadConfig(['--advertise-url', bad], env), JSON.stringify(bad)).toThrow(/advertise-url/)
+    }
+  })
+
   it('keeps WebSocket compression off unless asked for', () => {
     expect(loadConfig([], env).wsCompression).toBe(false)
     expect(loadConfig(['--ws-compression'], env).wsCompression).toBe(true)

@@ -57,6 +57,7 @@ describe('the package table', () => {
       expect.arrayContaining([
         'chromium',
         'nginx-light',
+        'haproxy',
         'openssl',
         'ffmpeg',
         'python3-socketio',

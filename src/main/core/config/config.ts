@@ -29,6 +29,10 @@ const ConfigSchema = z
     database: z.string().min(1).max(2048).nullable(),
     redis: z.string().min(1).max(2048).nullable(),
     nodeId: z.string().regex(NODE_ID_PATTERN, `--node-id takes ${NODE_ID_RULE}`),
+    advertiseUrl: z
+      .url({ protocol: /^https?$/, error: '--advertise-url takes an http:// or https:// URL' })
+      .max(2048)
+      .nullable(),
     tlsCert: z.string().min(1).nullable(),
     tlsKey: z.string().min(1).nullable(),
     allowOrigin: z.array(z.url()),
@@ -159,6 +163,12 @@ function buildProgram(): Command {
         '--node-id <id>',
         `this node's name in the cluster, ${NODE_ID_RULE} (default: <hostname>-<4 random hex>, new at each start)`,
       ).env(`${ENV}NODE_ID`),
+    )
+    .addOption(
+      new Option(
+        '--advertise-url <url>',
+        'where the other nodes of a cluster reach this one (default: the URL it listens on; set it when that is 0.0.0.0 or behind NAT)',
+      ).env(`${ENV}ADVERTISE_URL`),
     )
     .addOption(new Option('--tls-cert <file>', 'TLS certificate (PEM): serve HTTPS and WSS').env(`${ENV}TLS_CERT`))
     .addOption(new Option('--tls-key <file>', 'TLS private key (PEM)').env(`${ENV}TLS_KEY`))
@@ -401,6 +411,7 @@ export function loadConfig(
     database: opts.database ?? null,
     redis: opts.redis ?? null,
     nodeId: opts.nodeId ?? null,
+    advertiseUrl: opts.advertiseUrl ?? null,
     tlsCert: opts.tlsCert ?? null,
     tlsKey: opts.tlsKey ?? null,
     allowOrigin: opts.allowOrigin ?? [],
