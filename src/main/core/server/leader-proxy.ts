@@ -41,6 +41,7 @@ export interface LeaderProxyOptions {
 export function addLeaderProxy(app: FastifyInstance, options: LeaderProxyOptions): void {
   app.addHook('onRequest', async (request, reply) => {
     const path = request.url.split('?')[0]!
+    // The origin-form only ("/api/…"): an absolute-form target ("http://elsewhere/api/…") is never sent anywhere.
     if (!path.startsWith('/api/') || LOCAL.has(path)) return
     const leader = options.forwardTo()
     if (leader === null) return
@@ -69,7 +70,11 @@ async function forward(
   const hasBody = request.method !== 'GET' && request.method !== 'HEAD'
   let answer: Response
   try {
-    answer = await fetch(new URL(request.url, leader), {
+    const target = new URL(leader)
+    const [pathname, search] = splitTarget(request.url)
+    target.pathname = pathname
+    target.search = search
+    answer = await fetch(target, {
       method: request.method,
       headers,
       ...(hasBody ? { body: Readable.toWeb(request.raw) as unknown as RequestInit['body'], duplex: 'half' } : {}),
@@ -88,4 +93,10 @@ async function forward(
   }
   if (answer.body === null) return reply.send()
   return reply.send(Readable.fromWeb(answer.body as unknown as WebReadableStream))
+}
+
+/** A request target's path and query, as given ("/api/tasks?q=x" → "/api/tasks", "?q=x"). */
+function splitTarget(url: string): [string, string] {
+  const at = url.indexOf('?')
+  return at === -1 ? [url, ''] : [url.slice(0, at), url.slice(at)]
 }
