@@ -15,6 +15,7 @@ import { RemoteAgents } from './agents/remote-agents'
 import { AccessTokens } from './auth/access'
 import { startTokens, type Tokens } from './auth/tokens'
 import { ClusterRole } from './cluster/cluster-role'
+import { registerClusterMetrics } from './cluster/cluster-metrics'
 import { createMembership } from './cluster/create-membership'
 import { redisShown } from './config/cluster-settings'
 import type { Membership } from './cluster/membership'
@@ -205,6 +206,7 @@ function assembleCore(config: Config, options: CoreOptions, swarm: SwarmFile | n
     logger,
     load: () => ({ url, viewers: pipeline.fanout.connected, agents: remote.connected, seq: state.log.seq, lag: 0 }),
   })
+  registerClusterMetrics(metrics.registry, cluster)
   const processInstance = randomUUID()
   // With --redis: this node follows the leader's stream until the election makes it the leader (cluster-role.ts).
   const role = config.redis === null ? null : followLeader(config.redis)
