@@ -4,8 +4,15 @@
  * a two-node cluster on a real Redis and PostgreSQL, and the per-node
  * cluster gauges in `GET /metrics`.
  */
+import { randomBytes } from 'node:crypto'
 import { createPinia, setActivePinia } from 'pinia'
+import pino from 'pino'
+import { Registry } from 'prom-client'
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest'
+import { registerClusterMetrics } from '../../src/main/core/cluster/cluster-metrics'
+import { Leadership } from '../../src/main/core/cluster/leadership'
+import { lagBehindLeader } from '../../src/main/core/cluster/membership'
+import { RedisMembership } from '../../src/main/core/cluster/redis-membership'
 import type { Result } from '../../src/shared/result'
 import { useClusterStore, type ClusterSource } from '../../src/renderer/src/stores/cluster'
 import { clusterRows, parseClusterInfo, parseNodeHealth } from '../../src/renderer/src/stores/cluster.model'
@@ -151,5 +158,61 @@ describe('two nodes on Redis and PostgreSQL', () => {
     expect(gauge(onFollower, 'swarm_cluster_stream_lag_events', 'p1')).toBe(0)
     // Each node describes itself only.
     expect(gauge(onLeader, 'swarm_cluster_role', 'p1')).toBeNull()
+  }, 30_000)
+
+  it("a follower's lag is the leader's reported seq past its own, in /api/cluster and in its gauge", async () => {
+    const { url } = await pg().createDatabase()
+    const prefix = `lag${randomBytes(4).toString('hex')}:`
+    const logger = pino({ level: 'silent' })
+    const seqs: Record<string, number> = { l: 120, f: 100 }
+    const members: RedisMembership[] = []
+    const member = (nodeId: string) => {
+      const leadership = new Leadership({ url, nodeId, logger, checkMs: 100, maxBackoffMs: 400 })
+      const membership: RedisMembership = new RedisMembership({
+        url: redis.url,
+        nodeId,
+        leadership,
+        logger,
+        prefix,
+        reportMs: 100,
+        // As the core reports itself (core.ts).
+        load: () => ({
+          url: `http://127.0.0.1:9/${nodeId}`,
+          viewers: 0,
+          agents: 0,
+          seq: seqs[nodeId]!,
+          lag: lagBehindLeader(membership, seqs[nodeId]!),
+        }),
+      })
+      members.push(membership)
+      return membership
+    }
+    try {
+      const leader = member('l')
+      await leader.start()
+      await until(() => leader.role() === 'leader', 5_000, 'l to lead')
+      const follower = member('f')
+      await follower.start()
+      const lagOf = async (m: RedisMembership, id: string) => (await m.info()).nodes.find((n) => n.id === id)?.lag
+      for (let i = 0; i < 50 && (await lagOf(follower, 'f')) !== 20; i++) await new Promise((r) => setTimeout(r, 50))
+      expect(await lagOf(follower, 'f')).toBe(20)
+      expect(await lagOf(leader, 'l')).toBe(0)
+      // The leader sees the follower's reported lag too.
+      for (let i = 0; i < 50 && (await lagOf(leader, 'f')) !== 20; i++) await new Promise((r) => setTimeout(r, 50))
+      expect(await lagOf(leader, 'f')).toBe(20)
+
+      const registry = new Registry()
+      registerClusterMetrics(registry, follower)
+      const text = await registry.metrics()
+      expect(gauge(text, 'swarm_cluster_stream_lag_events', 'f')).toBe(20)
+      expect(gauge(text, 'swarm_cluster_role', 'f')).toBe(0)
+      expect(gauge(text, 'swarm_cluster_term', 'f')).toBe(1)
+
+      // Ahead of the leader's last report (it has applied events written since): no lag, never a negative one.
+      seqs.f = 130
+      expect(await lagOf(follower, 'f')).toBe(0)
+    } finally {
+      await Promise.all(members.map((m) => m.stop()))
+    }
   }, 30_000)
 })

@@ -18,7 +18,7 @@ import { ClusterRole } from './cluster/cluster-role'
 import { registerClusterMetrics } from './cluster/cluster-metrics'
 import { createMembership } from './cluster/create-membership'
 import { redisShown } from './config/cluster-settings'
-import type { Membership } from './cluster/membership'
+import { lagBehindLeader, type Membership } from './cluster/membership'
 import type { Config } from './config/config'
 import { dataDirExposure } from './config/data-dir'
 import { lockDataDir, type DataDirLock } from './config/data-dir-lock'
@@ -204,7 +204,13 @@ function assembleCore(config: Config, options: CoreOptions, swarm: SwarmFile | n
     database: database.target,
     nodeId: config.nodeId,
     logger,
-    load: () => ({ url, viewers: pipeline.fanout.connected, agents: remote.connected, seq: state.log.seq, lag: 0 }),
+    load: () => ({
+      url,
+      viewers: pipeline.fanout.connected,
+      agents: remote.connected,
+      seq: state.log.seq,
+      lag: lagBehindLeader(cluster, state.log.seq),
+    }),
   })
   registerClusterMetrics(metrics.registry, cluster)
   const processInstance = randomUUID()
