@@ -23,7 +23,11 @@ export interface ClusterNode {
   gone: boolean
   /** The last event seq it has (leader: written; follower: applied). */
   seq: number
-  /** Events the leader has written that this node has not applied yet (0 for the leader). */
+  /**
+   * Events the leader has written that this node has not applied yet (0 for
+   * the leader): the leader's seq as it last reported it, past this node's —
+   * a lower bound, up to a second behind.
+   */
   lag: number
   /**
    * The leader's fencing term as this node knew it when it reported (a

@@ -14,7 +14,8 @@ import { RemoteAgents } from './agents/remote-agents'
 import { AccessTokens } from './auth/access'
 import { startTokens, type Tokens } from './auth/tokens'
 import { ClusterNode } from './cluster/cluster-node'
-import type { Membership } from './cluster/membership'
+import { registerClusterMetrics } from './cluster/cluster-metrics'
+import { lagBehindLeader, type Membership } from './cluster/membership'
 import type { Config } from './config/config'
 import { dataDirExposure } from './config/data-dir'
 import { lockDataDir, type DataDirLock } from './config/data-dir-lock'
@@ -197,7 +198,7 @@ function assembleCore(config: Config, options: CoreOptions, swarm: SwarmFile | n
   })
 
   // Its figures are read once it runs (start), when the server below is listening and `remote` exists.
-  const node = new ClusterNode({
+  const node: ClusterNode = new ClusterNode({
     redis: config.redis,
     database: database.target,
     nodeId: config.nodeId,
@@ -207,13 +208,14 @@ function assembleCore(config: Config, options: CoreOptions, swarm: SwarmFile | n
       viewers: pipeline.fanout.connected,
       agents: remote.connected + agentDoor.relayed(),
       seq: state.log.seq,
-      lag: 0,
+      lag: lagBehindLeader(cluster, state.log.seq),
     }),
     pipeline: { ...pipeline, log: state.log },
     lead: (storedIds) => startLeading(planFor(storedIds)),
     deposed: (reason) => (options.deposed ? options.deposed(reason) : void core.stop()),
   })
-  const cluster = node.membership
+  const cluster: Membership = node.membership
+  registerClusterMetrics(metrics.registry, cluster)
   const forwarding = node.clustered ? { nodeId: cluster.nodeId, logger, forwardTo: () => node.forwardTo() } : null
 
   const headers = securityHeaders(secure)

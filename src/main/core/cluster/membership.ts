@@ -30,6 +30,11 @@ export interface Membership {
   info(): Promise<ClusterInfo>
   /** The leader's URL as last reported (this node's own when it leads); null while no leader is known. */
   leaderUrl(): string | null
+  /**
+   * The last seq the leader reported (about once a second), for a follower's
+   * lag; null while this node leads or no leader is known.
+   */
+  leaderSeq(): number | null
   /** Told when the epoch changes (`previous` null: the first one this node learnt). Returns the unsubscribe. */
   onEpoch(listener: (epoch: string, previous: string | null) => void): () => void
   /**
@@ -45,6 +50,18 @@ export interface Membership {
 }
 
 export type { LeadershipChange }
+
+/**
+ * A follower's events not applied yet (`NodeLoad.lag`): the leader's seq as
+ * it last reported it (about once a second) past `seq`, this node's. So a
+ * lower bound: events the leader wrote since its report are not counted.
+ * 0 for the leader, and while no leader is known.
+ */
+export function lagBehindLeader(membership: Pick<Membership, 'role' | 'leaderSeq'>, seq: number): number {
+  if (membership.role() === 'leader') return 0
+  const leaderSeq = membership.leaderSeq()
+  return leaderSeq === null ? 0 : Math.max(0, leaderSeq - seq)
+}
 
 /** The default: a cluster of one, its own leader, a new epoch at every start (so viewers of a previous run resync). */
 export function singleNode(options: { nodeId: string; load: () => NodeLoad; now?: () => number }): Membership {
@@ -79,6 +96,7 @@ export function singleNode(options: { nodeId: string; load: () => NodeLoad; now?
       }
     },
     leaderUrl: () => options.load().url || null,
+    leaderSeq: () => null,
     onEpoch: () => () => {},
     onRole: () => () => {},
     async start() {},

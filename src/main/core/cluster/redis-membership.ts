@@ -172,12 +172,21 @@ export class RedisMembership implements Membership {
 
   leaderUrl(): string | null {
     if (this.role() === 'leader') return this.options.load().url || null
+    return this.otherLeader()?.url || null
+  }
+
+  leaderSeq(): number | null {
+    return this.role() === 'leader' ? null : (this.otherLeader()?.seq ?? null)
+  }
+
+  /** Of the other nodes still there claiming to lead, as last read, the one with the highest term. */
+  private otherLeader(): StoredNode | null {
     if (this.redisError !== null || this.seen === null) return null
     const at = this.now()
     const claims = this.seen
       .filter((node) => node.role === 'leader' && node.left !== true && at - node.lastSeenAt <= this.goneAfterMs)
       .sort((a, b) => b.term - a.term)
-    return claims[0]?.url || null
+    return claims[0] ?? null
   }
 
   /** Itself when it leads; else, of the nodes still there claiming to lead, the one with the highest term. */

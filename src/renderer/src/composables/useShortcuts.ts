@@ -12,6 +12,7 @@ export const VIEW_KEYS: { view: ViewName; letter: string; digit: string }[] = [
   { view: 'alerts', letter: 'x', digit: '5' },
   { view: 'audit', letter: 'u', digit: '6' },
   { view: 'workflows', letter: 'w', digit: '7' },
+  { view: 'cluster', letter: 'c', digit: '8' },
 ]
 
 /** Documented in the `?` overlay (ShortcutsOverlay.vue) and docs/user-guide.md. */

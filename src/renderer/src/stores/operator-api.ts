@@ -1,14 +1,17 @@
 /**
  * The REST calls of the operator's tools: the audit trail, saved views,
- * the kinds' queues and metric history (server: main/core/server/operator-routes.ts), answering
- * `Result`s. Answers are checked for the parts the page reads.
+ * the kinds' queues and metric history (server:
+ * main/core/server/operator-routes.ts), and the cluster's nodes (http.ts),
+ * answering `Result`s. Answers are checked for the parts the page reads.
  */
 import type { AuditEntry, AuditPage } from '../../../shared/audit'
+import type { ClusterInfo, NodeHealth } from '../../../shared/cluster'
 import type { MetricHistory, MetricRange } from '../../../shared/metric-ranges'
 import type { Result } from '../../../shared/result'
 import type { SavedView, SavedViewInput } from '../../../shared/saved-views'
 import type { SchedulePreview, SchedulePreviewRequest } from '../../../shared/schedules'
 import type { TaskBulkAnswer, TaskBulkRequest } from '../../../shared/task-bulk'
+import { parseClusterInfo, parseNodeHealth } from './cluster.model'
 import { errorOf, getJson } from './dashboard-api'
 
 export interface Rest {
@@ -46,6 +49,16 @@ export function getMetricHistory(
       ? (body as unknown as MetricHistory)
       : null,
   )
+}
+
+/** Who the nodes are, who leads, the epoch (`GET /api/cluster`; a single server answers as a cluster of one). */
+export function getClusterInfo(rest: Rest): Promise<Result<ClusterInfo>> {
+  return getJson(rest.url, rest.token, '/api/cluster', parseClusterInfo, 5_000)
+}
+
+/** The node that answers at this URL and its role (`/healthz`'s `node`). */
+export function getNodeHealth(rest: Rest): Promise<Result<NodeHealth>> {
+  return getJson(rest.url, rest.token, '/healthz', parseNodeHealth, 5_000)
 }
 
 export function saveView(rest: Rest, input: SavedViewInput): Promise<Result<SavedView>> {

@@ -21,7 +21,7 @@ import { defaultViewState, isViewParam, viewParams, viewStateOf, type AgentSortK
 
 export type { AgentSortKey, TaskStatusFilter } from './ui.route'
 
-export const VIEWS = ['overview', 'agents', 'tasks', 'workflows', 'logs', 'alerts', 'audit'] as const
+export const VIEWS = ['overview', 'agents', 'tasks', 'workflows', 'logs', 'alerts', 'audit', 'cluster'] as const
 export type ViewName = (typeof VIEWS)[number]
 
 export const VIEW_LABELS: Record<ViewName, string> = {
@@ -32,6 +32,7 @@ export const VIEW_LABELS: Record<ViewName, string> = {
   logs: 'Logs',
   alerts: 'Alerts',
   audit: 'Audit',
+  cluster: 'Cluster',
 }
 
 /** The Overview's chart ranges: the last 5 min, hour, day or week. */
