@@ -28,7 +28,10 @@ export interface Membership {
   /** The current epoch; '' until a cluster node has first read it from Redis. */
   epoch(): string
   info(): Promise<ClusterInfo>
-  /** The leader's URL as last reported (this node's own when it leads); null while no leader is known. */
+  /**
+   * The leader's URL as last reported (this node's own when it leads); with Redis away or emptied, the URL last
+   * seen of the node PostgreSQL names as leader; null while no leader is known.
+   */
   leaderUrl(): string | null
   /** Told when the epoch changes (`previous` null: the first one this node learnt). Returns the unsubscribe. */
   onEpoch(listener: (epoch: string, previous: string | null) => void): () => void
