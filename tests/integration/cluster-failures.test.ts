@@ -73,10 +73,14 @@ const watch = (url: string) => {
   return viewer
 }
 
-/** An agent that finishes every task it is given after 100 ms. */
+/** An agent on `url` (agents connect to the leader) that finishes every task it is given after 100 ms. */
 async function workingAgent(url: string, id: string) {
   const agent = await manualAgent(url, id, 50)
-  agent.socket.on('task:assign', ({ task }) => void setTimeout(() => void agent.succeed(task.id), 100))
+  // A disconnected agent's pending acknowledgements reject: the task is the next leader's to give again.
+  const finish = (taskId: string) => setTimeout(() => void agent.succeed(taskId).catch(() => {}), 100)
+  // What came with the registration, before this listener, too.
+  agent.assigned.forEach(finish)
+  agent.socket.on('task:assign', ({ task }) => finish(task.id))
   return agent
 }
 
@@ -264,4 +268,55 @@ describe('cluster failures, three node processes', () => {
     await eventually(async () => late.welcomes.at(-1)?.instance === epochs[0]!.epoch, Boolean, 'a new welcome')
     expect(late.welcomes.at(-1)!.resumed).toBe(false)
   }, 45_000)
+
+  it('PostgreSQL stopped: 503 on every node, the leader exits (3); back: a follower leads, nothing lost', async () => {
+    const [leader, ...followers] = await threeNodes()
+    const all = [leader!, ...followers].flatMap((node) => [watch(node.url), watch(node.url)])
+    const orphans = all.filter((viewer) => viewer.url === leader!.url)
+    await eventually(async () => all.every((viewer) => viewer.state.hasSnapshot), Boolean, 'first snapshots')
+    await workingAgent(leader!.url, 'w1')
+    const alive = [leader!.url, ...followers.map((node) => node.url)]
+    const load = submitter(() => alive)
+    await sleep(1_500)
+
+    const gone = orphans.map(disconnected)
+    pg().halt()
+    const haltedAt = Date.now()
+    // A leader cut off from PostgreSQL deposes itself and exits (3) for its supervisor to start it again.
+    expect(await leader!.process.exited).toBe(3)
+    measured.pgHaltedLeaderExited = Date.now() - haltedAt
+    alive.splice(alive.indexOf(leader!.url), 1)
+    await Promise.all(gone)
+    orphans.forEach((viewer, i) => viewer.moveTo(followers[i % 2]!.url))
+    await sleep(1_500)
+    for (const node of followers) {
+      const refused = await postJson(`${node.url}/api/tasks`, { name: 'refused', kind: 'work' }, TEST_TOKENS.operator)
+      expect(refused.status, JSON.stringify(refused.body)).toBe(503)
+      expect((await clusterInfo(node.url)).error).toMatch(/PostgreSQL unreachable/)
+    }
+
+    const resumedAt = Date.now()
+    pg().resume()
+    const infos = await eventually(
+      () => Promise.all(followers.map((node) => clusterInfo(node.url))),
+      (seen) => seen.some((info) => info.leader === info.node && info.term === 2),
+      'a follower to lead',
+      15_000,
+    )
+    measured.pgResumedNewLeader = Date.now() - resumedAt
+    const elected = followers.find((node) => node.id === infos.find((info) => info.leader === info.node)!.node)!
+    await workingAgent(elected.url, 'w2')
+    await eventually(async () => load.accepted.some(({ at }) => at > resumedAt), Boolean, 'a submission accepted')
+    measured.pgResumedSubmitting = load.accepted.find(({ at }) => at > resumedAt)!.at - resumedAt
+    await sleep(1_000)
+    await load.stop()
+    // Between the stop and the return, nothing was accepted: 503 (or no answer from the leader as it exited).
+    const during = load.answers.filter(({ at }) => at > haltedAt && at < resumedAt)
+    expect(during.length).toBeGreaterThan(0)
+    expect(during.filter(({ status }) => status === 201)).toEqual([])
+    expect(during.filter(({ status, url }) => status !== 503 && url !== leader!.url)).toEqual([])
+
+    await expectNoneLost(elected.url, load.accepted.map(({ id }) => id))
+    await expectConverged(all)
+  }, 50_000)
 })
