@@ -178,9 +178,12 @@ export class RedisMembership implements Membership {
     const claims = (this.redisError === null ? (this.seen ?? []) : [])
       .filter((node) => node.role === 'leader' && node.left !== true && at - node.lastSeenAt <= this.goneAfterMs)
       .sort((a, b) => b.term - a.term)
-    // Redis away, or back empty before the leader has reported again: the leader PostgreSQL names, where it was.
+    if (claims[0]?.url) return claims[0].url
+    // Redis away, or back empty before the leader has reported again: the leader PostgreSQL names, where it was
+    // last seen. When Redis holds that node's entry (not leading, stopped, silent), Redis knows better.
     const named = this.options.leadership.leader()
-    return claims[0]?.url || (named === null ? null : (this.addresses.get(named) ?? null))
+    const entry = this.redisError === null ? this.seen?.find((node) => node.id === named) : undefined
+    return named === null || entry !== undefined ? null : (this.addresses.get(named) ?? null)
   }
 
   /** Itself when it leads; else, of the nodes still there claiming to lead, the one with the highest term. */
