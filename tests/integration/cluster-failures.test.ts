@@ -84,28 +84,27 @@ async function workingAgent(url: string, id: string) {
   return agent
 }
 
-/** Submits a task every `everyMs` through the nodes `targets()` names in turn; records what was answered. */
+/**
+ * Submits a task every `everyMs` through the nodes `targets()` names in turn; records every answer with when its
+ * request left (`sent`) and when the answer came (`at`).
+ */
 function submitter(targets: () => string[], everyMs = 50) {
-  const accepted: { id: string; at: number }[] = []
-  const answers: { status: number; at: number; url: string; body?: unknown }[] = []
+  const accepted: { id: string; sent: number }[] = []
+  const answers: { status: number; sent: number; url: string; body?: unknown }[] = []
   let stopped = false
   const loop = (async () => {
     const deadline = Date.now() + 40_000
     for (let i = 0; !stopped && Date.now() < deadline; i++) {
       const list = targets()
       const url = list[i % list.length]!
-      const answer = await postJson(
-        `${url}/api/tasks`,
-        { name: `load ${i}`, kind: 'work' },
-        TEST_TOKENS.operator,
-      ).catch(() => ({ status: 0, body: null }))
-      answers.push({
-        status: answer.status,
-        at: Date.now(),
-        url,
-        ...(answer.status === 201 ? {} : { body: answer.body }),
-      })
-      if (answer.status === 201) accepted.push({ id: (answer.body as Task).id, at: Date.now() })
+      const sent = Date.now()
+      const task = { name: `load ${i}`, kind: 'work' }
+      const answer = await postJson(`${url}/api/tasks`, task, TEST_TOKENS.operator).catch(() => ({
+        status: 0,
+        body: null,
+      }))
+      answers.push({ status: answer.status, sent, url, ...(answer.status === 201 ? {} : { body: answer.body }) })
+      if (answer.status === 201) accepted.push({ id: (answer.body as Task).id, sent })
       await sleep(everyMs)
     }
   })()
@@ -172,8 +171,8 @@ describe('cluster failures, three node processes', () => {
     expect(measured.leaderKilledNewLeader).toBeLessThanOrEqual(10_000)
     const elected = followers.find((node) => node.id === infos.find((info) => info.leader === info.node)!.node)!
     await workingAgent(elected.url, 'w2')
-    await eventually(async () => load.accepted.some(({ at }) => at > killedAt), Boolean, 'a submission accepted')
-    measured.leaderKilledSubmitting = load.accepted.find(({ at }) => at > killedAt)!.at - killedAt
+    await eventually(async () => load.accepted.some(({ sent }) => sent > killedAt), Boolean, 'a submission accepted')
+    measured.leaderKilledSubmitting = load.accepted.find(({ sent }) => sent > killedAt)!.sent - killedAt
     await sleep(1_000)
     await load.stop()
 
@@ -253,8 +252,8 @@ describe('cluster failures, three node processes', () => {
     measured.redisRestartedResynced = Date.now() - restartedAt
     await sleep(1_500)
     await load.stop()
-    const since = load.answers.filter(({ at }) => at > downAt)
-    expect(since.filter(({ at }) => at > restartedAt + measured.redisRestartedResynced!).length).toBeGreaterThan(0)
+    const since = load.answers.filter(({ sent }) => sent > downAt)
+    expect(since.filter(({ sent }) => sent > restartedAt + measured.redisRestartedResynced!).length).toBeGreaterThan(0)
     expect(since.filter(({ status }) => status !== 201)).toEqual([])
 
     await expectNoneLost(
@@ -283,7 +282,7 @@ describe('cluster failures, three node processes', () => {
     pg().halt()
     const haltedAt = Date.now()
     // A leader cut off from PostgreSQL deposes itself and exits (3) for its supervisor to start it again.
-    expect(await leader!.process.exited).toBe(3)
+    expect(await leader!.process.exited, leader!.process.stderr()).toBe(3)
     measured.pgHaltedLeaderExited = Date.now() - haltedAt
     alive.splice(alive.indexOf(leader!.url), 1)
     await Promise.all(gone)
@@ -306,17 +305,20 @@ describe('cluster failures, three node processes', () => {
     measured.pgResumedNewLeader = Date.now() - resumedAt
     const elected = followers.find((node) => node.id === infos.find((info) => info.leader === info.node)!.node)!
     await workingAgent(elected.url, 'w2')
-    await eventually(async () => load.accepted.some(({ at }) => at > resumedAt), Boolean, 'a submission accepted')
-    measured.pgResumedSubmitting = load.accepted.find(({ at }) => at > resumedAt)!.at - resumedAt
+    await eventually(async () => load.accepted.some(({ sent }) => sent > resumedAt), Boolean, 'a submission accepted')
+    measured.pgResumedSubmitting = load.accepted.find(({ sent }) => sent > resumedAt)!.sent - resumedAt
     await sleep(1_000)
     await load.stop()
     // Between the stop and the return, nothing was accepted: 503 (or no answer from the leader as it exited).
-    const during = load.answers.filter(({ at }) => at > haltedAt && at < resumedAt)
+    const during = load.answers.filter(({ sent }) => sent > haltedAt && sent < resumedAt)
     expect(during.length).toBeGreaterThan(0)
     expect(during.filter(({ status }) => status === 201)).toEqual([])
     expect(during.filter(({ status, url }) => status !== 503 && url !== leader!.url)).toEqual([])
 
-    await expectNoneLost(elected.url, load.accepted.map(({ id }) => id))
+    await expectNoneLost(
+      elected.url,
+      load.accepted.map(({ id }) => id),
+    )
     await expectConverged(all)
   }, 50_000)
 })
