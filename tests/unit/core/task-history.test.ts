@@ -297,6 +297,20 @@ describe.each([sqliteFixture(), postgresFixture()])('TaskHistory on $name', (bac
     })
   })
 
+  it('ends an outage once a restore has read the database, not at the next retry (a cluster node taking the lead)', async () => {
+    const db = await backend.database()
+    const h = await history(db, { retryMs: { first: 60_000, max: 60_000 } })
+    await db.breakWrites()
+    h.record(status(task({ id: 'during' })))
+    await expect(h.durable('during')).rejects.toThrow(/unavailable/)
+    await db.fixWrites()
+    await h.restore()
+    const deadline = Date.now() + 2000
+    while (h.outage() !== null && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20))
+    expect(h.outage()).toBeNull()
+    expect(await h.detail('during')).toMatchObject({ status: 'queued' })
+  })
+
   it('writes what is pending when closed', async () => {
     const db = await backend.database()
     const h = await history(db)

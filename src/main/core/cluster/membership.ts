@@ -28,7 +28,10 @@ export interface Membership {
   /** The current epoch; '' until a cluster node has first read it from Redis. */
   epoch(): string
   info(): Promise<ClusterInfo>
-  /** The leader's URL as last reported (this node's own when it leads); null while no leader is known. */
+  /**
+   * The leader's URL as last reported (this node's own when it leads); with Redis away or emptied, the URL last
+   * seen of the node PostgreSQL names as leader; null while no leader is known.
+   */
   leaderUrl(): string | null
   /**
    * The last seq the leader reported (about once a second), for a follower's

@@ -69,6 +69,8 @@ export class RedisMembership implements Membership {
   private current = ''
   /** The others as last read; null before the first read. */
   private seen: StoredNode[] | null = null
+  /** Every node's URL as last read, kept while Redis is away or emptied: PostgreSQL still names the leader. */
+  private readonly addresses = new Map<string, string>()
   private redisError: string | null = null
   private running = false
   private timer: NodeJS.Timeout | null = null
@@ -172,7 +174,13 @@ export class RedisMembership implements Membership {
 
   leaderUrl(): string | null {
     if (this.role() === 'leader') return this.options.load().url || null
-    return this.otherLeader()?.url || null
+    const claim = this.otherLeader()
+    if (claim?.url) return claim.url
+    // Redis away, or back empty before the leader has reported again: the leader PostgreSQL names, where it was
+    // last seen. When Redis holds that node's entry (not leading, stopped, silent), Redis knows better.
+    const named = this.options.leadership.leader()
+    const entry = this.redisError === null ? this.seen?.find((node) => node.id === named) : undefined
+    return named === null || entry !== undefined ? null : (this.addresses.get(named) ?? null)
   }
 
   leaderSeq(): number | null {
@@ -181,9 +189,8 @@ export class RedisMembership implements Membership {
 
   /** Of the other nodes still there claiming to lead, as last read, the one with the highest term. */
   private otherLeader(): StoredNode | null {
-    if (this.redisError !== null || this.seen === null) return null
     const at = this.now()
-    const claims = this.seen
+    const claims = (this.redisError === null ? (this.seen ?? []) : [])
       .filter((node) => node.role === 'leader' && node.left !== true && at - node.lastSeenAt <= this.goneAfterMs)
       .sort((a, b) => b.term - a.term)
     return claims[0] ?? null
@@ -249,6 +256,7 @@ export class RedisMembership implements Membership {
       // Unreadable (another version, someone else's data) or silent too long: not listed, and deleted.
       if (!node || node.id !== id || at - node.lastSeenAt > this.forgetAfterMs) forget.push(id)
       else others.push(node)
+      if (node?.id === id && node.url) this.addresses.set(id, node.url)
     }
     if (forget.length > 0) await this.bounded(this.client.hDel(this.nodesKey, forget))
     this.seen = others

@@ -101,6 +101,9 @@ export class BufferedHistory implements TaskHistory {
       else invalid.push({ id: row.id, problem: row.problem ?? 'unreadable' })
     }
     this.recorder.prime(rows.flatMap((row) => (row.task ? [{ task: row.task, logCount: row.logCount }] : [])))
+    // The database answered: an outage ends now rather than at its next retry, up to retryMs.max away (a cluster
+    // node that takes the lead as PostgreSQL returns would refuse submissions meanwhile).
+    if (this.down) this.retryNow()
     return { tasks, invalid }
   }
 
@@ -307,6 +310,12 @@ export class BufferedHistory implements TaskHistory {
       void this.retry()
     }, delay)
     this.retryTimer.unref?.()
+  }
+
+  private retryNow(): void {
+    if (this.retryTimer) clearTimeout(this.retryTimer)
+    this.retryTimer = null
+    void this.retry()
   }
 
   private async check(): Promise<void> {
