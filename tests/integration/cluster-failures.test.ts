@@ -295,6 +295,13 @@ describe('cluster failures, three node processes', () => {
       expect(refused.status, JSON.stringify(refused.body)).toBe(503)
       expect((await clusterInfo(node.url)).error).toMatch(/PostgreSQL unreachable/)
     }
+    // The leader's last word, on every node: a critical alert while nobody leads.
+    const alerted = (viewer: TrackedViewer) =>
+      [...viewer.state.alerts.values()].some(
+        (alert) =>
+          alert.rule === 'history-unavailable' && alert.severity === 'critical' && /stepped down/.test(alert.message),
+      )
+    await eventually(async () => all.every(alerted), Boolean, 'the stepped-down alert on every viewer')
 
     const resumedAt = Date.now()
     pg().resume()
@@ -323,6 +330,8 @@ describe('cluster failures, three node processes', () => {
       elected.url,
       load.accepted.map(({ id }) => id),
     )
+    // A leader again: its swarm holds no such alert (it was rebuilt from the history).
+    await eventually(async () => all.every((viewer) => !alerted(viewer)), Boolean, 'the alert gone with a leader')
     await expectConverged(all)
   }, 50_000)
 })

@@ -44,6 +44,7 @@ export class ClusterNode {
         ? null
         : new ClusterRole({
             redisUrl: redis,
+            nodeId,
             logger,
             pipeline,
             election: this.membership,

@@ -16,6 +16,7 @@ import type { Logger } from '../logger'
 import type { EventLog } from '../pipeline/event-log'
 import type { Fanout } from '../pipeline/fanout'
 import type { SnapshotSource } from '../pipeline/pipeline'
+import type { UnsequencedEvent } from '../../../shared/events'
 import type { Snapshot } from '../../../shared/protocol'
 import { StreamWriter } from './event-stream'
 import { connectRedis, type RedisConnection } from './redis'
@@ -42,6 +43,8 @@ export interface FollowedPipeline {
 
 export interface ClusterRoleOptions {
   redisUrl: string
+  /** This node's id, named in the alert it raises when it steps down. */
+  nodeId: string
   logger: Logger
   pipeline: FollowedPipeline
   election: Election
@@ -148,7 +151,9 @@ export class ClusterRole {
       snapshot: () => pipeline.snapshot(),
       maxLength: this.options.streamLength,
       snapshotCheckMs: this.options.snapshotCheckMs,
-      fenced: (message) => this.change('follower', term, message),
+      fenced: (message) => {
+        this.changing = this.changing.then(() => this.depose(message, true))
+      },
     })
     this.writer = writer
     const seq = await writer.claim()
@@ -163,10 +168,27 @@ export class ClusterRole {
     logger.info({ term, seq }, 'cluster: leading')
   }
 
-  private depose(reason: string): void {
+  private depose(reason: string, fenced = false): void {
     if (this.current !== 'leader') return
     this.current = 'follower'
     this.options.logger.error({ reason }, 'cluster: this node lost its leadership; it stops now')
+    // Its last event, for every node's viewers, unless a newer leader writes the stream already (fenced): nobody
+    // leads now, and nobody can until PostgreSQL answers. The next leader's snapshot no longer holds it.
+    if (!fenced) this.options.pipeline.log.append(steppedDown(this.options.nodeId, reason))
     this.options.deposed(reason)
   }
+}
+
+/** The alert a leader leaves as it steps down: critical, unacknowledged, about the history that nobody writes now. */
+function steppedDown(nodeId: string, reason: string): UnsequencedEvent {
+  const at = Date.now()
+  const message =
+    `The cluster's leader ${nodeId} stepped down (${reason}): no node leads until one holds the leader lock in ` +
+    'PostgreSQL again, and new tasks are refused (503) meanwhile'
+  const alert = {
+    id: `leader-stepped-down:${nodeId}:${at}`,
+    rule: 'history-unavailable',
+    severity: 'critical' as const,
+  }
+  return { type: 'alert', at, alert: { ...alert, message, at, agentId: null, taskId: null, acknowledged: false } }
 }
