@@ -86,12 +86,15 @@ describe('app.asar (packaging layout, stand-in Electron)', () => {
       'vitest',
       'typescript',
       'playwright-core',
-      'socket.io-client',
       'eslint',
       'sharp',
       'icon-gen',
     ]) {
       expect(files, name).not.toContain(`/node_modules/${name}/package.json`)
+    }
+    // What a cluster node needs at run time: Redis, and a Socket.IO client to relay a follower's agents.
+    for (const name of ['@redis/client', 'socket.io-client']) {
+      expect(files, name).toContain(`/node_modules/${name}/package.json`)
     }
   })
 
