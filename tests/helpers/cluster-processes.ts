@@ -36,22 +36,6 @@ export const clusterInfo = async (url: string) =>
 export const snapshotOf = async (url: string) =>
   (await getJson(`${url}/api/snapshot`, TEST_TOKENS.viewer)).body as Snapshot
 
-/** Polls `probe` every 100 ms until `ok`; throws with the last value after `ms`. */
-export async function eventually<T>(
-  probe: () => Promise<T>,
-  ok: (value: T) => boolean,
-  what: string,
-  ms = 10_000,
-): Promise<T> {
-  const deadline = Date.now() + ms
-  for (;;) {
-    const value = await probe().catch((error: Error) => error as unknown as T)
-    if (!(value instanceof Error) && ok(value)) return value
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}: last ${JSON.stringify(value)}`)
-    await new Promise((resolve) => setTimeout(resolve, 100))
-  }
-}
-
 /** What must agree between a viewer and its node: every task's id, status and attempts, in id order. */
 export const tasksOf = (tasks: Iterable<TaskSummary>) =>
   [...tasks].map(({ id, status, attempts }) => ({ id, status, attempts })).sort((a, b) => a.id.localeCompare(b.id))

@@ -102,3 +102,27 @@ export function until(predicate: () => boolean, timeoutMs = 5000, what = 'condit
     check()
   })
 }
+
+/**
+ * Polls `probe` every 100 ms until `ok` says yes, and resolves with that value; a probe that throws (a node
+ * restarting, a server not up yet) counts as not yet. After `ms`, throws with the last value.
+ */
+export async function eventually<T>(
+  probe: () => T | Promise<T>,
+  ok: (value: T) => boolean,
+  what: string,
+  ms = 10_000,
+): Promise<T> {
+  const deadline = Date.now() + ms
+  for (;;) {
+    let value: T | Error
+    try {
+      value = await probe()
+    } catch (error) {
+      value = error as Error
+    }
+    if (!(value instanceof Error) && ok(value)) return value
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}: last ${JSON.stringify(value)}`)
+    await new Promise((resolve) => setTimeout(resolve, 100))
+  }
+}

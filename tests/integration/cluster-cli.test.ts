@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import type { ClusterInfo } from '../../src/shared/cluster'
-import { TEST_TOKENS, TOKEN_ENV, getJson } from '../helpers/core'
+import { TEST_TOKENS, TOKEN_ENV, getJson, eventually } from '../helpers/core'
 import { postgresForSuite } from '../helpers/postgres-suite'
 import { builtEntry, run, type RunningProcess } from '../helpers/process'
 import { startRedis, type Redis } from '../helpers/redis'
@@ -36,17 +36,6 @@ function node(id: string, database: string) {
 }
 
 const cluster = async (url: string) => (await getJson(`${url}/api/cluster`, TEST_TOKENS.viewer)).body as ClusterInfo
-
-async function eventually<T>(probe: () => Promise<T>, ok: (value: T) => boolean, what: string, ms = 10_000) {
-  const deadline = Date.now() + ms
-  let value = await probe()
-  while (!ok(value)) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}: last ${JSON.stringify(value)}`)
-    await new Promise((resolve) => setTimeout(resolve, 100))
-    value = await probe()
-  }
-  return value
-}
 
 describe('cluster mode, built CLI', () => {
   it('refuses --redis without a postgres:// --database, naming what to add, and starts nothing', async () => {

@@ -13,13 +13,12 @@ import { closeAgents, manualAgent } from '../helpers/agents'
 import {
   agreesWithNode,
   clusterInfo,
-  eventually,
   snapshotOf,
   startNode,
   TrackedViewer,
   type NodeProcess,
 } from '../helpers/cluster-processes'
-import { TEST_TOKENS, getJson, postJson } from '../helpers/core'
+import { TEST_TOKENS, eventually, getJson, postJson } from '../helpers/core'
 import { postgresForSuite } from '../helpers/postgres-suite'
 import { startRedis, type Redis } from '../helpers/redis'
 

@@ -7,7 +7,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import type { ClusterInfo } from '../../src/shared/cluster'
 import type { Health } from '../../src/shared/protocol'
-import { TEST_TOKENS, connectDashboard, getJson, startCore } from '../helpers/core'
+import { TEST_TOKENS, connectDashboard, getJson, startCore, eventually } from '../helpers/core'
 import { postgresForSuite } from '../helpers/postgres-suite'
 import { startRedis, type Redis } from '../helpers/redis'
 
@@ -33,17 +33,6 @@ async function serve(argv: string[]) {
 
 const cluster = async (url: string) => (await getJson(`${url}/api/cluster`, TEST_TOKENS.viewer)).body as ClusterInfo
 const health = async (url: string) => (await getJson(`${url}/healthz`)).body as Health
-
-async function eventually<T>(probe: () => Promise<T>, ok: (value: T) => boolean, what: string, ms = 8_000) {
-  const deadline = Date.now() + ms
-  let value = await probe()
-  while (!ok(value)) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}: last ${JSON.stringify(value)}`)
-    await new Promise((resolve) => setTimeout(resolve, 100))
-    value = await probe()
-  }
-  return value
-}
 
 describe('GET /api/cluster and /healthz', () => {
   it('answers a single node as the one leader of a cluster of one, to viewers and operators only', async () => {

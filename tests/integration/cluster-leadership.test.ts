@@ -9,6 +9,7 @@ import { join } from 'node:path'
 import { Client } from 'pg'
 import pino from 'pino'
 import { afterEach, describe, expect, it } from 'vitest'
+import { eventually } from '../helpers/core'
 import { Leadership, type LeadershipChange } from '../../src/main/core/cluster/leadership'
 import { postgresForSuite } from '../helpers/postgres-suite'
 
@@ -33,17 +34,6 @@ async function nodes(count: number, aliveTimeoutMs?: number) {
   running.push(...started)
   await Promise.all(started.map((node) => node.start()))
   return { url, nodes: started }
-}
-
-async function eventually<T>(probe: () => T, ok: (value: T) => boolean, what: string, ms = 5_000): Promise<T> {
-  const deadline = Date.now() + ms
-  let value = probe()
-  while (!ok(value)) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)
-    await new Promise((resolve) => setTimeout(resolve, 20))
-    value = probe()
-  }
-  return value
 }
 
 const leaders = (all: Leadership[]) => all.filter((node) => node.role() === 'leader')

@@ -9,6 +9,7 @@ import { randomBytes } from 'node:crypto'
 import { createClient } from '@redis/client'
 import pino from 'pino'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { eventually } from '../helpers/core'
 import type { ClusterInfo } from '../../src/shared/cluster'
 import { Leadership } from '../../src/main/core/cluster/leadership'
 import type { NodeLoad } from '../../src/main/core/cluster/membership'
@@ -43,17 +44,6 @@ async function cluster(count: number, log = logger) {
   running.push(...nodes)
   await Promise.all(nodes.map((node) => node.start()))
   return { nodes, prefix }
-}
-
-async function eventually<T>(probe: () => Promise<T>, ok: (value: T) => boolean, what: string, ms = 5_000) {
-  const deadline = Date.now() + ms
-  let value = await probe()
-  while (!ok(value)) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}: last ${JSON.stringify(value)}`)
-    await new Promise((resolve) => setTimeout(resolve, 25))
-    value = await probe()
-  }
-  return value
 }
 
 const infos = (nodes: RedisMembership[]) => Promise.all(nodes.map((node) => node.info()))

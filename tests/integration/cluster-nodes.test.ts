@@ -17,6 +17,7 @@ import { closeAgents, manualAgent, rawAgent, sdkAgent } from '../helpers/agents'
 import {
   TEST_TOKENS,
   dashboardClient,
+  eventually,
   getJson,
   postJson,
   startCore,
@@ -51,21 +52,13 @@ async function cluster(count: number): Promise<Node[]> {
   }
   // Every node knows every other, the leader's URL included (they report once a second).
   const known = async (node: Node) => (await info(node)).nodes.filter((seen) => !seen.gone && seen.url).length === count
-  for (const node of nodes) await untilAsync(() => known(node), 10_000, 'the nodes to know each other')
+  for (const node of nodes) await eventually(() => known(node), Boolean, 'the nodes to know each other')
   return [...nodes]
 }
 
 const info = async (node: Node) => (await getJson(`${node.url}/api/cluster`, TEST_TOKENS.viewer)).body as ClusterInfo
 const snapshotOf = async (node: Node) =>
   (await getJson(`${node.url}/api/snapshot`, TEST_TOKENS.viewer)).body as Snapshot
-
-async function untilAsync(probe: () => Promise<boolean>, ms = 10_000, what = 'condition'): Promise<void> {
-  const deadline = Date.now() + ms
-  while (!(await probe())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)
-    await new Promise((resolve) => setTimeout(resolve, 100))
-  }
-}
 
 /** A viewer holding the swarm with the shared reducer, as the dashboard does. */
 function viewer(node: Node, token = TEST_TOKENS.viewer): { state: SwarmState; socket: DashboardSocket } {
@@ -96,7 +89,12 @@ describe('a cluster of three nodes', () => {
     const onLeader = await manualAgent(leader!.url, 'w1', 2)
     const onFollower = await manualAgent(followers[0]!.url, 'w2', 2)
     expect(leader!.coordinator.getAgent('w2')).toMatchObject({ kind: 'remote', status: 'idle' })
-    await untilAsync(async () => (await info(leader!)).nodes.find((n) => n.id === 'n1')?.agents === 1, 5_000)
+    await eventually(
+      async () => (await info(leader!)).nodes.find((n) => n.id === 'n1')?.agents,
+      (agents) => agents === 1,
+      'n1 counting its agent',
+      5_000,
+    )
     // Through every node over HTTP (a follower asks the leader), and over a follower's Socket.IO.
     const submitted = [
       await submit(leader!, 'on the leader'),
@@ -121,7 +119,12 @@ describe('a cluster of three nodes', () => {
     await until(() => [...viewers, operator].every(({ state }) => done(state)), 10_000, 'every viewer to converge')
     const snapshots = await Promise.all(nodes.map(snapshotOf))
     for (const [i, { state }] of viewers.entries()) {
-      await untilAsync(async () => (await snapshotOf(nodes[i]!)).seq === state.seq, 5_000, 'a quiet stream')
+      await eventually(
+        async () => (await snapshotOf(nodes[i]!)).seq,
+        (seq) => seq === state.seq,
+        'a quiet stream',
+        5_000,
+      )
       const snapshot = await snapshotOf(nodes[i]!)
       expect(tasksOf(state.tasks.values())).toEqual(tasksOf(snapshot.tasks))
       for (const id of ['w1', 'w2']) {
@@ -132,9 +135,14 @@ describe('a cluster of three nodes', () => {
     expect(snapshots.map((snapshot) => tasksOf(snapshot.tasks))).toEqual(
       snapshots.map(() => tasksOf(snapshots[0]!.tasks)),
     )
-    // One numbering: every node is at the leader's seq.
-    const seqs = (await Promise.all(nodes.map(snapshotOf))).map((snapshot) => snapshot.seq)
-    expect(new Set(seqs).size).toBe(1)
+    // One numbering: every node reaches the leader's seq (the leader's samples go on once a second, so between
+    // two of them).
+    await eventually(
+      async () => new Set((await Promise.all(nodes.map(snapshotOf))).map((snapshot) => snapshot.seq)).size,
+      (distinct) => distinct === 1,
+      'every node at one seq',
+      5_000,
+    )
   }, 40_000)
 
   it('goes on when the leader stops: a follower takes over from the history, viewers converge on its swarm', async () => {
@@ -155,14 +163,24 @@ describe('a cluster of three nodes', () => {
     const other = followers.find((node) => node !== elected)!
     const took = Date.now() - stoppedAt
     expect(took).toBeLessThan(5_000)
-    await untilAsync(async () => (await info(other)).leader === elected.cluster.nodeId, 5_000, 'the other to see it')
+    await eventually(
+      async () => (await info(other)).leader,
+      (leader) => leader === elected.cluster.nodeId,
+      'the other to see it',
+      5_000,
+    )
 
     // The new leader's swarm comes from the history: the finished task as it ended, the other back in the queue.
     const expected = (state: SwarmState) =>
       state.tasks.get(finished.id)?.status === 'succeeded' && state.tasks.get(waiting.id)?.status === 'queued'
     await until(() => watchers.every(({ state }) => expected(state)), 10_000, 'viewers on the new leader’s swarm')
     for (const [i, { state }] of watchers.entries()) {
-      await untilAsync(async () => (await snapshotOf(followers[i]!)).seq === state.seq, 5_000, 'a quiet stream')
+      await eventually(
+        async () => (await snapshotOf(followers[i]!)).seq,
+        (seq) => seq === state.seq,
+        'a quiet stream',
+        5_000,
+      )
       expect(tasksOf(state.tasks.values())).toEqual(tasksOf((await snapshotOf(followers[i]!)).tasks))
     }
     // The agent that had it comes back, to the new leader, naming it: it is its again, the same attempt, once.

@@ -11,7 +11,7 @@ import { join } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
 import type { Alert, Task, TaskDetail } from '../../src/shared/domain'
 import type { Snapshot } from '../../src/shared/protocol'
-import { TEST_TOKENS, TOKEN_ENV, connectDashboard, getJson, postJson, startCore } from '../helpers/core'
+import { TEST_TOKENS, TOKEN_ENV, connectDashboard, getJson, postJson, startCore, eventually } from '../helpers/core'
 import { postgresForSuite } from '../helpers/postgres-suite'
 import { builtEntry, run, type RunningProcess } from '../helpers/process'
 
@@ -36,17 +36,6 @@ const submit = (url: string, name: string) =>
 
 async function alerts(url: string): Promise<Alert[]> {
   return ((await getJson(`${url}/api/snapshot`, TEST_TOKENS.viewer)).body as Snapshot).alerts ?? []
-}
-
-async function eventually<T>(probe: () => Promise<T>, ok: (value: T) => boolean, what: string, ms = 20_000) {
-  const deadline = Date.now() + ms
-  let value = await probe()
-  while (!ok(value)) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}: last ${JSON.stringify(value)}`)
-    await new Promise((resolve) => setTimeout(resolve, 100))
-    value = await probe()
-  }
-  return value
 }
 
 describe('a PostgreSQL history', () => {
@@ -91,6 +80,7 @@ describe('a PostgreSQL history', () => {
       () => alerts(core.url),
       (list) => list.some((a) => a.rule === 'history-unavailable' && !a.resolvedAt),
       'the alert',
+      20_000,
     )
     expect(raised.find((a) => a.rule === 'history-unavailable')).toMatchObject({
       severity: 'critical',
@@ -109,12 +99,14 @@ describe('a PostgreSQL history', () => {
       () => submit(core.url, 'after'),
       (response) => response.status === 201,
       'a submission to be accepted again',
+      20_000,
     )
     expect(back.body).toMatchObject({ status: 'queued' })
     await eventually(
       () => alerts(core.url),
       (list) => list.some((a) => a.rule === 'history-unavailable' && a.resolvedAt),
       'the alert to resolve',
+      20_000,
     )
     const detail = (await getJson(`${core.url}/api/tasks/${(before.body as Task).id}`, TEST_TOKENS.viewer))
       .body as TaskDetail

@@ -51,13 +51,7 @@ export class Attempts {
     task.updatedAt = this.options.now()
     this.roster.hold(entry, task.id)
     this.book.publish(task)
-    if (task.timeoutMs !== null) {
-      const attempt = task.attempts
-      this.timers.set(
-        task.id,
-        setTimeout(() => this.timeOut(task.id, attempt), task.timeoutMs),
-      )
-    }
+    this.timeAttempt(task)
     try {
       entry.driver.assign({ ...task })
     } catch (error) {
@@ -82,13 +76,7 @@ export class Attempts {
     task.updatedAt = this.options.now()
     this.roster.hold(entry, task.id)
     this.book.publish(task)
-    if (task.timeoutMs !== null) {
-      const attempt = task.attempts
-      this.timers.set(
-        task.id,
-        setTimeout(() => this.timeOut(task.id, attempt), task.timeoutMs),
-      )
-    }
+    this.timeAttempt(task)
   }
 
   cancel(taskId: string, reason = 'cancelled by operator'): Task {
@@ -232,6 +220,16 @@ export class Attempts {
     } catch (error) {
       this.options.driverFailed?.(error, { agentId: entry.agent.id, taskId, call: 'cancel' })
     }
+  }
+
+  /** Times the task's current attempt, when it has a timeout. */
+  private timeAttempt(task: Task): void {
+    if (task.timeoutMs === null) return
+    const attempt = task.attempts
+    this.timers.set(
+      task.id,
+      setTimeout(() => this.timeOut(task.id, attempt), task.timeoutMs),
+    )
   }
 
   private clearTimer(taskId: string): void {
