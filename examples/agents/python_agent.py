@@ -24,7 +24,10 @@ registers again after a lost connection, under the same id, presenting the
 sessionKey of its last registration so that it takes its id over at once even
 if the server still holds its old (half-open) connection. An id held by
 another live connection is refused with "conflict": it tries again with the
-same backoff until the id frees.
+same backoff until the id frees. Its tasks go on over a lost link (a server
+restart, a cluster failover): the next registration names them ("running"),
+with ends it could not send, and the server gives back those still its
+("resumed") — the others it stops (docs/agents.md).
 """
 
 import argparse
@@ -81,8 +84,12 @@ class Agent:
         self.session_key = None
         self.exit_code = 0
         self.lock = threading.Lock()
-        # taskId -> threading.Event set when the task must stop (cancel, lost connection)
+        # taskId -> threading.Event set when the task must stop (cancel, the server closing or requeueing it)
         self.running = {}
+        # taskId -> (event, message): ends that found no connection, sent after the next registration
+        self.unsent = {}
+        # The tasks the last registration named as still ours (docs/agents.md, work that survives a restart)
+        self.named = []
         self.resources = ProcessResources()
         self._bind()
 
@@ -103,6 +110,11 @@ class Agent:
             }
             if self.session_key:
                 registration["sessionKey"] = self.session_key
+            # After a lost link (a server restart, a cluster failover): the tasks still running or ended unreported.
+            with self.lock:
+                self.named = list(dict.fromkeys([*self.running.keys(), *self.unsent.keys()]))[:256]
+            if self.named:
+                registration["running"] = self.named
             # An ack callback, not call(): the connect handler runs on the receiving thread.
             sio.emit("agent:register", registration, namespace=NAMESPACE, callback=self._on_registered)
 
@@ -115,13 +127,17 @@ class Agent:
                 self.stopping.set()
 
         @sio.on("disconnect", namespace=NAMESPACE)
-        def on_disconnect():
+        def on_disconnect(*_reason):
             self.registered.clear()
-            # The server requeued everything this agent held the moment the link dropped.
+            # Closed by the server (replaced, silent): it requeued everything this agent held. A lost link may be
+            # the server going away: the tasks go on, and the next registration names them.
+            if self.closed_reason is None:
+                return
             with self.lock:
                 for stop in self.running.values():
                     stop.set()
                 self.running.clear()
+                self.unsent.clear()
 
         @sio.on("agent:closed", namespace=NAMESPACE)
         def on_closed(message):
@@ -137,6 +153,7 @@ class Agent:
         def on_cancel(message):
             with self.lock:
                 stop = self.running.pop(message["taskId"], None)
+                self.unsent.pop(message["taskId"], None)
             if stop:
                 stop.set()
 
@@ -146,6 +163,7 @@ class Agent:
             log(self.id, f"registered as {answer['data']['agentId']}")
             self.registered.set()
             self.backoff = 1.0
+            self._settle_named(set(answer["data"].get("resumed") or []))
             return
         error = answer.get("error", {})
         code = error.get("code")
@@ -158,14 +176,34 @@ class Agent:
             self.stopping.set()
         self.sio.start_background_task(self.sio.disconnect)
 
+    def _settle_named(self, resumed):
+        """The named tasks the server gave back go on (their kept ends are sent); the others stop, unreported."""
+        with self.lock:
+            named, self.named = self.named, []
+            ends = [self.unsent.pop(task_id) for task_id in named if task_id in resumed and task_id in self.unsent]
+            for task_id in named:
+                if task_id in resumed:
+                    continue
+                self.unsent.pop(task_id, None)
+                stop = self.running.pop(task_id, None)
+                if stop:
+                    stop.set()
+        for event, data in ends:
+            self._emit(event, data)
+
     # ---- tasks -----------------------------------------------------------
 
     def _emit(self, event, data):
         if self.registered.is_set():
             try:
                 self.sio.emit(event, data, namespace=NAMESPACE)
+                return
             except socketio.exceptions.SocketIOError:
-                pass  # disconnected meanwhile: the server requeued the task anyway
+                pass
+        # No connection: a task's end waits for the next registration, which names the task.
+        if event in ("task:complete", "task:fail"):
+            with self.lock:
+                self.unsent[data["taskId"]] = (event, data)
 
     def _run(self, task):
         task_id = task["id"]

@@ -7,13 +7,14 @@
  */
 import { afterEach, describe, expect, it } from 'vitest'
 import type { Task } from '../../src/shared/domain'
-import { closeAgents, sdkAgent } from '../helpers/agents'
+import { closeAgents, findPython, killAgentProcesses, sdkAgent, spawnAgent } from '../helpers/agents'
 import { TEST_TOKENS, getJson, postJson, startCore, until } from '../helpers/core'
 import { freePort } from '../helpers/ports'
 
 type Node = Awaited<ReturnType<typeof startCore>>
 let node: Node | null = null
 afterEach(async () => {
+  killAgentProcesses()
   await closeAgents()
   await node?.stop()
   node = null
@@ -69,4 +70,26 @@ describe('a server restart under running work', () => {
     expect(calls.sort()).toEqual([long.id, quick.id].sort())
     expect(node.coordinator.getAgent('keeper')?.counters.done).toBe(2)
   }, 30_000)
+
+  it('works for the Python example too: its sleep task spans the restart and counts once', async () => {
+    const found = findPython()
+    if ('error' in found) throw new Error(found.error)
+    const port = await freePort()
+    node = await startCore(['--no-demo', '--port', String(port)])
+    const { dataDir, url } = node
+    const agent = spawnAgent(found.python, ['examples/agents/python_agent.py', '--url', url, '--id', 'py-keeper'], {
+      SWARM_MONITOR_AGENT_TOKEN: TEST_TOKENS.agent,
+    })
+    await agent.waitFor(/registered as py-keeper/)
+    const body = { name: 'py nap', kind: 'sleep', payload: { ms: 4_000 }, capabilities: ['python'] }
+    const nap = (await postJson(`${url}/api/tasks`, body, TEST_TOKENS.operator)).body as Task
+    await until(() => node!.coordinator.getTask(nap.id)?.status === 'running', 5_000, 'the nap running')
+
+    await node.stop()
+    node = await startCore(['--no-demo', '--port', String(port), '--data-dir', dataDir])
+    await until(() => node!.coordinator.getTask(nap.id)?.status === 'running', 10_000, 'the nap given back')
+    expect(node.coordinator.getTask(nap.id)).toMatchObject({ agentId: 'py-keeper', attempts: 1, requeues: 0 })
+    await until(() => node!.coordinator.getTask(nap.id)?.status === 'succeeded', 10_000, 'the nap done')
+    expect(await taskOf(url, nap.id)).toMatchObject({ attempts: 1, result: { sleptMs: 4_000 } })
+  }, 40_000)
 })
