@@ -19,6 +19,7 @@ let core: Core | null = null
 let injector: Injector | null = null
 let dataDir: string | null = null
 let baseline: Baseline | null = null
+let injectorAgents = 0
 
 function argvFor(setup: ServerSetup, dir: string): string[] {
   return [
@@ -43,7 +44,9 @@ serve<ServerApi>({
     const config = loadConfig(argvFor(setup, dataDir), {}, setup.rendererDir ?? null)
     core = createCore(config, { console: false, env: BENCH_TOKEN_ENV })
     await core.start()
-    injector = new Injector(core.coordinator, setup.injectorAgents)
+    injectorAgents = setup.injectorAgents
+    // A cluster node leads only once elected, and a follower's coordinator is not running: its agents come at the first load.
+    if (config.redis === null) injector = new Injector(core.coordinator, injectorAgents)
     return { url: core.url, pid: process.pid }
   },
 
@@ -60,7 +63,9 @@ serve<ServerApi>({
 
   async runLoad(spec) {
     if (baseline) return baseline.run(spec)
-    if (!injector) throw new Error('not started')
+    if (!core) throw new Error('not started')
+    if (!injector && core.cluster.role() !== 'leader') throw new Error('this node is not the leader')
+    injector ??= new Injector(core.coordinator, injectorAgents)
     return injector.run(spec)
   },
 
