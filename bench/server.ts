@@ -21,9 +21,10 @@ let dataDir: string | null = null
 let baseline: Baseline | null = null
 let injectorAgents = 0
 
-function argvFor(setup: ServerSetup, dir: string): string[] {
+function argvFor(setup: ServerSetup, dir: string | null): string[] {
   return [
-    ...['--host', '127.0.0.1', '--port', '0', '--data-dir', dir, '--log-level', 'warn', '--local-agents', '0'],
+    ...['--host', '127.0.0.1', '--port', '0', '--log-level', 'warn', '--local-agents', '0'],
+    ...(dir ? ['--data-dir', dir] : []),
     ...(setup.demo ? ['--demo', '--demo-agents', String(setup.demoAgents), '--demo-rate', String(setup.demoRate)] : []),
     ...(setup.demo ? [] : ['--no-demo']),
     ...(setup.compression ? ['--ws-compression'] : []),
@@ -39,7 +40,8 @@ serve<ServerApi>({
       baseline = new Baseline(setup.compression)
       return { url: await baseline.start(), pid: process.pid }
     }
-    dataDir = mkdtempSync(join(tmpdir(), 'sm-bench-'))
+    // A scenario that names its own (the cluster's, kept across a kill -9) removes it itself.
+    if (!setup.flags?.includes('--data-dir')) dataDir = mkdtempSync(join(tmpdir(), 'sm-bench-'))
     const { createCore, loadConfig } = setup.built ? loadBuiltCore() : sourceCore
     const config = loadConfig(argvFor(setup, dataDir), {}, setup.rendererDir ?? null)
     core = createCore(config, { console: false, env: BENCH_TOKEN_ENV })
