@@ -183,6 +183,8 @@ export interface ConvergeRequest {
   url: string
   token: string
   timeoutMs: number
+  /** Count only the viewers still connected (the cluster scenario's, whose node was killed); default all. */
+  connectedOnly?: boolean
 }
 
 export interface ConvergeReport {

@@ -94,21 +94,22 @@ serve<ClientsApi>({
     return recorder.stats(viewers.length, viewers.filter((viewer) => viewer.connected).length)
   },
 
-  async converge({ url, token, timeoutMs }) {
+  async converge({ url, token, timeoutMs, connectedOnly }) {
     const started = performance.now()
     const snapshot = await fetchSnapshot(url, token)
-    const behind = () => viewers.filter((viewer) => viewer.lastSeq < snapshot.seq)
+    const counted = connectedOnly ? viewers.filter((viewer) => viewer.connected) : viewers
+    const behind = () => counted.filter((viewer) => viewer.lastSeq < snapshot.seq)
     while (behind().length > 0 && performance.now() - started < timeoutMs) await sleep(50)
     const report: ConvergeReport = {
       seq: snapshot.seq,
-      clients: viewers.length,
-      reachedSeq: viewers.length - behind().length,
-      minLastSeq: Math.min(...viewers.map((viewer) => viewer.lastSeq)),
+      clients: counted.length,
+      reachedSeq: counted.length - behind().length,
+      minLastSeq: Math.min(...counted.map((viewer) => viewer.lastSeq)),
       stateEqual: 0,
       mismatches: [],
       waitedMs: Math.round(performance.now() - started),
     }
-    for (const viewer of viewers) {
+    for (const viewer of counted) {
       const difference = viewer.differences(snapshot)
       if (difference === null) report.stateEqual++
       else if (report.mismatches.length < 5) report.mismatches.push(difference)

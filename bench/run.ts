@@ -17,6 +17,7 @@ import { batched } from './scenarios/batched'
 import { bulk10k } from './scenarios/bulk'
 import { bytes } from './scenarios/bytes'
 import { capacity } from './scenarios/capacity'
+import { cluster } from './scenarios/cluster'
 import { compression } from './scenarios/compression'
 import { hostile } from './scenarios/hostile'
 import { latency } from './scenarios/latency'
@@ -45,6 +46,7 @@ const SCENARIOS: Scenario[] = [
   hostile,
   search,
   bulk10k,
+  cluster,
 ]
 
 interface ScenarioRecord {

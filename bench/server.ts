@@ -19,10 +19,12 @@ let core: Core | null = null
 let injector: Injector | null = null
 let dataDir: string | null = null
 let baseline: Baseline | null = null
+let injectorAgents = 0
 
-function argvFor(setup: ServerSetup, dir: string): string[] {
+function argvFor(setup: ServerSetup, dir: string | null): string[] {
   return [
-    ...['--host', '127.0.0.1', '--port', '0', '--data-dir', dir, '--log-level', 'warn', '--local-agents', '0'],
+    ...['--host', '127.0.0.1', '--port', '0', '--log-level', 'warn', '--local-agents', '0'],
+    ...(dir ? ['--data-dir', dir] : []),
     ...(setup.demo ? ['--demo', '--demo-agents', String(setup.demoAgents), '--demo-rate', String(setup.demoRate)] : []),
     ...(setup.demo ? [] : ['--no-demo']),
     ...(setup.compression ? ['--ws-compression'] : []),
@@ -38,12 +40,15 @@ serve<ServerApi>({
       baseline = new Baseline(setup.compression)
       return { url: await baseline.start(), pid: process.pid }
     }
-    dataDir = mkdtempSync(join(tmpdir(), 'sm-bench-'))
+    // A scenario that names its own (the cluster's, kept across a kill -9) removes it itself.
+    if (!setup.flags?.includes('--data-dir')) dataDir = mkdtempSync(join(tmpdir(), 'sm-bench-'))
     const { createCore, loadConfig } = setup.built ? loadBuiltCore() : sourceCore
     const config = loadConfig(argvFor(setup, dataDir), {}, setup.rendererDir ?? null)
     core = createCore(config, { console: false, env: BENCH_TOKEN_ENV })
     await core.start()
-    injector = new Injector(core.coordinator, setup.injectorAgents)
+    injectorAgents = setup.injectorAgents
+    // A cluster node leads only once elected, and a follower's coordinator is not running: its agents come at the first load.
+    if (config.redis === null) injector = new Injector(core.coordinator, injectorAgents)
     return { url: core.url, pid: process.pid }
   },
 
@@ -60,7 +65,9 @@ serve<ServerApi>({
 
   async runLoad(spec) {
     if (baseline) return baseline.run(spec)
-    if (!injector) throw new Error('not started')
+    if (!core) throw new Error('not started')
+    if (!injector && core.cluster.role() !== 'leader') throw new Error('this node is not the leader')
+    injector ??= new Injector(core.coordinator, injectorAgents)
     return injector.run(spec)
   },
 
