@@ -193,6 +193,36 @@ describe('the cluster event stream (real Redis)', () => {
     expect(inOrder(one.order)).toBe(true)
   })
 
+  it('switches to a new leader that has written nothing yet: its claim on the stream is enough', async () => {
+    await redis.restart()
+    const old = await leader(8)
+    const one = await follower()
+    work(old.emit, 0, 30)
+    await until(() => one.copy.seq === old.seq(), 5_000)
+    const quiet = await leader(9)
+    // Rebuilt from the history: none of the old leader's agents; it publishes its snapshot and says nothing more.
+    await quiet.writer.publishSnapshot()
+    await until(() => one.resets() === 2, 3_000, 'the quiet leader’s snapshot')
+    expect(sorted(one.copy.snapshot())).toEqual(sorted(quiet.state.snapshot()))
+  })
+
+  it('follows a leader whose term is lower than one left in Redis (another lifetime of the cluster)', async () => {
+    await redis.restart()
+    const stale = await leader(40)
+    work(stale.emit, 0, 30)
+    await stale.writer.flush()
+    const one = await follower()
+    await until(() => one.copy.seq === stale.seq(), 5_000)
+    // That lifetime is over (its leader gone); a database restored from a backup: the lock holder's term is 3,
+    // below what Redis remembers.
+    await stale.writer.stop()
+    const fresh = await leader(3)
+    work(fresh.emit, 500, 20)
+    await until(() => one.copy.seq === fresh.seq() && one.resets() === 2, 5_000, 'the fresh leader’s swarm')
+    expect(sorted(one.copy.snapshot())).toEqual(sorted(fresh.state.snapshot()))
+    expect(inOrder(one.order)).toBe(true)
+  })
+
   it('fences a superseded leader: once a newer term claimed the stream, the old one writes nothing more', async () => {
     await redis.restart()
     const old = await leader(4)

@@ -44,10 +44,14 @@ end
 return (#ARGV - 2) / 2
 `
 
-/** Stores a snapshot for followers, unless a newer term is in Redis; clears the request it answers. */
+/**
+ * Stores a snapshot for followers, unless a newer term is in Redis (then raised to the writer's if lower: Redis
+ * came back empty); clears the request it answers.
+ */
 const SNAPSHOT = `
 local current = tonumber(redis.call('GET', KEYS[2]) or '0')
 if current > tonumber(ARGV[1]) then return redis.error_reply('FENCED term ' .. current) end
+if current < tonumber(ARGV[1]) then redis.call('SET', KEYS[2], ARGV[1]) end
 redis.call('SET', KEYS[1], ARGV[2])
 redis.call('DEL', KEYS[3])
 return 1

@@ -33,8 +33,8 @@ export class StreamReader {
   private last = -1
   /** The term of the leader whose swarm is held (its snapshot's, then its entries'). */
   private term = 0
-  /** A snapshot is needed, at least this recent (its seq and term); null: none needed. */
-  private needed: { seq: number; term: number } | null = { seq: 0, term: 0 }
+  /** A snapshot is needed, at least this recent (its seq), of the leader that holds the stream now; null: none. */
+  private needed: { seq: number } | null = { seq: 0 }
   private stopped = false
   private failures = 0
   private loop: Promise<void> = Promise.resolve()
@@ -63,7 +63,7 @@ export class StreamReader {
 
   /** Takes a fresh snapshot before anything else (the cluster's epoch changed). */
   resync(): void {
-    this.needed = { seq: 0, term: 0 }
+    this.needed = { seq: 0 }
   }
 
   async stop(): Promise<void> {
@@ -93,7 +93,7 @@ export class StreamReader {
       { BLOCK: this.options.blockMs ?? 1_000, COUNT: READ_COUNT },
     )
     const messages = streamMessages(reply)
-    if (messages.length === 0) return
+    if (messages.length === 0) return this.checkTerm()
     const events: DomainEvent[] = []
     for (const { id, message } of messages) {
       const event = parseEvent(message.e)
@@ -103,15 +103,12 @@ export class StreamReader {
         events.push(event)
         continue
       }
-      // A gap, a garbled entry, or a new leader (its swarm rebuilt from the history): what is held cannot lead to
-      // what comes; a snapshot at least as recent, and of that leader, can.
+      // A gap, a garbled entry, or another leader (its swarm rebuilt from the history): what is held cannot lead
+      // to what comes; a snapshot at least as recent, of the leader that holds the stream now, can.
       const seq = event?.seq ?? Number.parseInt(id, 10)
-      const why = term > this.term ? 'a new leader' : 'a gap in the events'
+      const why = term !== this.term ? 'another leader' : 'a gap in the events'
       this.options.logger.info({ have: expected - 1, next: seq, term }, `cluster stream: ${why}; taking a snapshot`)
-      this.needed = {
-        seq: Number.isFinite(seq) ? seq - 1 : this.last + 1,
-        term: Number.isInteger(term) ? Math.max(term, this.term) : this.term,
-      }
+      this.needed = { seq: Number.isFinite(seq) ? seq - 1 : this.last + 1 }
       break
     }
     if (events.length === 0) return
@@ -120,16 +117,34 @@ export class StreamReader {
   }
 
   /**
-   * Takes the stored snapshot if it is at least as recent as `atLeast` (seq and term); else asks the leader for
-   * one (again every `snapshotWaitMs`, a request expiring by then) and waits for it. A stored one older than the
-   * stream still holds shows as a gap on the next read, which asks for a newer one.
+   * No new entry for a while: a leader that took over and has written nothing yet shows in the stream's term
+   * (it claimed it) before its first entry. Another term than the one held: take that leader's snapshot now.
    */
-  private async takeSnapshot(atLeast: { seq: number; term: number }): Promise<void> {
+  private async checkTerm(): Promise<void> {
+    const current = await this.currentTerm()
+    if (current === this.term) return
+    this.options.logger.info({ term: current, held: this.term }, 'cluster stream: another leader; taking a snapshot')
+    this.needed = { seq: this.last }
+  }
+
+  private async currentTerm(): Promise<number> {
+    const term = Number(await this.control.get(CLUSTER_KEYS.term))
+    return Number.isInteger(term) ? term : 0
+  }
+
+  /**
+   * Takes the stored snapshot if it is at least as recent as `atLeast` and written by the leader that holds the
+   * stream now (its term is the stream's); else asks that leader for one (again every `snapshotWaitMs`, a request
+   * expiring by then) and waits for it. A stored one older than the stream still holds shows as a gap on the next
+   * read, which asks for a newer one.
+   */
+  private async takeSnapshot(atLeast: { seq: number }): Promise<void> {
     const waitMs = this.options.snapshotWaitMs ?? 5_000
     let askedAt = Number.NEGATIVE_INFINITY
     while (!this.stopped) {
       const stored = parseStored(await this.control.get(CLUSTER_KEYS.snapshot))
-      if (stored && stored.snapshot.seq >= atLeast.seq && stored.term >= atLeast.term) return this.take(stored)
+      const current = stored ? await this.currentTerm() : -1
+      if (stored && stored.snapshot.seq >= atLeast.seq && stored.term === current) return this.take(stored)
       if (Date.now() - askedAt >= waitMs) {
         const expiration = { type: 'PX', value: waitMs } as const
         await this.control.set(CLUSTER_KEYS.snapshotWanted, String(atLeast.seq), { expiration })
