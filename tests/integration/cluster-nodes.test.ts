@@ -10,7 +10,7 @@
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import type { ClusterInfo } from '../../src/shared/cluster'
-import type { Snapshot } from '../../src/shared/protocol'
+import type { Snapshot, Welcome } from '../../src/shared/protocol'
 import type { Task, TaskSummary } from '../../src/shared/domain'
 import { applyEvents, applySnapshot, createSwarmState, type SwarmState } from '../../src/shared/reducer'
 import { closeAgents, manualAgent, rawAgent, sdkAgent } from '../helpers/agents'
@@ -61,13 +61,23 @@ const snapshotOf = async (node: Node) =>
   (await getJson(`${node.url}/api/snapshot`, TEST_TOKENS.viewer)).body as Snapshot
 
 /** A viewer holding the swarm with the shared reducer, as the dashboard does. */
-function viewer(node: Node, token = TEST_TOKENS.viewer): { state: SwarmState; socket: DashboardSocket } {
-  const state = createSwarmState()
-  const socket = dashboardClient(node.url, token)
-  socket.on('snapshot', (snapshot) => applySnapshot(state, snapshot))
+function viewer(
+  node: Node,
+  token = TEST_TOKENS.viewer,
+  state = createSwarmState(),
+  auth: Record<string, unknown> = {},
+): { state: SwarmState; socket: DashboardSocket; snapshots: () => number; welcome: () => Welcome | null } {
+  let snapshots = 0
+  let welcome: Welcome | null = null
+  const socket = dashboardClient(node.url, token, { auth: { token, ...auth } })
+  socket.on('welcome', (hello) => (welcome = hello))
+  socket.on('snapshot', (snapshot) => {
+    snapshots++
+    applySnapshot(state, snapshot)
+  })
   socket.on('events', (events) => void applyEvents(state, events))
   sockets.push(socket)
-  return { state, socket }
+  return { state, socket, snapshots: () => snapshots, welcome: () => welcome }
 }
 
 /** What must agree across nodes: every task's id, status and attempts, in id order. */
@@ -153,7 +163,10 @@ describe('a cluster of three nodes', () => {
     await until(() => agent.assigned.includes(finished.id), 5_000)
     expect((await agent.succeed(finished.id)).ok).toBe(true)
     const watchers = followers.map((node) => viewer(node))
-    await until(() => watchers.every(({ state }) => state.tasks.get(finished.id)?.status === 'succeeded'), 5_000)
+    const orphan = viewer(leader!)
+    const everyone = [...watchers, orphan]
+    await until(() => everyone.every(({ state }) => state.tasks.get(finished.id)?.status === 'succeeded'), 5_000)
+    await until(() => everyone.every(({ snapshots }) => snapshots() === 1), 5_000)
 
     const stoppedAt = Date.now()
     await leader!.stop()
@@ -174,6 +187,19 @@ describe('a cluster of three nodes', () => {
     const expected = (state: SwarmState) =>
       state.tasks.get(finished.id)?.status === 'succeeded' && state.tasks.get(waiting.id)?.status === 'queued'
     await until(() => watchers.every(({ state }) => expected(state)), 10_000, 'viewers on the new leader’s swarm')
+    // Told as events: no viewer of a surviving node was sent a snapshot, and the old leader's agent is gone.
+    expect(watchers.map(({ snapshots }) => snapshots())).toEqual([1, 1])
+    expect(watchers.every(({ state }) => !state.agents.has('w1'))).toBe(true)
+    // A viewer of the dead leader comes back on another node where it stopped: a replay, not a reload.
+    const resumed = viewer(other, TEST_TOKENS.viewer, orphan.state, {
+      sinceSeq: orphan.state.seq,
+      instance: orphan.welcome()!.instance,
+    })
+    await until(() => resumed.welcome() !== null, 5_000, 'the welcome on the other node')
+    expect(resumed.welcome()!.resumed).toBe(true)
+    await until(() => expected(resumed.state), 5_000, 'the resumed viewer on the new leader’s swarm')
+    expect(resumed.snapshots()).toBe(0)
+    expect(resumed.state.duplicates).toBe(0)
     for (const [i, { state }] of watchers.entries()) {
       await eventually(
         async () => (await snapshotOf(followers[i]!)).seq,

@@ -68,6 +68,7 @@ async function follower() {
   const reader = new StreamReader(await connection('follower blocking'), await connection('follower control'), {
     logger,
     blockMs: 200,
+    quietLeaderMs: 500,
     snapshotWaitMs: 500,
     reset: (taken) => {
       resets++
@@ -177,7 +178,7 @@ describe('the cluster event stream (real Redis)', () => {
     expect(await (await connection('probe')).get(CLUSTER_KEYS.term)).toBe('3')
   })
 
-  it('follows a new leader’s swarm, not the old one’s: its first entry (a higher term) makes followers take its snapshot', async () => {
+  it('follows a new leader’s swarm, not the old one’s, when its first entry asks for a snapshot (r)', async () => {
     await redis.restart()
     const old = await leader(6)
     const one = await follower()
@@ -186,10 +187,28 @@ describe('the cluster event stream (real Redis)', () => {
     // The successor rebuilt its swarm from the history: here, one with none of the old leader's agents.
     const successor = await leader(7)
     expect(successor.seq()).toBe(old.seq())
+    successor.writer.requireSnapshot()
     work(successor.emit, 1_000, 5)
     await until(() => one.copy.seq === successor.seq() && one.resets() === 2, 5_000)
     expect(sorted(one.copy.snapshot())).toEqual(sorted(successor.state.snapshot()))
     expect(one.copy.snapshot().agents).not.toEqual(old.state.snapshot().agents)
+    expect(inOrder(one.order)).toBe(true)
+  })
+
+  it('goes on with a new leader that tells its takeover as events: no snapshot, the numbering unbroken', async () => {
+    await redis.restart()
+    const old = await leader(10)
+    const one = await follower()
+    work(old.emit, 0, 40)
+    await until(() => one.copy.seq === old.seq(), 5_000)
+    // It held the same copy; its rebuilt swarm differs by the old leader's agents, gone, and new work.
+    const next = await leader(11)
+    next.state.reset(old.state.snapshot())
+    for (const { id } of old.state.snapshot().agents) next.emit({ type: 'agent:removed', at: 1, agentId: id })
+    work(next.emit, 2_000, 5)
+    await until(() => one.copy.seq === next.seq(), 5_000, 'the new leader’s events')
+    expect(one.resets()).toBe(1)
+    expect(sorted(one.copy.snapshot())).toEqual(sorted(next.state.snapshot()))
     expect(inOrder(one.order)).toBe(true)
   })
 
@@ -217,6 +236,7 @@ describe('the cluster event stream (real Redis)', () => {
     // below what Redis remembers.
     await stale.writer.stop()
     const fresh = await leader(3)
+    fresh.writer.requireSnapshot()
     work(fresh.emit, 500, 20)
     await until(() => one.copy.seq === fresh.seq() && one.resets() === 2, 5_000, 'the fresh leader’s swarm')
     expect(sorted(one.copy.snapshot())).toEqual(sorted(fresh.state.snapshot()))

@@ -19,9 +19,10 @@ import type { SnapshotSource } from '../pipeline/pipeline'
 import type { UnsequencedEvent } from '../../../shared/events'
 import type { Snapshot } from '../../../shared/protocol'
 import { StreamWriter } from './event-stream'
-import { connectRedis, type RedisConnection } from './redis'
+import { CLUSTER_KEYS, connectRedis, type RedisConnection } from './redis'
 import { Replica } from './replica'
-import { StreamReader } from './stream-reader'
+import { parseEvent, StreamReader } from './stream-reader'
+import { takeoverEvents } from './takeover-diff'
 
 /** Who leads: the election (membership.ts, leadership.ts) as this controller sees it. */
 export interface Election {
@@ -156,16 +157,44 @@ export class ClusterRole {
       },
     })
     this.writer = writer
-    const seq = await writer.claim()
     // The numbering goes on where the stream ends; the swarm is rebuilt from the history, as after a restart.
+    const top = await writer.claim()
+    const caughtUp = this.replica.ready && (await this.catchUp(top))
     pipeline.lead()
-    pipeline.log.resetTo(seq)
+    if (!caughtUp) pipeline.log.resetTo(top)
     this.unsubscribe.push(pipeline.log.subscribe((event) => writer.push(event)))
-    await this.options.lead(await pipeline.takeOver())
+    const storedIds = await pipeline.takeOver()
+    // Told as events when they say it exactly (takeover-diff.ts): viewers everywhere go on, and resume by replay.
+    const told = caughtUp ? takeoverEvents(this.replica.snapshot(), pipeline.snapshot(), Date.now()) : null
+    if (told) for (const event of told) pipeline.log.append(event)
+    else writer.requireSnapshot()
+    await this.options.lead(storedIds)
     writer.start()
     await writer.publishSnapshot()
-    pipeline.fanout.resyncAll()
-    logger.info({ term, seq }, 'cluster: leading')
+    if (!told) pipeline.fanout.resyncAll()
+    logger.info({ term, seq: top, told: told?.length ?? null }, 'cluster: leading')
+  }
+
+  /**
+   * Brings the copy (and this node's viewers) to the stream's last event before taking over, reading what the
+   * reader had not yet; false when it cannot in order (a gap, an entry that asks for a snapshot).
+   */
+  private async catchUp(top: number): Promise<boolean> {
+    const { log } = this.options.pipeline
+    if (log.seq !== this.replica.seq) return false
+    while (this.replica.seq < top) {
+      const from = `${this.replica.seq + 1}-0`
+      const entries = await this.control!.xRange(CLUSTER_KEYS.events, from, `${top}-0`, { COUNT: 1_000 })
+      if (!entries || entries.length === 0) return false
+      for (const { id, message } of entries) {
+        const event = parseEvent(message.e)
+        const expected = this.replica.seq + 1
+        if (event?.seq !== expected || id !== `${expected}-0` || message.r === '1') return false
+        this.replica.apply([event])
+        log.appendSequenced(event)
+      }
+    }
+    return this.replica.seq === top
   }
 
   private depose(reason: string, fenced = false): void {

@@ -33,15 +33,22 @@ if #top == 0 then return 0 end
 return tonumber(string.match(top[1][1], '^(%d+)'))
 `
 
-/** Appends events (id, json pairs), trimming to about ARGV[2] entries, unless a newer term is in Redis. */
+/**
+ * Appends events (id, json pairs from ARGV[4]), trimming to about ARGV[2] entries, unless a newer term is in
+ * Redis; the entry whose id is ARGV[3] is marked `r`: followers take a snapshot before it.
+ */
 const APPEND = `
 local current = tonumber(redis.call('GET', KEYS[2]) or '0')
 if current > tonumber(ARGV[1]) then return redis.error_reply('FENCED term ' .. current) end
 if current < tonumber(ARGV[1]) then redis.call('SET', KEYS[2], ARGV[1]) end
-for i = 3, #ARGV, 2 do
-  redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[2], ARGV[i], 't', ARGV[1], 'e', ARGV[i + 1])
+for i = 4, #ARGV, 2 do
+  if ARGV[i] == ARGV[3] then
+    redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[2], ARGV[i], 't', ARGV[1], 'r', '1', 'e', ARGV[i + 1])
+  else
+    redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[2], ARGV[i], 't', ARGV[1], 'e', ARGV[i + 1])
+  end
 end
-return (#ARGV - 2) / 2
+return (#ARGV - 3) / 2
 `
 
 /**
@@ -82,6 +89,8 @@ export class StreamWriter {
   private timer: NodeJS.Timeout | null = null
   private failing = false
   private stopped = false
+  /** The next event written is marked `r` (followers take a snapshot before it); set by `requireSnapshot`. */
+  private resetNext = false
 
   constructor(
     private readonly redis: RedisConnection,
@@ -98,6 +107,14 @@ export class StreamWriter {
     const every = this.options.snapshotCheckMs ?? 200
     this.timer = setInterval(() => void this.answerSnapshotRequest(), every)
     this.timer.unref()
+  }
+
+  /**
+   * Followers must take a snapshot before the next event: this leader's swarm does not follow from what they hold
+   * (cluster-role.ts, when the takeover cannot be told as events).
+   */
+  requireSnapshot(): void {
+    this.resetNext = true
   }
 
   push(event: DomainEvent): void {
@@ -130,8 +147,10 @@ export class StreamWriter {
   private async append(events: DomainEvent[]): Promise<void> {
     const keys = [CLUSTER_KEYS.events, CLUSTER_KEYS.term]
     const head = [String(this.options.term), String(this.options.maxLength ?? DEFAULT_STREAM_LENGTH)]
+    const reset = this.resetNext && events.length > 0 ? `${events[0]!.seq}-0` : ''
+    this.resetNext &&= events.length === 0
     for (let start = 0; start < events.length; start += APPEND_CHUNK) {
-      const args = [...head]
+      const args = [...head, reset]
       for (const event of events.slice(start, start + APPEND_CHUNK)) args.push(`${event.seq}-0`, JSON.stringify(event))
       if (!(await this.run(APPEND, keys, args, events.length))) return
     }

@@ -12,7 +12,10 @@ export type RedisConnection = RedisClientType
 
 /** Every key the cluster uses, under one prefix (a Redis shared with other programs keeps them apart). */
 export const CLUSTER_KEYS = {
-  /** The event stream: entry id `<seq>-0`, fields `t` (the writing leader's term) and `e` (the event's JSON). */
+  /**
+   * The event stream: entry id `<seq>-0`, fields `t` (the writing leader's term), `e` (the event's JSON) and, on
+   * the first entry of a leader whose swarm does not follow from the entries before, `r` (take a snapshot).
+   */
   events: 'swarm:events',
   /** The highest leader term that wrote to Redis: older leaders' writes are refused (fencing). */
   term: 'swarm:term',

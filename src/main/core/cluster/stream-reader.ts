@@ -21,6 +21,8 @@ export interface StreamReaderOptions {
   blockMs?: number
   /** How long to wait for the leader to answer a snapshot request before asking again, ms. */
   snapshotWaitMs?: number
+  /** How long the stream may stay claimed by another leader without an entry before a snapshot is taken, ms. */
+  quietLeaderMs?: number
   /** The seq and term held, to read on from (a reader replaced in a running follower); default: a snapshot first. */
   after?: { seq: number; term: number }
 }
@@ -33,6 +35,8 @@ export class StreamReader {
   private last = -1
   /** The term of the leader whose swarm is held (its snapshot's, then its entries'). */
   private term = 0
+  /** Since when the stream's term has differed from the held one at every idle read; null: it has not. */
+  private otherTermSince: number | null = null
   /** A snapshot is needed, at least this recent (its seq), of the leader that holds the stream now; null: none. */
   private needed: { seq: number } | null = { seq: 0 }
   private stopped = false
@@ -99,7 +103,10 @@ export class StreamReader {
       const event = parseEvent(message.e)
       const term = Number(message.t)
       const expected = this.last + events.length + 1
-      if (event?.seq === expected && id === `${expected}-0` && term === this.term) {
+      const follows = event?.seq === expected && id === `${expected}-0` && Number.isInteger(term)
+      // Another leader's first entry follows on unless it says otherwise (`r`): it told its takeover as events.
+      if (follows && (term === this.term || message.r !== '1')) {
+        this.term = term
         events.push(event)
         continue
       }
@@ -122,7 +129,16 @@ export class StreamReader {
    */
   private async checkTerm(): Promise<void> {
     const current = await this.currentTerm()
-    if (current === this.term) return
+    if (current === this.term) {
+      this.otherTermSince = null
+      return
+    }
+    // At first, a leader taking over (rebuilding from the history), its first entry on the way; for longer, a
+    // leader with nothing to say.
+    const now = Date.now()
+    this.otherTermSince ??= now
+    if (now - this.otherTermSince < (this.options.quietLeaderMs ?? 5_000)) return
+    this.otherTermSince = null
     this.options.logger.info({ term: current, held: this.term }, 'cluster stream: another leader; taking a snapshot')
     this.needed = { seq: this.last }
   }
@@ -171,7 +187,8 @@ function streamMessages(reply: unknown): StreamMessage[] {
   return stream.messages ?? []
 }
 
-function parseEvent(json: string | undefined): DomainEvent | null {
+/** An entry's event, or null when it is not one. */
+export function parseEvent(json: string | undefined): DomainEvent | null {
   if (json === undefined) return null
   try {
     const event = JSON.parse(json) as DomainEvent
