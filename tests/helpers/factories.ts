@@ -2,6 +2,7 @@
 import type { Agent, MetricsSample, Task, TaskStatus } from '../../src/shared/domain'
 import type { Snapshot } from '../../src/shared/protocol'
 import { isTerminal } from '../../src/shared/statuses'
+import type { AgentDriver } from '../../src/main/core/coordinator/types'
 
 /** An epoch ms to build data around. */
 export const T0 = 1_700_000_000_000
@@ -78,5 +79,17 @@ export function snapshot(seq: number, parts: Partial<Omit<Snapshot, 'seq'>> = {}
     kinds: [],
     schedules: [],
     ...parts,
+  }
+}
+
+/** An agent driver that records what the coordinator hands it; the test plays the agent. */
+export class RecordingDriver implements AgentDriver {
+  assigned: Task[] = []
+  cancelled: string[] = []
+  assign(task: Task): void {
+    this.assigned.push(task)
+  }
+  cancel(taskId: string): void {
+    this.cancelled.push(taskId)
   }
 }

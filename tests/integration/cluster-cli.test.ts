@@ -7,19 +7,15 @@
 import { mkdtempSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { afterEach, describe, expect, it } from 'vitest'
 import type { ClusterInfo } from '../../src/shared/cluster'
 import { TEST_TOKENS, TOKEN_ENV, getJson, eventually } from '../helpers/core'
 import { postgresForSuite } from '../helpers/postgres-suite'
 import { builtEntry, run, type RunningProcess } from '../helpers/process'
-import { startRedis, type Redis } from '../helpers/redis'
+import { redisForSuite } from '../helpers/redis-suite'
 
 const pg = postgresForSuite()
-let redis: Redis
-beforeAll(async () => {
-  redis = await startRedis()
-})
-afterAll(() => redis?.destroy())
+const redis = redisForSuite()
 
 const running: RunningProcess[] = []
 afterEach(async () => {
@@ -30,7 +26,7 @@ const dataDir = () => mkdtempSync(join(tmpdir(), 'sm-cluster-'))
 
 function node(id: string, database: string) {
   const args = ['--port', '0', '--data-dir', dataDir(), '--no-demo', '--local-agents', '0', '--node-id', id]
-  const started = run(builtEntry('cli'), [...args, '--database', database, '--redis', redis.url], TOKEN_ENV)
+  const started = run(builtEntry('cli'), [...args, '--database', database, '--redis', redis().url], TOKEN_ENV)
   running.push(started)
   return started
 }
@@ -40,7 +36,7 @@ const cluster = async (url: string) => (await getJson(`${url}/api/cluster`, TEST
 describe('cluster mode, built CLI', () => {
   it('refuses --redis without a postgres:// --database, naming what to add, and starts nothing', async () => {
     const dir = dataDir()
-    const refused = run(builtEntry('cli'), ['--port', '0', '--data-dir', dir, '--redis', redis.url], TOKEN_ENV)
+    const refused = run(builtEntry('cli'), ['--port', '0', '--data-dir', dir, '--redis', redis().url], TOKEN_ENV)
     running.push(refused)
     expect(await refused.exited).toBe(2)
     expect(refused.stderr()).toContain(

@@ -7,7 +7,7 @@
  * below one it already had since its last snapshot. Times are measured and
  * printed (docs/cluster.md "Measured on this machine").
  */
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest'
+import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest'
 import type { Task } from '../../src/shared/domain'
 import { closeAgents, manualAgent } from '../helpers/agents'
 import {
@@ -20,16 +20,12 @@ import {
 } from '../helpers/cluster-processes'
 import { TEST_TOKENS, eventually, getJson, postJson } from '../helpers/core'
 import { postgresForSuite } from '../helpers/postgres-suite'
-import { startRedis, type Redis } from '../helpers/redis'
+import { redisForSuite } from '../helpers/redis-suite'
 
 const pg = postgresForSuite()
-let redis: Redis
-beforeAll(async () => {
-  redis = await startRedis()
-}, 20_000)
-afterAll(() => redis?.destroy())
+const redis = redisForSuite()
 // Each test its own cluster: an empty Redis and (below) a new database.
-beforeEach(() => redis.restart())
+beforeEach(() => redis().restart())
 
 const running: NodeProcess[] = []
 const viewers: TrackedViewer[] = []
@@ -46,14 +42,14 @@ afterAll(() => console.log(`cluster failures, measured (ms): ${JSON.stringify(me
 /** Three nodes: n0 takes the lead first, then n1 and n2 join; resolves once all three agree. */
 async function threeNodes(): Promise<NodeProcess[]> {
   const { url: database } = await pg().createDatabase()
-  const first = await startNode('n0', database, redis.url)
+  const first = await startNode('n0', database, redis().url)
   running.push(first)
   await eventually(
     () => clusterInfo(first.url),
     (info) => info.leader === 'n0',
     'n0 to lead',
   )
-  const others = await Promise.all(['n1', 'n2'].map((id) => startNode(id, database, redis.url)))
+  const others = await Promise.all(['n1', 'n2'].map((id) => startNode(id, database, redis().url)))
   running.push(...others)
   const nodes = [first, ...others]
   for (const node of nodes) {
@@ -241,10 +237,10 @@ describe('cluster failures, three node processes', () => {
 
     // Down for 1.5 s: the followers still know the leader (PostgreSQL names it) and send the API on to it.
     const downAt = Date.now()
-    await redis.kill()
+    await redis().kill()
     await sleep(1_500)
     const restartedAt = Date.now()
-    await redis.restart()
+    await redis().restart()
     const epochs = await eventually(
       () => Promise.all(nodes.map((node) => clusterInfo(node.url))),
       (infos) => infos.every((info) => info.epoch !== epoch && info.epoch === infos[0]!.epoch),

@@ -8,21 +8,17 @@
 import { randomBytes } from 'node:crypto'
 import { createClient } from '@redis/client'
 import pino from 'pino'
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { afterEach, describe, expect, it } from 'vitest'
 import { eventually } from '../helpers/core'
 import type { ClusterInfo } from '../../src/shared/cluster'
 import { Leadership } from '../../src/main/core/cluster/leadership'
 import type { NodeLoad } from '../../src/main/core/cluster/membership'
 import { RedisMembership } from '../../src/main/core/cluster/redis-membership'
 import { postgresForSuite } from '../helpers/postgres-suite'
-import { startRedis, type Redis } from '../helpers/redis'
+import { redisForSuite } from '../helpers/redis-suite'
 
 const pg = postgresForSuite()
-let redis: Redis
-beforeAll(async () => {
-  redis = await startRedis()
-})
-afterAll(() => redis?.destroy())
+const redis = redisForSuite()
 
 const logger = pino({ level: 'silent' })
 const running: RedisMembership[] = []
@@ -39,7 +35,7 @@ async function cluster(count: number, log = logger) {
     const nodeId = `node-${i}`
     const load = (): NodeLoad => ({ url: `http://127.0.0.1:${7000 + i}`, viewers: i, agents: 10 * i, seq: 5, lag: i })
     const leadership = new Leadership({ url, nodeId, logger: log, checkMs: 100, maxBackoffMs: 400 })
-    return new RedisMembership({ url: redis.url, nodeId, leadership, logger: log, load, reportMs: 100, prefix })
+    return new RedisMembership({ url: redis().url, nodeId, leadership, logger: log, load, reportMs: 100, prefix })
   })
   running.push(...nodes)
   await Promise.all(nodes.map((node) => node.start()))
@@ -60,7 +56,7 @@ const settled = (count: number) => (all: ClusterInfo[]) =>
 
 /** A client of its own, to look at and tamper with what the nodes wrote. */
 async function raw() {
-  const client = createClient({ url: redis.url })
+  const client = createClient({ url: redis().url })
   await client.connect()
   return client
 }
@@ -133,7 +129,7 @@ describe('membership through Redis', () => {
     const before = await eventually(() => infos(nodes), settled(3), 'three nodes to agree')
     const heard = nodes.map(() => [] as [string, string | null][])
     nodes.forEach((node, i) => node.onEpoch((epoch, previous) => heard[i]!.push([epoch, previous])))
-    await redis.restart()
+    await redis().restart()
     const after = await eventually(
       () => infos(nodes),
       (all) => settled(3)(all) && all[0]!.epoch !== before[0]!.epoch,
@@ -147,7 +143,7 @@ describe('membership through Redis', () => {
     const lines: string[] = []
     const { nodes } = await cluster(2, pino({ level: 'info' }, { write: (line: string) => lines.push(line) }))
     const before = await eventually(() => infos(nodes), settled(2), 'two nodes to agree')
-    await redis.kill()
+    await redis().kill()
     const away = await eventually(
       () => infos(nodes),
       (all) => all.every((info) => info.error !== null),
@@ -163,7 +159,7 @@ describe('membership through Redis', () => {
     // Still away after several reports and reconnection attempts: nothing has thrown meanwhile.
     await new Promise((resolve) => setTimeout(resolve, 500))
     expect((await infos(nodes)).every((info) => info.error !== null)).toBe(true)
-    await redis.restart()
+    await redis().restart()
     const back = await eventually(() => infos(nodes), settled(2), 'both back, agreeing', 8_000)
     expect(back[0]!.epoch).not.toBe(before[0]!.epoch)
     // One line per node for the outage, however many reconnection attempts failed; one for the return.

@@ -8,7 +8,7 @@
  * on its swarm, and the agent that was running a task gets it back from the
  * new leader as the same attempt. (`kill -9` of node processes: cluster-cli.test.ts.)
  */
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { afterEach, describe, expect, it } from 'vitest'
 import type { ClusterInfo } from '../../src/shared/cluster'
 import type { Snapshot, Welcome } from '../../src/shared/protocol'
 import type { Task, TaskSummary } from '../../src/shared/domain'
@@ -25,14 +25,10 @@ import {
   type DashboardSocket,
 } from '../helpers/core'
 import { postgresForSuite } from '../helpers/postgres-suite'
-import { startRedis, type Redis } from '../helpers/redis'
+import { redisForSuite } from '../helpers/redis-suite'
 
 const pg = postgresForSuite()
-let redis: Redis
-beforeAll(async () => {
-  redis = await startRedis()
-}, 20_000)
-afterAll(() => redis?.destroy())
+const redis = redisForSuite()
 
 type Node = Awaited<ReturnType<typeof startCore>>
 const nodes: Node[] = []
@@ -47,7 +43,7 @@ async function cluster(count: number): Promise<Node[]> {
   const { url } = await pg().createDatabase()
   for (let i = 0; i < count; i++) {
     // One after the other: the first takes the lead before the others join.
-    nodes.push(await startCore(['--no-demo', '--database', url, '--redis', redis.url, '--node-id', `n${i}`]))
+    nodes.push(await startCore(['--no-demo', '--database', url, '--redis', redis().url, '--node-id', `n${i}`]))
     if (i === 0) await until(() => nodes[0]!.cluster.role() === 'leader', 5_000, 'a first leader')
   }
   // Every node knows every other, the leader's URL included (they report once a second).

@@ -8,7 +8,7 @@ import { randomBytes } from 'node:crypto'
 import { createPinia, setActivePinia } from 'pinia'
 import pino from 'pino'
 import { Registry } from 'prom-client'
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest'
+import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { registerClusterMetrics } from '../../src/main/core/cluster/cluster-metrics'
 import { Leadership } from '../../src/main/core/cluster/leadership'
 import { lagBehindLeader } from '../../src/main/core/cluster/membership'
@@ -18,7 +18,7 @@ import { useClusterStore, type ClusterSource } from '../../src/renderer/src/stor
 import { clusterRows, parseClusterInfo, parseNodeHealth } from '../../src/renderer/src/stores/cluster.model'
 import { TEST_TOKENS, startCore, until } from '../helpers/core'
 import { postgresForSuite } from '../helpers/postgres-suite'
-import { startRedis, type Redis } from '../helpers/redis'
+import { redisForSuite } from '../helpers/redis-suite'
 
 type Node = Awaited<ReturnType<typeof startCore>>
 const nodes: Node[] = []
@@ -99,15 +99,11 @@ describe('a single server', () => {
 
 describe('two nodes on Redis and PostgreSQL', () => {
   const pg = postgresForSuite()
-  let redis: Redis
-  beforeAll(async () => {
-    redis = await startRedis()
-  }, 20_000)
-  afterAll(() => redis?.destroy())
+  const redis = redisForSuite()
 
   async function cluster(): Promise<[Node, Node]> {
     const { url } = await pg().createDatabase()
-    const args = (id: string) => ['--no-demo', '--database', url, '--redis', redis.url, '--node-id', id]
+    const args = (id: string) => ['--no-demo', '--database', url, '--redis', redis().url, '--node-id', id]
     nodes.push(await startCore(args('p0')))
     await until(() => nodes[0]!.cluster.role() === 'leader', 5_000, 'a first leader')
     nodes.push(await startCore(args('p1')))
@@ -169,7 +165,7 @@ describe('two nodes on Redis and PostgreSQL', () => {
     const member = (nodeId: string) => {
       const leadership = new Leadership({ url, nodeId, logger, checkMs: 100, maxBackoffMs: 400 })
       const membership: RedisMembership = new RedisMembership({
-        url: redis.url,
+        url: redis().url,
         nodeId,
         leadership,
         logger,

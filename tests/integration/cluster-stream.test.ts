@@ -7,7 +7,7 @@
  * field, having applied no event out of order.
  */
 import pino from 'pino'
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { afterEach, describe, expect, it } from 'vitest'
 import type { DomainEvent, UnsequencedEvent } from '../../src/shared/events'
 import type { Snapshot } from '../../src/shared/protocol'
 import { connectRedis, CLUSTER_KEYS, type RedisConnection } from '../../src/main/core/cluster/redis'
@@ -16,22 +16,18 @@ import { StreamReader } from '../../src/main/core/cluster/stream-reader'
 import { Replica } from '../../src/main/core/cluster/replica'
 import { agent, sample, snapshot, task } from '../helpers/factories'
 import { until } from '../helpers/core'
-import { startRedis, type Redis } from '../helpers/redis'
+import { redisForSuite } from '../helpers/redis-suite'
 
 const logger = pino({ level: 'silent' })
-let redis: Redis
+const redis = redisForSuite()
 const open: { stop(): Promise<void> | void }[] = []
 
-beforeAll(async () => {
-  redis = await startRedis()
-}, 20_000)
-afterAll(() => redis?.destroy())
 afterEach(async () => {
   for (const thing of open.splice(0).reverse()) await thing.stop()
 })
 
 async function connection(purpose: string): Promise<RedisConnection> {
-  const client = await connectRedis(redis.url, logger, purpose)
+  const client = await connectRedis(redis().url, logger, purpose)
   open.push({ stop: () => void client.destroy() })
   return client
 }
@@ -108,7 +104,7 @@ function inOrder(order: number[]): boolean {
 
 describe('the cluster event stream (real Redis)', () => {
   it('brings a follower that joins late to the leader’s state, then keeps it there event by event', async () => {
-    await redis.restart()
+    await redis().restart()
     const lead = await leader(1)
     work(lead.emit, 0, 300)
     await lead.writer.flush()
@@ -127,7 +123,7 @@ describe('the cluster event stream (real Redis)', () => {
   })
 
   it('takes a fresh snapshot when the stream was trimmed past it, and applies nothing across the gap', async () => {
-    await redis.restart()
+    await redis().restart()
     const lead = await leader(1, { maxLength: 50 })
     const one = await follower()
     work(lead.emit, 0, 20)
@@ -160,12 +156,12 @@ describe('the cluster event stream (real Redis)', () => {
   })
 
   it('goes on after Redis restarts empty: the leader writes again, followers resync by snapshot', async () => {
-    await redis.restart()
+    await redis().restart()
     const lead = await leader(3)
     const one = await follower()
     work(lead.emit, 0, 100)
     await until(() => one.copy.seq === lead.seq(), 5_000)
-    await redis.restart()
+    await redis().restart()
     // Written while Redis was gone or just back: these leave a gap the follower sees.
     work(lead.emit, 100, 50)
     await new Promise((resolve) => setTimeout(resolve, 600))
@@ -179,7 +175,7 @@ describe('the cluster event stream (real Redis)', () => {
   })
 
   it('follows a new leader’s swarm, not the old one’s, when its first entry asks for a snapshot (r)', async () => {
-    await redis.restart()
+    await redis().restart()
     const old = await leader(6)
     const one = await follower()
     work(old.emit, 0, 60)
@@ -196,7 +192,7 @@ describe('the cluster event stream (real Redis)', () => {
   })
 
   it('goes on with a new leader that tells its takeover as events: no snapshot, the numbering unbroken', async () => {
-    await redis.restart()
+    await redis().restart()
     const old = await leader(10)
     const one = await follower()
     work(old.emit, 0, 40)
@@ -213,7 +209,7 @@ describe('the cluster event stream (real Redis)', () => {
   })
 
   it('switches to a new leader that has written nothing yet: its claim on the stream is enough', async () => {
-    await redis.restart()
+    await redis().restart()
     const old = await leader(8)
     const one = await follower()
     work(old.emit, 0, 30)
@@ -226,7 +222,7 @@ describe('the cluster event stream (real Redis)', () => {
   })
 
   it('follows a leader whose term is lower than one left in Redis (another lifetime of the cluster)', async () => {
-    await redis.restart()
+    await redis().restart()
     const stale = await leader(40)
     work(stale.emit, 0, 30)
     await stale.writer.flush()
@@ -244,7 +240,7 @@ describe('the cluster event stream (real Redis)', () => {
   })
 
   it('fences a superseded leader: once a newer term claimed the stream, the old one writes nothing more', async () => {
-    await redis.restart()
+    await redis().restart()
     const old = await leader(4)
     work(old.emit, 0, 10)
     await old.writer.flush()

@@ -1,20 +1,8 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import { TaskSubmitSchema, type TaskSubmitRequest } from '../../../src/shared/commands'
-import type { Task } from '../../../src/shared/domain'
 import type { SwarmChange } from '../../../src/shared/events'
-import { Coordinator, CoordinatorError, type AgentDriver } from '../../../src/main/core/coordinator/coordinator'
-
-/** A driver that records what the coordinator hands it; the test plays the agent. */
-class RecordingDriver implements AgentDriver {
-  assigned: Task[] = []
-  cancelled: string[] = []
-  assign(task: Task): void {
-    this.assigned.push(task)
-  }
-  cancel(taskId: string): void {
-    this.cancelled.push(taskId)
-  }
-}
+import { Coordinator, CoordinatorError } from '../../../src/main/core/coordinator/coordinator'
+import { RecordingDriver } from '../../helpers/factories'
 
 const request = (fields: Partial<TaskSubmitRequest> = {}) =>
   TaskSubmitSchema.parse({ name: 'job', kind: 'test', ...fields })

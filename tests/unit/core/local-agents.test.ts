@@ -1,18 +1,10 @@
 import { PassThrough } from 'node:stream'
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import { TaskSubmitSchema, type TaskSubmitRequest } from '../../../src/shared/commands'
-import type { Task } from '../../../src/shared/domain'
-import { Coordinator, type AgentDriver } from '../../../src/main/core/coordinator/coordinator'
+import { Coordinator } from '../../../src/main/core/coordinator/coordinator'
+import { RecordingDriver } from '../../helpers/factories'
 import { localAgentSpecs } from '../../../src/main/core/agents/local-agents'
 import { LogBudget, splitLines } from '../../../src/main/core/agents/output-lines'
-
-class RecordingDriver implements AgentDriver {
-  assigned: Task[] = []
-  assign(task: Task): void {
-    this.assigned.push(task)
-  }
-  cancel(): void {}
-}
 
 describe('local agent specs', () => {
   it('makes N plain agents local-1… and each swarm-file group local-<name>-i, all shell-only', () => {

@@ -7,20 +7,8 @@
  */
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import { TaskSubmitSchema } from '../../../src/shared/commands'
-import type { Task } from '../../../src/shared/domain'
-import { Coordinator, type AgentDriver } from '../../../src/main/core/coordinator/coordinator'
-import { task as storedTask } from '../../helpers/factories'
-
-class RecordingDriver implements AgentDriver {
-  assigned: Task[] = []
-  cancelled: string[] = []
-  assign(task: Task): void {
-    this.assigned.push(task)
-  }
-  cancel(taskId: string): void {
-    this.cancelled.push(taskId)
-  }
-}
+import { Coordinator } from '../../../src/main/core/coordinator/coordinator'
+import { RecordingDriver, task as storedTask } from '../../helpers/factories'
 
 const GRACE_MS = 15_000
 const spec = (id: string, running?: string[]) => ({
